@@ -1,0 +1,119 @@
+"""The backend seam: every array computation in chainrule goes through ``np`` from here.
+
+Today the backend is NumPy. A GPU array library with NumPy's interface (CuPy) could be
+dropped in by changing this one module; the op table never imports numpy directly.
+
+This module also holds the dtype policy and the global random generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# --- dtypes ---------------------------------------------------------------------------------
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+float16 = np.dtype(np.float16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+DEFAULT_FLOAT = float32
+
+_DTYPE_NAMES = {
+    "float32": float32, "float": float32, "float64": float64, "double": float64,
+    "float16": float16, "half": float16, "int32": int32, "int": int32,
+    "int64": int64, "long": int64, "bool": bool_,
+}
+
+
+def to_dtype(dtype) -> np.dtype:
+    """Accept a numpy dtype, a Python type or a name ('float32', 'long', ...)."""
+    if isinstance(dtype, str):
+        try:
+            return _DTYPE_NAMES[dtype]
+        except KeyError:
+            raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_NAMES)}") from None
+    if dtype is float:
+        return DEFAULT_FLOAT
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    return np.dtype(dtype)
+
+
+def is_float(dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Convert Python data to an ndarray with PyTorch's inference: floats -> float32,
+    ints -> int64, bools -> bool; an ndarray keeps its dtype; ``dtype`` overrides."""
+    if dtype is not None:
+        return np.asarray(data, dtype=to_dtype(dtype))
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    array = np.asarray(data)
+    if array.dtype.kind == "f":
+        return array.astype(DEFAULT_FLOAT, copy=False)
+    if array.dtype.kind in "iu":
+        return array.astype(int64, copy=False)
+    if array.dtype.kind == "b":
+        return array
+    raise TypeError(f"cannot make a tensor from data of type {type(data).__name__} (numpy dtype {array.dtype})")
+
+
+# --- random numbers -------------------------------------------------------------------------
+class _RandomState:
+    generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed chainrule's global random generator (used by rand, randn, init, dropout, shuffling)."""
+    _RandomState.generator = np.random.default_rng(int(seed))
+
+
+def rng() -> np.random.Generator:
+    return _RandomState.generator
+
+
+# --- special functions NumPy lacks ----------------------------------------------------------
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt, to ~1e-15.
+
+    |x| < 3:       erf(x)  = 2/sqrt(pi) * exp(-x^2) * sum_n 2^n x^(2n+1) / (1*3*...*(2n+1))
+                   (all terms positive, so no cancellation);
+    3 <= |x| < 6:  erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
+                   (continued fraction, evaluated bottom-up);
+    |x| >= 6:      erf(x)  = sign(x) (erfc(6) < 3e-17).
+    """
+    x = np.asarray(x)
+    work = x.astype(np.float64) if x.dtype != np.float64 else x
+    ax = np.abs(work)
+    result = np.sign(work)
+    small = ax < 3.0
+    if small.any():
+        s = ax[small]
+        s2 = s * s
+        term = s.copy()
+        total = s.copy()
+        for n in range(1, 80):
+            term = term * (2.0 * s2) / (2 * n + 1)
+            total = total + term
+        result[small] = np.sign(work[small]) * _TWO_OVER_SQRT_PI * np.exp(-s2) * total
+    mid = (ax >= 3.0) & (ax < 6.0)
+    if mid.any():
+        m = ax[mid]
+        fraction = m.copy()
+        for k in range(60, 0, -1):
+            fraction = m + (k / 2.0) / fraction
+        erfc = np.exp(-m * m) / math.sqrt(math.pi) / fraction
+        result[mid] = np.sign(work[mid]) * (1.0 - erfc)
+    return result.astype(x.dtype, copy=False) if x.dtype.kind == "f" else result

@@ -1,0 +1,31 @@
+"""chainrule's exceptions. Every error a user can cause names the op and the shapes/dtypes involved."""
+
+
+class ChainruleError(RuntimeError):
+    """Base class of every error chainrule raises on purpose."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """Shapes that do not fit an op (broadcasting, matmul, reshape, indexing...)."""
+
+
+class DTypeError(ChainruleError, TypeError):
+    """A dtype an op cannot take (gradients of integer tensors, index tensors that are floats...)."""
+
+
+class GraphError(ChainruleError):
+    """Misuse of the graph: backward through a freed graph, non-scalar backward, stale saved values."""
+
+
+class AnomalyError(ChainruleError, FloatingPointError):
+    """Raised inside ``detect_anomaly()`` by the first op whose forward or backward makes NaN/Inf."""
+
+
+def describe(arrays) -> str:
+    """'(3, 4) float32, (4,) float32' for the arrays (or tensors) an op received."""
+    parts = []
+    for a in arrays:
+        shape = getattr(a, "shape", None)
+        dtype = getattr(a, "dtype", None)
+        parts.append(f"{tuple(shape)} {dtype}" if shape is not None else repr(a))
+    return ", ".join(parts)

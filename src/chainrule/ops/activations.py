@@ -1,0 +1,157 @@
+"""Activation functions and the (log-)softmax family, all numerically stable.
+
+    y = relu(x)            dL/dx = g * [x > 0]
+    y = leaky_relu(x, s)   dL/dx = g * (1 if x > 0 else s)
+    y = sigmoid(x)         dL/dx = g * y * (1 - y)
+    y = tanh(x)            dL/dx = g * (1 - y^2)
+    y = gelu(x)            dL/dx = g * (Phi(x) + x * phi(x))           Phi, phi: normal cdf, pdf
+    y = gelu_tanh(x)       y = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3)
+                           dL/dx = g * (1/2 (1 + tanh u) + x/2 (1 - tanh^2 u) u')
+    y = softplus(x)        y = log(1 + e^(b x)) / b   (x when b x > threshold)
+                           dL/dx = g * sigmoid(b x)
+    y = softmax(x)         dL/dx = y * (g - sum(g * y))                  sums along dim
+    y = log_softmax(x)     dL/dx = g - exp(y) * sum(g)
+    y = logsumexp(x)       dL/dx = g * exp(x - y)
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend as B
+from ..autograd import Primitive, apply
+from ..backend import np
+from ..tensor import Tensor
+from .operands import kept_shape, normalize_dim, reduce_args
+
+relu_p = Primitive(
+    "relu", lambda x: np.maximum(x, 0),
+    lambda xp, g, y, x: g * (y > 0))
+
+leaky_relu_p = Primitive(
+    "leaky_relu", lambda x, slope: np.where(x > 0, x, x * slope),
+    lambda xp, g, y, x, slope: xp.where(x > 0, g, g * slope))
+
+
+def _sigmoid(x):
+    """1 / (1 + e^-x) without overflow: uses e^-|x| on both sides of 0."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid_p = Primitive("sigmoid", _sigmoid, lambda xp, g, y, x: g * (y * (1 - y)))
+tanh_p = Primitive("tanh", np.tanh, lambda xp, g, y, x: g * (1 - y * y))
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _gelu_vjp(xp, g, y, x):
+    cdf = (xp.erf(x * _SQRT_HALF) + 1) * 0.5
+    pdf = xp.exp(x * x * -0.5) * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+gelu_p = Primitive(
+    "gelu", lambda x: x * (B.erf(x * _SQRT_HALF) + 1) * 0.5,
+    _gelu_vjp)
+
+
+def _gelu_tanh_forward(x):
+    return x * 0.5 * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+
+
+def _gelu_tanh_vjp(xp, g, y, x):
+    t = xp.tanh((x + x * x * x * 0.044715) * _SQRT_2_OVER_PI)
+    du = (x * x * (3 * 0.044715) + 1) * _SQRT_2_OVER_PI
+    return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * du)
+
+
+gelu_tanh_p = Primitive("gelu", _gelu_tanh_forward, _gelu_tanh_vjp)
+
+
+def _softplus_forward(x, beta, threshold):
+    bx = x * beta
+    soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / beta
+    return np.where(bx > threshold, x, soft)
+
+
+softplus_p = Primitive(
+    "softplus", _softplus_forward,
+    lambda xp, g, y, x, beta, threshold: xp.where(x * beta > threshold, g, g * xp.sigmoid(x * beta)))
+
+
+def _softmax_forward(x, axis):
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+softmax_p = Primitive(
+    "softmax", _softmax_forward,
+    lambda xp, g, y, x, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)))
+
+
+def _log_softmax_forward(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+log_softmax_p = Primitive(
+    "log_softmax", _log_softmax_forward,
+    lambda xp, g, y, x, axis: g - xp.exp(y) * g.sum(axis=axis, keepdims=True))
+
+
+def _logsumexp_forward(x, axes, keepdims):
+    peak = x.max(axis=axes, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    out = np.log(np.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
+    return out if keepdims else np.squeeze(out, axis=axes)
+
+
+def _logsumexp_vjp(xp, g, y, x, axes, keepdims):
+    shape = kept_shape(x.shape, axes)
+    return g.reshape(shape) * xp.exp(x - y.reshape(shape))
+
+
+logsumexp_p = Primitive("logsumexp", _logsumexp_forward, _logsumexp_vjp)
+
+
+# --- the functions users call ---------------------------------------------------------------
+def relu(x: Tensor) -> Tensor:
+    return apply(relu_p, (x,), {})
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return apply(leaky_relu_p, (x,), {"slope": float(negative_slope)})
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return apply(sigmoid_p, (x,), {})
+
+
+def tanh(x: Tensor) -> Tensor:
+    return apply(tanh_p, (x,), {})
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return apply(gelu_p if approximate == "none" else gelu_tanh_p, (x,), {})
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return apply(softplus_p, (x,), {"beta": float(beta), "threshold": float(threshold)})
+
+
+def softmax(x: Tensor, dim: int = -1, *, axis=None) -> Tensor:
+    return apply(softmax_p, (x,), {"axis": normalize_dim(dim if axis is None else axis, x.ndim)})
+
+
+def log_softmax(x: Tensor, dim: int = -1, *, axis=None) -> Tensor:
+    return apply(log_softmax_p, (x,), {"axis": normalize_dim(dim if axis is None else axis, x.ndim)})
+
+
+def logsumexp(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
+    return apply(logsumexp_p, (x,), {"axes": axes, "keepdims": keep})

@@ -1,0 +1,196 @@
+"""Arithmetic: the binary operators, matmul, and the piecewise maximum/minimum/clamp/where.
+
+Each row: the forward on arrays, then one VJP per input, ``vjp(xp, g, y, *inputs)`` where
+g = dL/dy. Broadcast inputs need no care here: the engine sums each gradient back to its
+input's shape.
+
+    y = a + b        dL/da = g                    dL/db = g
+    y = a - b        dL/da = g                    dL/db = -g
+    y = a * b        dL/da = g * b                dL/db = g * a
+    y = a / b        dL/da = g / b                dL/db = -g * a / b^2
+    y = a ** b       dL/da = g * b * a^(b-1)      dL/db = g * y * ln(a)   (0 where a = 0, b >= 0)
+    y = x ** p       dL/dx = g * p * x^(p-1)      (p a constant)
+    y = -x           dL/dx = -g
+    y = a @ b        dL/da = g @ b^T              dL/db = a^T @ g          (batched; 1-D handled)
+    y = max(a, b)    dL/da = g * [a > b] + g/2 * [a = b]   (ties split evenly, as PyTorch)
+    y = clamp(x)     dL/dx = g * [lo <= x <= hi]
+    y = where(c,a,b) dL/da = g * [c]              dL/db = g * [not c]
+"""
+
+from __future__ import annotations
+
+from ..autograd import Primitive, apply
+from ..backend import np
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .operands import constant, operands
+
+add_p = Primitive(
+    "add", np.add,
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: g)
+
+sub_p = Primitive(
+    "sub", np.subtract,
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g)
+
+mul_p = Primitive(
+    "mul", np.multiply,
+    lambda xp, g, y, a, b: g * b,
+    lambda xp, g, y, a, b: g * a)
+
+div_p = Primitive(
+    "div", np.true_divide,
+    lambda xp, g, y, a, b: g / b,
+    lambda xp, g, y, a, b: -g * a / (b * b))
+
+
+def _pow_vjp_exponent(xp, g, y, a, b):
+    return g * xp.where((a == 0) & (b >= 0), 0.0, y * xp.log(xp.where(a == 0, 1.0, a)))
+
+
+pow_p = Primitive(
+    "pow", np.power,
+    lambda xp, g, y, a, b: g * b * a ** (b - 1),
+    _pow_vjp_exponent)
+
+
+def _pow_scalar_vjp(xp, g, y, x, exponent):
+    if exponent == 0:
+        return g * 0
+    if exponent == 1:
+        return g
+    if exponent == 2:
+        return g * (2 * x)
+    return g * (exponent * x ** (exponent - 1))
+
+
+pow_scalar_p = Primitive(
+    "pow", lambda x, exponent: x ** exponent,
+    _pow_scalar_vjp)
+
+neg_p = Primitive(
+    "neg", np.negative,
+    lambda xp, g, y, x: -g)
+
+
+def _matmul_vjp_a(xp, g, y, a, b):
+    if b.ndim == 1:
+        return g * b if a.ndim == 1 else g[..., None] * b      # y_n = sum_k a_nk b_k
+    if a.ndim == 1:
+        return (g[..., None, :] @ xp.swapaxes(b, -1, -2))[..., 0, :]
+    return g @ xp.swapaxes(b, -1, -2)
+
+
+def _matmul_vjp_b(xp, g, y, a, b):
+    if a.ndim == 1:
+        return g * a if b.ndim == 1 else a[:, None] * g[..., None, :]
+    if b.ndim == 1:
+        return (xp.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
+    return xp.swapaxes(a, -1, -2) @ g
+
+
+matmul_p = Primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+maximum_p = Primitive(
+    "maximum", np.maximum,
+    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (a > b)),
+    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (b > a)))
+
+minimum_p = Primitive(
+    "minimum", np.minimum,
+    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (a < b)),
+    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (b < a)))
+
+
+def _clamp_forward(x, low, high):
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"min ({low}) is greater than max ({high})")
+    return np.clip(x, low, high)
+
+
+def _clamp_vjp(xp, g, y, x, low, high):
+    if low is not None:
+        g = g * (x >= low)
+    if high is not None:
+        g = g * (x <= high)
+    return g
+
+
+clamp_p = Primitive("clamp", _clamp_forward, _clamp_vjp)
+
+where_p = Primitive(
+    "where", lambda a, b, condition: np.where(condition, a, b),
+    lambda xp, g, y, a, b, condition: xp.where(condition, g, 0.0),
+    lambda xp, g, y, a, b, condition: xp.where(condition, 0.0, g))
+
+
+# --- the functions users call ---------------------------------------------------------------
+def add(a, b) -> Tensor:
+    return apply(add_p, operands(a, b), {})
+
+
+def sub(a, b) -> Tensor:
+    return apply(sub_p, operands(a, b), {})
+
+
+def mul(a, b) -> Tensor:
+    return apply(mul_p, operands(a, b), {})
+
+
+def div(a, b) -> Tensor:
+    a, b = operands(a, b)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":  # true division of ints gives floats
+        a = Tensor._wrap(a.data.astype(np.float32))
+        b = Tensor._wrap(b.data.astype(np.float32))
+    return apply(div_p, (a, b), {})
+
+
+def pow(base, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+    if isinstance(base, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        return apply(pow_scalar_p, (base,), {"exponent": exponent})
+    return apply(pow_p, operands(base, exponent), {})
+
+
+def neg(x: Tensor) -> Tensor:
+    return apply(neg_p, (x,), {})
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
+    a, b = operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    return apply(matmul_p, (a, b), {})
+
+
+def maximum(a, b) -> Tensor:
+    return apply(maximum_p, operands(a, b), {})
+
+
+def minimum(a, b) -> Tensor:
+    return apply(minimum_p, operands(a, b), {})
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            x = maximum(x, min)
+        return x if max is None else minimum(x, max)
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return apply(clamp_p, (x,), {"low": min, "high": max})
+
+
+def where(condition, a, b) -> Tensor:
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (condition carries no gradient)."""
+    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    a, b = operands(a, b)
+    return apply(where_p, (a, b), {"condition": condition})
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    return where(mask, constant(value, x), x)

@@ -1,0 +1,176 @@
+"""Indexing and joining: pick values out, or glue tensors together; VJPs put g back in place.
+
+    y = x[index]            dL/dx = zeros(x.shape) with g added at index (repeated indices add up)
+    y = scatter(v, index)   (the VJP of indexing as an op, so it too can be differentiated)
+    y = cat([a, b], d)      dL/da, dL/db = g cut into the pieces a and b came from along d
+    y = pad(x, widths)      dL/dx = g with the padding cut off
+Built from those: stack, split, chunk.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Primitive, apply
+from ..backend import np
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor
+from .operands import normalize_dim
+from .shape import unsqueeze
+
+
+def is_advanced(index: tuple) -> bool:
+    """True when an integer array is in the index, so positions can repeat."""
+    return any(isinstance(item, np.ndarray) and item.dtype.kind in "iu" for item in index)
+
+
+def scatter_add_array(values, shape, index):
+    """zeros(shape) with ``values`` added at ``index`` (np.add.at when positions can repeat)."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if is_advanced(index):
+        np.add.at(out, index, values)
+    else:
+        out[index] = values
+    return out
+
+
+def _along_axis_index(index, axis):
+    grid = list(np.ix_(*[np.arange(size) for size in index.shape]))
+    grid[axis] = index
+    return tuple(grid)
+
+
+def scatter_add_along_array(values, shape, axis, index):
+    """The adjoint of take_along_axis: ``out[.., index[..i..], ..] += values[..i..]``."""
+    out = np.zeros(shape, dtype=values.dtype)
+    np.add.at(out, _along_axis_index(index, axis), values)
+    return out
+
+
+getitem_p = Primitive(
+    "index", lambda x, index: x[index],
+    lambda xp, g, y, x, index: xp.scatter_add(g, x.shape, index))
+
+scatter_add_p = Primitive(
+    "index_put", scatter_add_array,
+    lambda xp, g, y, values, shape, index: g[index])
+
+scatter_add_along_p = Primitive(
+    "scatter_add", scatter_add_along_array,
+    lambda xp, g, y, values, shape, axis, index: xp.take_along_axis(g, index, axis))
+
+
+def _cat_vjp(xp, g, y, inputs, needs, axis):
+    grads, start = [], 0
+    for x, need in zip(inputs, needs):
+        stop = start + x.shape[axis]
+        grads.append(g[(slice(None),) * axis + (slice(start, stop),)] if need else None)
+        start = stop
+    return grads
+
+
+cat_p = Primitive("cat", lambda *arrays, axis: np.concatenate(arrays, axis=axis), vjp_all=_cat_vjp)
+
+
+def _unpad_vjp(xp, g, y, x, widths, value):
+    return g[tuple(slice(before, before + size) for (before, _), size in zip(widths, x.shape))]
+
+
+pad_p = Primitive(
+    "pad", lambda x, widths, value: np.pad(x, widths, mode="constant", constant_values=value),
+    _unpad_vjp)
+
+
+# --- the functions users call ---------------------------------------------------------------
+def normalize_index(index) -> tuple:
+    """Turn Tensors and lists inside an index into arrays; reject float indices."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+        elif isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
+            raise DTypeError(f"index: tensors used as indices must be integer or bool, got {item.dtype}")
+        out.append(item)
+    return tuple(out)
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    return apply(getitem_p, (x,), {"index": normalize_index(index)})
+
+
+def scatter_add(values: Tensor, shape, index) -> Tensor:
+    """zeros(shape) with ``values`` added at ``index`` (the adjoint of ``x[index]``)."""
+    return apply(scatter_add_p, (values,), {"shape": tuple(shape), "index": normalize_index(index)})
+
+
+def scatter_add_along(values: Tensor, shape, axis: int, index) -> Tensor:
+    return apply(scatter_add_along_p, (values,), {"shape": tuple(shape), "axis": axis, "index": index})
+
+
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ShapeError("cat: needs at least one tensor")
+    first = tensors[0]
+    if first.ndim == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    dim = normalize_dim(dim if axis is None else axis, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:dim] + t.shape[dim + 1:] != first.shape[:dim] + first.shape[dim + 1:]:
+            shapes = ", ".join(str(s.shape) for s in tensors)
+            raise ShapeError(f"cat: tensor {i} does not fit along dim {dim}: shapes {shapes}")
+    return apply(cat_p, tensors, {"axis": dim})
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ShapeError("stack: needs at least one tensor")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    dim = normalize_dim(dim if axis is None else axis, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of ``x`` along ``dim``: of size ``split_size`` each (last smaller), or of the given sizes."""
+    dim = normalize_dim(dim, x.ndim)
+    length = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ShapeError(f"split: split size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, length - s) for s in range(0, length, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ShapeError(f"split: sizes {sizes} do not add up to {length} (dim {dim} of shape {x.shape})")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(x, (slice(None),) * dim + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    length = x.shape[normalize_dim(dim, x.ndim)]
+    return split(x, max(1, -(-length // chunks)), dim)
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's F.pad: ``pad`` lists (before, after) pairs starting from the LAST dim."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ShapeError(f"pad: {pad} must hold (before, after) pairs for at most {x.ndim} dims")
+    if any(p < 0 for p in pad):
+        raise ShapeError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return apply(pad_p, (x,), {"widths": tuple(widths), "value": value})

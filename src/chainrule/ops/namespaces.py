@@ -1,0 +1,57 @@
+"""The two math namespaces a VJP can run with (its ``xp`` argument).
+
+``ARRAYS``: NumPy functions on ndarrays — the plain, fast backward pass.
+``TENSORS``: the same names as differentiable chainrule ops on Tensors — used when
+``create_graph=True``, so the backward pass is itself recorded (higher-order gradients).
+
+A VJP uses operators (+ - * / @ ** comparisons), ``.reshape`` / ``.sum(axis=, keepdims=)``
+methods, and these functions; each function below must mean the same thing in both.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from .. import backend as B
+from ..backend import np
+from . import activations, arithmetic, indexing, shape, unary
+
+ARRAYS = SimpleNamespace(
+    exp=np.exp,
+    log=np.log,
+    cos=np.cos,
+    sin=np.sin,
+    tanh=np.tanh,
+    erf=B.erf,
+    sigmoid=activations.sigmoid_p.forward,
+    sign=np.sign,
+    where=np.where,
+    broadcast_to=np.broadcast_to,
+    transpose=np.transpose,
+    swapaxes=np.swapaxes,
+    take_along_axis=np.take_along_axis,
+    scatter_add=indexing.scatter_add_array,
+    scatter_add_along=indexing.scatter_add_along_array,
+    numel=lambda a: a.size,
+)
+
+TENSORS = SimpleNamespace(
+    exp=unary.exp,
+    log=unary.log,
+    cos=unary.cos,
+    sin=unary.sin,
+    tanh=activations.tanh,
+    erf=unary.erf,
+    sigmoid=activations.sigmoid,
+    sign=unary.sign,
+    where=arithmetic.where,
+    broadcast_to=shape.broadcast_to,
+    transpose=shape.permute,
+    swapaxes=shape.transpose,
+    take_along_axis=lambda t, index, axis: shape.gather(t, axis, index),
+    scatter_add=indexing.scatter_add,
+    scatter_add_along=indexing.scatter_add_along,
+    numel=lambda t: t.data.size,
+)
+
+assert set(vars(ARRAYS)) == set(vars(TENSORS)), "the two VJP namespaces must offer the same functions"

@@ -1,0 +1,264 @@
+"""Tensor: an ndarray, its gradient, and the graph node that produced it.
+
+This file holds the data structure and the creation functions. The math (operators and
+methods such as ``t.exp()``) is attached by ``chainrule.ops.methods`` from the derivative
+table, and ``backward`` by the engine, so that each lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+from . import backend as B
+from .backend import np
+from .errors import DTypeError
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    data           the values (an ndarray; float32 unless asked otherwise)
+    grad           dL/d(this tensor) after ``backward()`` (a Tensor), or None
+    requires_grad  whether operations on it are recorded for backward
+    grad_fn        the graph node that made it (None for a leaf)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "name", "__weakref__")
+    __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of unwrapping it
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = B.as_array(data, dtype)
+        self.grad = None
+        self._node = None
+        self._version = 0
+        self._hooks = None
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Fast constructor used by the engine: no checks, no conversion."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._node = None
+        t._version = 0
+        t._hooks = None
+        t.name = None
+        return t
+
+    # --- gradient bookkeeping ---------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not B.is_float(self.data.dtype):
+            raise DTypeError(
+                f"only floating-point tensors can require gradients; this tensor is {self.data.dtype} "
+                f"with shape {self.shape} (convert it with .float() first)"
+            )
+        if not requires_grad and self._node is not None:
+            raise DTypeError("requires_grad_(False) is only allowed on leaf tensors; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory, like PyTorch)."""
+        return Tensor._wrap(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    # --- array facts ------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(",
+                               floatmode="maxprec_equal" if self.data.dtype.kind == "f" else "maxprec")
+        extras = []
+        if self.data.dtype not in (B.float32, B.int64, B.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+# --- creation functions ---------------------------------------------------------------------
+def _shape(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype):
+    return B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """A new tensor from data (copied). Floats become float32, ints int64, bools bool."""
+    if isinstance(data, Tensor):
+        data = data.data
+    array = B.as_array(data, dtype)
+    if array is data or (isinstance(data, np.ndarray) and np.shares_memory(array, data)):
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad, name=name)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` and keeping its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects an ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
+
+
+def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.ones(_shape(size), _float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = B.as_array(fill_value).dtype
+    return Tensor(np.full(_shape((size,)), fill_value, B.to_dtype(dtype)), requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.zeros(t.shape, t.dtype if dtype is None else B.to_dtype(dtype)),
+                  requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.ones(t.shape, t.dtype if dtype is None else B.to_dtype(dtype)),
+                  requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.full(t.shape, fill_value, t.dtype if dtype is None else B.to_dtype(dtype)),
+                  requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1) from chainrule's generator (see manual_seed)."""
+    data = B.rng().random(_shape(size), dtype=B.float64).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False) -> Tensor:
+    """Standard normal samples from chainrule's generator (see manual_seed)."""
+    data = B.rng().standard_normal(_shape(size)).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return Tensor(B.rng().integers(low, high, size=tuple(size)).astype(B.to_dtype(dtype or "int64")))
+
+
+def randperm(n: int) -> Tensor:
+    return Tensor(B.rng().permutation(int(n)).astype(B.int64))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    if dtype is None:
+        dtype = B.int64 if values.dtype.kind in "iu" else B.DEFAULT_FLOAT
+    return Tensor(values.astype(B.to_dtype(dtype)), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
