@@ -58,15 +58,14 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         data = inputs[i].data
         flat = data.reshape(-1)  # a view: writing flat[k] moves the input itself
         numeric = np.zeros(data.size)
-        with autograd.no_grad():
-            for k in range(data.size):
-                original = flat[k]
-                flat[k] = original + eps
-                plus = _weighted_sum(_outputs(fn, inputs), weights)
-                flat[k] = original - eps
-                minus = _weighted_sum(_outputs(fn, inputs), weights)
-                flat[k] = original
-                numeric[k] = (plus - minus) / (2 * eps)
+        for k in range(data.size):  # grad mode stays on: fn may itself take gradients
+            original = flat[k]
+            flat[k] = original + eps
+            plus = _weighted_sum(_outputs(fn, inputs), weights)
+            flat[k] = original - eps
+            minus = _weighted_sum(_outputs(fn, inputs), weights)
+            flat[k] = original
+            numeric[k] = (plus - minus) / (2 * eps)
         expected = analytic[position].reshape(-1)
         bad = np.abs(expected - numeric) > atol + rtol * np.abs(numeric)
         if bad.any():
