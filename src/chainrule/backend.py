@@ -64,7 +64,8 @@ def as_array(data, dtype=None) -> np.ndarray:
         return array.astype(int64, copy=False)
     if array.dtype.kind == "b":
         return array
-    raise TypeError(f"cannot make a tensor from data of type {type(data).__name__} (numpy dtype {array.dtype})")
+    raise TypeError(f"cannot make a tensor from data of type {type(data).__name__} "
+                    f"(numpy dtype {array.dtype})")
 
 
 # --- random numbers -------------------------------------------------------------------------

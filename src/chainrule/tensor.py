@@ -146,8 +146,8 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(",
-                               floatmode="maxprec_equal" if self.data.dtype.kind == "f" else "maxprec")
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=1000,
+                               formatter=_float_formatter(self.data))
         extras = []
         if self.data.dtype not in (B.float32, B.int64, B.bool_):
             extras.append(f"dtype={self.data.dtype}")
@@ -158,6 +158,19 @@ class Tensor:
         if self.name:
             extras.append(f"name={self.name!r}")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _float_formatter(data):
+    """PyTorch's style: '1.' for whole numbers, else 4 decimals, scientific for tiny/huge values."""
+    if data.dtype.kind != "f":
+        return None
+    finite = np.abs(data[np.isfinite(data)])
+    if finite.size == 0 or np.all(finite == np.round(finite)) and finite.max() < 1e8:
+        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+    nonzero = finite[finite > 0]
+    if finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
+        return {"float_kind": lambda v: f"{v:.4e}"}
+    return {"float_kind": lambda v: f"{v:.4f}"}
 
 
 # --- creation functions ---------------------------------------------------------------------
@@ -249,7 +262,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), requires_grad=requires_grad)
+    values = np.linspace(start, end, int(steps)).astype(_float_dtype(dtype))
+    return Tensor(values, requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:

@@ -72,7 +72,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             k = int(np.argmax(bad))
             index = np.unravel_index(k, data.shape) if data.ndim else ()
             raise GradcheckError(
-                f"gradcheck: gradient of input {i} (shape {data.shape}) disagrees at index {tuple(int(j) for j in index)}: "
+                f"gradcheck: gradient of input {i} (shape {data.shape}) disagrees at index "
+                f"{tuple(int(j) for j in index)}: "
                 f"analytic {expected[k]!r} vs numerical {numeric[k]!r} "
                 f"({int(bad.sum())} of {data.size} entries off; atol={atol}, rtol={rtol})")
     return True

@@ -43,7 +43,24 @@ from .shape import (
     unsqueeze,
     view,
 )
-from .unary import abs, ceil, clone, cos, erf, exp, floor, isfinite, isnan, log, log1p, round, sign, sin, sqrt, to
+from .unary import (
+    abs,
+    ceil,
+    clone,
+    cos,
+    erf,
+    exp,
+    floor,
+    isfinite,
+    isnan,
+    log,
+    log1p,
+    round,
+    sign,
+    sin,
+    sqrt,
+    to,
+)
 
 bind()
 autograd.register_namespaces(ARRAYS, TENSORS)

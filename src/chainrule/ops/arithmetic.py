@@ -161,7 +161,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
     a, b = operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and "
+                         f"{b.shape}")
     return apply(matmul_p, (a, b), {})
 
 

@@ -116,8 +116,11 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     if first.ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     dim = normalize_dim(dim if axis is None else axis, first.ndim)
+    def others(shape):
+        return shape[:dim] + shape[dim + 1:]
+
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or t.shape[:dim] + t.shape[dim + 1:] != first.shape[:dim] + first.shape[dim + 1:]:
+        if t.ndim != first.ndim or others(t.shape) != others(first.shape):
             shapes = ", ".join(str(s.shape) for s in tensors)
             raise ShapeError(f"cat: tensor {i} does not fit along dim {dim}: shapes {shapes}")
     return apply(cat_p, tensors, {"axis": dim})

@@ -103,12 +103,16 @@ def _retain_grad(self):
     autograd.retain_grad(self)
 
 
+def _scaled(other, alpha):
+    return other if alpha == 1 else M.mul(other, alpha)
+
+
 def _add(self, other, alpha=1):
-    return M.add(self, other if alpha == 1 else M.mul(other, alpha) if isinstance(other, Tensor) else other * alpha)
+    return M.add(self, _scaled(other, alpha))
 
 
 def _sub(self, other, alpha=1):
-    return M.sub(self, other if alpha == 1 else M.mul(other, alpha) if isinstance(other, Tensor) else other * alpha)
+    return M.sub(self, _scaled(other, alpha))
 
 
 _OPERATORS = {

@@ -125,7 +125,8 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, a
     if isinstance(dim, bool):  # var(x, False): PyTorch's positional unbiased
         dim, unbiased = None, dim
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
-    return apply(var_p, (x,), {"axes": axes, "keepdims": keep, "correction": _correction(unbiased, correction)})
+    params = {"axes": axes, "keepdims": keep, "correction": _correction(unbiased, correction)}
+    return apply(var_p, (x,), params)
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
