@@ -21,6 +21,7 @@ itself recorded and can be differentiated again (higher-order gradients).
 
 from __future__ import annotations
 
+import gc
 import threading
 import traceback
 import weakref
@@ -134,7 +135,7 @@ class Node:
         self.inputs = inputs
         self.params = params
         self.output = output
-        self.versions = [t._version for t in inputs]
+        self.versions = tuple([t._version for t in inputs])  # a tuple of ints: the gc soon stops tracking it
         self.hooks = None
         self.retained = None
         self.trace = traceback.format_stack(limit=12)[:-3] if _mode.anomaly else None
@@ -252,7 +253,20 @@ def _as_grad(value, like, create_graph):
 
 def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     """Propagate gradients from ``roots``. Returns {leaf tensor: grad} and fills ``capture``
-    ({node: grad}) for the non-leaf tensors whose gradient was asked for."""
+    ({node: grad}) for the non-leaf tensors whose gradient was asked for.
+
+    The walk makes no reference cycles, so Python's cycle collector is paused while it runs:
+    on a deep graph it would otherwise rescan every live node again and again for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _walk(roots, root_grads, retain_graph, create_graph, capture)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _walk(roots, root_grads, retain_graph, create_graph, capture):
     xp = _Namespaces.tensors if create_graph else _Namespaces.arrays
     node_grads, leaf_grads = {}, {}
     for root, grad in zip(roots, root_grads):
