@@ -1,0 +1,185 @@
+"""Containers: modules that hold other modules.
+
+    Sequential(a, b, c)(x) = c(b(a(x)))       indexable, sliceable, len(), iteration, append
+    ModuleList([a, b])                        a list whose modules are registered (no forward)
+    ModuleDict({'enc': a, 'dec': b})          a dict whose modules are registered (no forward)
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+
+from .module import Module
+
+
+def _index(index, length: int, what: str) -> int:
+    index = operator.index(index)
+    if not -length <= index < length:
+        raise IndexError(f"{what}: index {index} is out of range for {length} modules")
+    return index % length
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))``.
+
+    Also accepts an OrderedDict of name -> module, so the sub-modules get those names."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[_index(index, len(self), "Sequential")]
+
+    def __setitem__(self, index, module: Module) -> None:
+        key = list(self._modules)[_index(index, len(self), "Sequential")]
+        self.add_module(key, module)
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)
+        for key in (keys[index] if isinstance(index, slice) else [keys[_index(index, len(self), "Sequential")]]):
+            del self._modules[key]
+        if all(key.isdigit() for key in self._modules):  # keep the numbering 0, 1, 2, ...
+            modules = list(self._modules.values())
+            self._modules.clear()
+            for i, module in enumerate(modules):
+                self._modules[str(i)] = module
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules) -> Sequential:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters belong to the owner (a plain list would hide them)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[str(_index(index, len(self), "ModuleList"))]
+
+    def __setitem__(self, index, module: Module) -> None:
+        self.add_module(str(_index(index, len(self), "ModuleList")), module)
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        del modules[index if isinstance(index, slice) else _index(index, len(modules), "ModuleList")]
+        self._modules.clear()
+        self.extend(modules)
+
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other) -> ModuleList:
+        return ModuleList(list(self) + list(other))
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        self.extend(modules)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(); iterate over it in your own forward()")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters belong to the owner."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key: str) -> Module:
+        return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(); pick modules from it in your own forward()")
