@@ -7,6 +7,11 @@
     shape.py        reshape, permute, expand/broadcast_to, gather (+ view, squeeze, transpose...)
     indexing.py     x[index], scatter, cat, pad (+ stack, split, chunk)
     compare.py      == != < <= > >= and logic (no gradient)
+    convolution.py  conv1d, conv2d (im2col + one matmul; VJPs are convolutions again)
+    pooling.py      max/avg pooling 1-D and 2-D, adaptive_avg_pool (windows.py: the shared geometry)
+    linear.py       linear (x W^T + b, one node), embedding lookup
+    losses.py       cross_entropy (fused, stable), nll_loss, binary_cross_entropy(_with_logits), mse_loss
+    normalization.py  batch_norm, layer_norm (normalise, scale, shift: one node)
 """
 
 from .. import autograd
@@ -26,9 +31,14 @@ from .compare import (
     lt,
     ne,
 )
+from .convolution import conv1d, conv2d
+from .linear import embedding, linear
+from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
+from .normalization import batch_norm, layer_norm
 from .indexing import cat, chunk, concatenate, getitem, pad, scatter_add, split, stack
 from .methods import bind
 from .namespaces import ARRAYS, TENSORS
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .reductions import all, amax, amin, any, argmax, argmin, max, mean, min, std, sum, var
 from .shape import (
     broadcast_to,
@@ -82,3 +92,5 @@ __all__ = [
     "subtract", "sum", "swapaxes", "tanh", "to", "transpose", "true_divide", "unsqueeze", "var", "view",
     "where",
 ]
+__all__ += ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+            "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
