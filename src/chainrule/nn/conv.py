@@ -1,0 +1,98 @@
+"""Convolution layers: Conv1d and Conv2d (the math is in ``chainrule/ops/convolution.py``).
+
+    y = conv(x, weight) + bias      weight (out_channels, in_channels / groups, *kernel_size)
+
+PyTorch's default initialisation: weight ~ kaiming_uniform_(a=sqrt(5)), which is
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels / groups * prod(kernel_size),
+and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend as B
+from ..backend import np
+from ..errors import ShapeError
+from ..ops.convolution import conv1d, conv2d
+from ..ops.windows import pair
+from . import init
+from .module import Module, Parameter
+
+
+class _ConvNd(Module):
+    _spatial = 2
+    _function = staticmethod(conv2d)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+                             f"both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if device not in (None, "cpu"):
+            raise ValueError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
+        spatial = self._spatial
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = pair(kernel_size, "kernel_size", name, spatial)
+        self.stride = pair(stride, "stride", name, spatial)
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", name, spatial)
+        self.dilation = pair(dilation, "dilation", name, spatial)
+        self.padding_mode = padding_mode
+        dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
+        weight_shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):  # noqa: A002 - PyTorch's name
+        shape = getattr(input, "shape", None)
+        spatial = self._spatial
+        fits = shape is not None and len(shape) in (spatial + 1, spatial + 2)
+        if not fits or shape[-spatial - 1] != self.in_channels:
+            dims = ", ".join(("L",) if spatial == 1 else ("H", "W"))
+            raise ShapeError(f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
+                             f"(N, {self.in_channels}, {dims}) or ({self.in_channels}, {dims}), got "
+                             f"{None if shape is None else tuple(shape)}")
+        return self._function(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                              self.groups)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * self._spatial:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self._spatial:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out)."""
+
+    _spatial = 1
+    _function = staticmethod(conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
+
+    _spatial = 2
+    _function = staticmethod(conv2d)
