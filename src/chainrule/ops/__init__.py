@@ -32,12 +32,12 @@ from .compare import (
     ne,
 )
 from .convolution import conv1d, conv2d
+from .indexing import cat, chunk, concatenate, getitem, pad, scatter_add, split, stack
 from .linear import embedding, linear
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
-from .normalization import batch_norm, layer_norm
-from .indexing import cat, chunk, concatenate, getitem, pad, scatter_add, split, stack
 from .methods import bind
 from .namespaces import ARRAYS, TENSORS
+from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .reductions import all, amax, amin, any, argmax, argmin, max, mean, min, std, sum, var
 from .shape import (

@@ -1,0 +1,315 @@
+"""Loss functions as fused, numerically stable primitives.
+
+Cross-entropy, written once for every case. Logits x have the class dim at axis 1: (N, C) or
+(N, C, d1, ...). Every variant (class indices, class weights w, ignore_index, label smoothing eps,
+probability targets) is "minus a weighted sum of log-probabilities" with a constant coefficient
+array B of x's shape:
+
+    log p = x - logsumexp(x, axis=1)
+    loss_n = - sum_c B[n, c] log p[n, c]           (n: a sample and position d1, ...)
+    dloss_n/dx[n, c] = A_n p[n, c] - B[n, c],       A_n = sum_c B[n, c],  p = softmax(x)
+
+    class index t_n:       B[n, c] = (1 - eps) w_{t_n} [c = t_n] + (eps / C) w_c    (0 if t_n ignored)
+    class probabilities q: B[n, c] = ((1 - eps) q[n, c] + eps / C) w_c
+    reduction 'mean':      sum_n loss_n / D, D = sum over kept n of w_{t_n} (N*d1*... for probabilities)
+
+Binary cross-entropy on logits, with l = 1 + (pos_weight - 1) y and softplus(z) = log(1 + e^z)
+computed as max(z, 0) + log(1 + e^-|z|) so it never overflows:
+
+    loss = w ((1 - y) x + l softplus(-x))
+    dL/dx = g w ((1 - y) - l sigmoid(-x))          = g w (sigmoid(x) - y) when pos_weight = 1
+    dL/dy = g w ((pos_weight - 1) softplus(-x) - x)
+
+Binary cross-entropy on probabilities p (each log clamped at -100, the denominator at 1e-12):
+
+    loss = -w (y log p + (1 - y) log(1 - p))
+    dL/dp = g w (p - y) / (p (1 - p))
+    dL/dy = g w (log(1 - p) - log p)
+
+Mean squared error:  loss = reduce((x - y)^2),  dL/dx = g 2 (x - y) / n,  dL/dy = -dL/dx
+(n = number of elements for 'mean', 1 for 'sum' and 'none').
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd import Primitive, apply
+from ..backend import np
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor
+from .reductions import sum
+
+_EXP_MINUS_100 = math.exp(-100.0)
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduce(per_element, reduction, divisor):
+    if reduction == "none":
+        return per_element
+    total = per_element.sum()
+    return total / divisor if reduction == "mean" else total
+
+
+def _spread(g, reduction, divisor, shape):
+    """dL/d(per-element loss) with the class axis kept: g reshaped (none) or g/divisor (mean)."""
+    if reduction == "none":
+        return g.reshape(shape[:1] + (1,) + shape[2:])
+    return g / divisor if reduction == "mean" else g
+
+
+def _log_softmax(x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _cross_entropy_forward(x, coefficients, reduction, divisor):
+    per_element = -(coefficients * _log_softmax(x)).sum(axis=1)
+    return np.asarray(_reduce(per_element, reduction, divisor), dtype=x.dtype)
+
+
+def _cross_entropy_vjp(xp, g, y, x, coefficients, reduction, divisor):
+    total = coefficients.sum(axis=1, keepdims=True)
+    return _spread(g, reduction, divisor, x.shape) * (xp.softmax(x, 1) * total - coefficients)
+
+
+cross_entropy_p = Primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+
+
+def _softplus_neg(xp, x):
+    """softplus(-x) = log(1 + e^-x) = max(-x, 0) + log(1 + e^-|x|), with xp's functions."""
+    return xp.where(x > 0, 0.0, -x) + xp.log(xp.exp(-(x * xp.sign(x))) + 1.0)
+
+
+def _bce_logits_forward(x, y, weight, pos_weight):
+    softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    scale = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * y
+    loss = (1.0 - y) * x + scale * softplus_neg
+    return (loss if weight is None else loss * weight).astype(x.dtype, copy=False)
+
+
+def _bce_logits_vjp_x(xp, g, out, x, y, weight, pos_weight):
+    scale = 1.0 if pos_weight is None else (y * (pos_weight - 1.0) + 1.0)
+    grad = g * ((1.0 - y) - xp.sigmoid(-x) * scale)
+    return grad if weight is None else grad * weight
+
+
+def _bce_logits_vjp_y(xp, g, out, x, y, weight, pos_weight):
+    grad = -x if pos_weight is None else _softplus_neg(xp, x) * (pos_weight - 1.0) - x
+    grad = g * grad
+    return grad if weight is None else grad * weight
+
+
+bce_with_logits_p = Primitive("binary_cross_entropy_with_logits", _bce_logits_forward,
+                              _bce_logits_vjp_x, _bce_logits_vjp_y)
+
+
+def _clamped_log(xp, p):
+    """max(log p, -100), without ever evaluating log 0: log p where p > e^-100, else -100."""
+    above = p > _EXP_MINUS_100
+    return xp.where(above, xp.log(xp.where(above, p, 1.0)), -100.0)
+
+
+def _bce_forward(p, y, weight):
+    loss = -(y * _clamped_log(np, p) + (1.0 - y) * _clamped_log(np, 1.0 - p))
+    return (loss if weight is None else loss * weight).astype(p.dtype, copy=False)
+
+
+def _bce_vjp_p(xp, g, out, p, y, weight):
+    spread = p * (1.0 - p)
+    grad = g * (p - y) / xp.where(spread > 1e-12, spread, 1e-12)
+    return grad if weight is None else grad * weight
+
+
+def _bce_vjp_y(xp, g, out, p, y, weight):
+    grad = g * (_clamped_log(xp, 1.0 - p) - _clamped_log(xp, p))
+    return grad if weight is None else grad * weight
+
+
+bce_p = Primitive("binary_cross_entropy", _bce_forward, _bce_vjp_p, _bce_vjp_y)
+
+
+def _mse_forward(x, y, reduction):
+    diff = x - y
+    return np.asarray(_reduce(diff * diff, reduction, diff.size), dtype=diff.dtype)
+
+
+def _mse_vjp_x(xp, g, out, x, y, reduction):
+    diff = x - y
+    scale = 2.0 / xp.numel(diff) if reduction == "mean" else 2.0
+    return g * diff * scale
+
+
+mse_p = Primitive("mse_loss", _mse_forward, _mse_vjp_x, lambda xp, g, out, x, y, reduction:
+                  -_mse_vjp_x(xp, g, out, x, y, reduction))
+
+
+# --- checks shared by the index-target losses -----------------------------------------------
+def _check_reduction(op, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _class_targets(op, x, target, ignore_index) -> np.ndarray:
+    """Check integer class targets against logits of shape (N, C, d1, ...); return them as an array."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: target must hold class indices as integers (int64), got {t.dtype} "
+                         f"with shape {t.shape} for input of shape {x.shape}; use target.long() (or pass "
+                         f"class "
+                         f"probabilities with the input's shape {x.shape})")
+    expected = x.shape[:1] + x.shape[2:]
+    if t.shape != expected:
+        raise ShapeError(f"{op}: target of shape {t.shape} does not fit input of shape {x.shape}; "
+                         f"expected target shape {expected} (input is (N, C) or (N, C, d1, ...))")
+    classes = x.shape[1]
+    bad = (t != ignore_index) & ((t < 0) | (t >= classes))
+    if bad.any():
+        position = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ShapeError(f"{op}: target {int(t[position])} at position {position} is out of range for "
+                         f"{classes} classes (input of shape {x.shape}); targets must be in "
+                         f"[0, {classes - 1}]"
+                         + (f" or ignore_index={ignore_index}" if ignore_index is not None else ""))
+    return t
+
+
+def _class_weights(op, weight, classes, dtype):
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    if w.shape != (classes,):
+        raise ShapeError(f"{op}: weight must have one entry per class, shape ({classes},), got {w.shape}")
+    return w
+
+
+def _one_hot_coefficients(x_shape, t, ignore_index, w, dtype):
+    """B[n, c] = w_{t_n} [c = t_n] (0 where ignored), and D = sum of w_{t_n} over kept n."""
+    keep = t != ignore_index
+    safe = np.where(keep, t, 0)[:, None]
+    picked = keep.astype(dtype) if w is None else np.where(keep, w[safe[:, 0]], 0).astype(dtype)
+    coefficients = np.zeros(x_shape, dtype=dtype)
+    np.put_along_axis(coefficients, safe, picked[:, None], axis=1)
+    return coefficients, keep, picked.sum()
+
+
+def _unbatched(x, target):
+    """(C,) logits with a scalar target are a batch of one."""
+    if x.ndim == 1:
+        t = target.data if isinstance(target, Tensor) else np.asarray(target)
+        return x.reshape(1, -1), (t.reshape(1) if t.ndim == 0 else t.reshape(1, -1)), True
+    return x, target, False
+
+
+# --- the functions users call ---------------------------------------------------------------
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax + negative log-likelihood in one stable step (see the module docstring for the math)."""
+    op = "cross_entropy"
+    _check_reduction(op, reduction)
+    if input.ndim == 0 or input.dtype.kind != "f":
+        raise DTypeError(f"{op}: input must be floating-point logits of shape (N, C) or (N, C, d1, ...), "
+                         f"got {input.dtype} with shape {input.shape}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x, target, unbatched = _unbatched(input, target)
+    t_dtype = (target.data if isinstance(target, Tensor) else np.asarray(target)).dtype
+    classes, dtype = x.shape[1], x.dtype
+    w = _class_weights(op, weight, classes, dtype)
+    class_shape = (1, classes) + (1,) * (x.ndim - 2)
+    if t_dtype.kind == "f" and (target.shape if hasattr(target, "shape") else ()) == x.shape:
+        q = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=dtype)
+        coefficients = q * (1.0 - label_smoothing) + label_smoothing / classes
+        if w is not None:
+            coefficients = coefficients * w.reshape(class_shape)
+        divisor = x.data.size // classes
+    else:
+        t = _class_targets(op, x, target, ignore_index)
+        coefficients, keep, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, dtype)
+        if label_smoothing > 0:
+            smooth = np.ones(class_shape, dtype) if w is None else w.reshape(class_shape)
+            kept = keep[:, None].astype(dtype)
+            smoothing = kept * smooth * (label_smoothing / classes)
+            coefficients = coefficients * (1.0 - label_smoothing) + smoothing
+    coefficients = coefficients.astype(dtype, copy=False)
+    params = {"coefficients": coefficients, "reduction": reduction, "divisor": float(divisor)}
+    out = apply(cross_entropy_p, (x,), params)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """-sum_n w_{t_n} input[n, t_n] (reduced), for log-probabilities ``input`` of shape (N, C, ...)."""
+    op = "nll_loss"
+    _check_reduction(op, reduction)
+    x, target, unbatched = _unbatched(input, target)
+    t = _class_targets(op, x, target, ignore_index)
+    w = _class_weights(op, weight, x.shape[1], x.dtype)
+    coefficients, _, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, x.dtype)
+    per_element = -sum(x * Tensor._wrap(coefficients), dim=1)
+    if unbatched and reduction == "none":
+        per_element = per_element.reshape(())
+    return _reduce(per_element, reduction, float(divisor))
+
+
+def _broadcast_weight(op, weight, shape, dtype, what):
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    try:
+        np.broadcast_shapes(w.shape, shape)
+    except ValueError:
+        raise ShapeError(f"{op}: {what} of shape {w.shape} does not broadcast to input shape "
+                         f"{shape}") from None
+    return w
+
+
+def _check_same_shape(op, input, target):
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=input.dtype))
+    if target.shape != input.shape:
+        raise ShapeError(f"{op}: target of shape {target.shape} must have the input's shape {input.shape}")
+    if target.dtype.kind != "f":
+        raise DTypeError(f"{op}: target must be floating-point (0/1 labels as floats), got "
+                         f"{target.dtype} with shape {target.shape}; use target.float()")
+    return target.to(input.dtype) if target.dtype != input.dtype else target
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable step; ``pos_weight`` scales the positive term."""
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(op, reduction)
+    target = _check_same_shape(op, input, target)
+    w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")
+    pw = _broadcast_weight(op, pos_weight, input.shape, input.dtype, "pos_weight")
+    per_element = apply(bce_with_logits_p, (input, target), {"weight": w, "pos_weight": pw})
+    return _reduce(per_element, reduction, per_element.data.size)
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """-w (y log p + (1 - y) log(1 - p)) for probabilities p; each log is clamped at -100 as PyTorch."""
+    op = "binary_cross_entropy"
+    _check_reduction(op, reduction)
+    target = _check_same_shape(op, input, target)
+    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+        raise ValueError(f"{op}: input (shape {input.shape}) must hold probabilities in [0, 1], got "
+                         f"values in [{input.data.min():.4g}, {input.data.max():.4g}]; use "
+                         "binary_cross_entropy_with_logits for raw scores")
+    w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")
+    per_element = apply(bce_p, (input, target), {"weight": w})
+    return _reduce(per_element, reduction, per_element.data.size)
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of squared differences; target may broadcast against input."""
+    _check_reduction("mse_loss", reduction)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=input.dtype))
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ShapeError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} do not "
+                         "broadcast") from None
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return apply(mse_p, (input, target), {"reduction": reduction})

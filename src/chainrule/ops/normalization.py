@@ -1,0 +1,138 @@
+"""Batch and layer normalisation as one primitive: normalise over some axes, then scale and shift.
+
+Over the reduced axes (m values per statistic):
+
+    mu = mean(x),  var = mean((x - mu)^2)   (biased),  s = 1 / sqrt(var + eps)
+    x_hat = (x - mu) s
+    y = gamma x_hat + beta                   (gamma, beta broadcast against x)
+
+    dL/dbeta  = g                            (the engine sums it back to beta's shape)
+    dL/dgamma = g x_hat                      (likewise)
+    dL/dx     = s (h - mean(h) - x_hat mean(h x_hat)),   h = g gamma
+
+The last line is the chain rule through mu and var: moving x moves the statistics too, which
+removes the mean and the x_hat-direction component of h.
+
+Batch norm (input (N, C, ...)): statistics per channel over N and the spatial axes; in training
+it also updates running_mean <- (1 - momentum) running_mean + momentum mu and
+running_var <- (1 - momentum) running_var + momentum var m/(m - 1) (the unbiased variance), and in
+evaluation it uses those running statistics instead: mu and s are then constants, so
+dL/dx = g gamma s. Layer norm: statistics per sample over the trailing ``normalized_shape`` axes.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Primitive, apply
+from ..backend import np
+from ..errors import ShapeError
+from ..tensor import Tensor
+
+
+def _normalize_forward(x, weight, bias, axes, eps, mean, inv_std, fixed):
+    y = (x - mean) * inv_std
+    y *= weight
+    y += bias
+    return y
+
+
+def _normalize_vjp(xp, g, y, inputs, needs, axes, eps, mean, inv_std, fixed):
+    x, weight, _ = inputs
+    count = 1
+    for axis in axes:
+        count *= x.shape[axis]
+    if fixed:  # evaluation with running statistics: y is an affine map of x
+        x_hat = (x - mean) * inv_std if needs[1] else None
+        return [g * weight * inv_std if needs[0] else None, g * x_hat if needs[1] else None,
+                g if needs[2] else None]
+    if not isinstance(x, np.ndarray):  # recording the backward: the statistics depend on x too
+        mean = x.sum(axis=axes, keepdims=True) / count
+        centred = x - mean
+        inv_std = ((centred * centred).sum(axis=axes, keepdims=True) / count + eps) ** -0.5
+        x_hat = centred * inv_std
+    else:
+        x_hat = (x - mean) * inv_std
+    grad_x = None
+    if needs[0]:
+        h = g * weight
+        h_mean = h.sum(axis=axes, keepdims=True) / count
+        hx_mean = (h * x_hat).sum(axis=axes, keepdims=True) / count
+        grad_x = (h - h_mean - x_hat * hx_mean) * inv_std
+    grad_weight = g * x_hat if needs[1] else None
+    grad_bias = g if needs[2] else None
+    return [grad_x, grad_weight, grad_bias]
+
+
+normalize_p = Primitive("normalize", _normalize_forward, vjp_all=_normalize_vjp)
+
+
+def _statistics(data, axes, eps):
+    mean = data.mean(axis=axes, keepdims=True)
+    var = data.var(axis=axes, keepdims=True)
+    return mean, var, (1.0 / np.sqrt(var + eps)).astype(data.dtype, copy=False)
+
+
+def _affine(value, shape, like, what, op):
+    """weight/bias as a tensor broadcastable against the input (ones/zeros when None)."""
+    if value is None:
+        return Tensor._wrap(np.full(shape, 1.0 if what == "weight" else 0.0, dtype=like.dtype))
+    size = int(np.prod(shape))
+    if value.data.size != size:
+        raise ShapeError(f"{op}: {what} of shape {value.shape} does not fit input of shape {like.shape} "
+                         f"(expected {size} values)")
+    return value.reshape(shape)
+
+
+# --- the functions users call ---------------------------------------------------------------
+def batch_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (axis 1) of ``input`` (N, C, ...) over the batch and spatial axes."""
+    op = "batch_norm"
+    if input.ndim < 2:
+        raise ShapeError(f"{op}: input must be (N, C) or (N, C, ...), got shape {input.shape}")
+    channels = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    gamma = _affine(weight, shape, input, "weight", op)
+    beta = _affine(bias, shape, input, "bias", op)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.shape != (channels,):
+            raise ShapeError(f"{op}: {name} of shape {stat.shape} does not fit input of shape {input.shape} "
+                             f"(expected ({channels},))")
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ShapeError(f"{op}: evaluation mode needs running_mean and running_var (or training=True)")
+        mean = running_mean.data.reshape(shape).astype(input.dtype, copy=False)
+        inv_std = (1.0 / np.sqrt(running_var.data.reshape(shape) + eps)).astype(input.dtype, copy=False)
+        params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": True}
+        return apply(normalize_p, (input, gamma, beta), params)
+    count = input.data.size // channels
+    if count <= 1:
+        raise ShapeError(f"{op}: expected more than 1 value per channel when training, got input of shape "
+                         f"{input.shape}")
+    mean, var, inv_std = _statistics(input.data, axes, eps)
+    if running_mean is not None:
+        running_mean.data *= 1.0 - momentum
+        running_mean.data += momentum * mean.reshape(channels)
+        running_mean._version += 1
+    if running_var is not None:
+        running_var.data *= 1.0 - momentum
+        running_var.data += (momentum * count / (count - 1)) * var.reshape(channels)
+        running_var._version += 1
+    params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
+    return apply(normalize_p, (input, gamma, beta), params)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its trailing ``normalized_shape`` axes."""
+    op = "layer_norm"
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
+        raise ShapeError(f"{op}: input of shape {input.shape} does not end with normalized_shape "
+                         f"{normalized_shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    gamma = _affine(weight, normalized_shape, input, "weight", op)
+    beta = _affine(bias, normalized_shape, input, "bias", op)
+    mean, _, inv_std = _statistics(input.data, axes, eps)
+    params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
+    return apply(normalize_p, (input, gamma, beta), params)
