@@ -56,7 +56,8 @@ class Sequential(Module):
 
     def __delitem__(self, index) -> None:
         keys = list(self._modules)
-        for key in (keys[index] if isinstance(index, slice) else [keys[_index(index, len(self), "Sequential")]]):
+        doomed = keys[index] if isinstance(index, slice) else [keys[_index(index, len(self), "Sequential")]]
+        for key in doomed:
             del self._modules[key]
         if all(key.isdigit() for key in self._modules):  # keep the numbering 0, 1, 2, ...
             modules = list(self._modules.values())
