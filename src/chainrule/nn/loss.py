@@ -1,0 +1,118 @@
+"""Losses as modules, each with ``reduction`` ('mean', 'sum' or 'none'); the math and gradients
+are in ``chainrule/ops/losses.py``.
+
+    MSELoss            mean((x - y)^2)
+    L1Loss             mean(|x - y|)
+    CrossEntropyLoss   -log softmax(x)[target]   (class indices or probabilities; weight,
+                                                  ignore_index, label_smoothing)
+    NLLLoss            -x[target]                (x: log-probabilities)
+    BCEWithLogitsLoss  -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))   (pos_weight)
+    BCELoss            -(y log p + (1 - y) log(1 - p))
+
+A loss that comes out NaN or infinite raises ``ChainruleError`` naming the loss and the shapes
+(set ``loss.check_finite = False`` to allow it): a NaN loss silently poisons every weight.
+"""
+
+from __future__ import annotations
+
+from ..backend import np
+from ..errors import ChainruleError
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+def _describe(value) -> str:
+    if isinstance(value, Tensor):
+        return f"{tuple(value.shape)} {value.dtype}"
+    return type(value).__name__
+
+
+class _Loss(Module):
+    check_finite = True
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or 'sum', "
+                             f"got {reduction!r}")
+        self.reduction = reduction
+
+    def __call__(self, input, target):
+        loss = super().__call__(input, target)
+        if self.check_finite and not np.isfinite(loss.data).all():
+            found = "NaN" if np.isnan(loss.data).any() else "Inf"
+            causes = []
+            if isinstance(input, Tensor) and input.dtype.kind == "f" and not np.isfinite(input.data).all():
+                causes.append("the input already holds NaN/Inf (a diverging model: lower the learning rate, "
+                              "clip gradients, or find the op with cr.detect_anomaly())")
+            if isinstance(target, Tensor) and target.dtype.kind == "f" and not np.isfinite(target.data).all():
+                causes.append("the target holds NaN/Inf")
+            hint = "; ".join(causes) or "check the inputs and learning rate (cr.detect_anomaly() finds it)"
+            raise ChainruleError(f"{type(self).__name__}: the loss is {found} for input {_describe(input)} "
+                                 f"and target {_describe(target)}: {hint}")
+        return loss
+
+
+class MSELoss(_Loss):
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            weight = Tensor(weight)
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax and negative log-likelihood fused: input (N, C) or (N, C, d1, ...) raw scores."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...)."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Sigmoid and binary cross-entropy fused (stable for large |x|)."""
+
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(weight, reduction)
+        if pos_weight is not None and not isinstance(pos_weight, Tensor):
+            pos_weight = Tensor(pos_weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities in [0, 1]."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)

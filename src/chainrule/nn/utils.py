@@ -1,0 +1,79 @@
+"""Gradient utilities: clipping (the lesson's remedy for exploding gradients) and flattening.
+
+    clip_grad_norm_:  total = (sum over every gradient entry |g|^p)^(1/p)   (max |g| for p = inf);
+                      if total > max_norm, every gradient is scaled by max_norm / (total + 1e-6),
+                      so the direction is kept and the length capped. Returns total (before clipping).
+    clip_grad_value_: every gradient entry clamped to [-clip_value, clip_value].
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import np
+from ..errors import ChainruleError, ShapeError
+from ..tensor import Tensor
+
+
+def _with_grads(parameters) -> list:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p for p in parameters if p.grad is not None]
+
+
+def _power_sum(grad: np.ndarray, p: float) -> float:
+    """sum |g|^p over the entries of one gradient (in float64)."""
+    flat = grad.reshape(-1).astype(np.float64, copy=False)
+    if p == 2.0:
+        return float(np.dot(flat, flat))
+    return float(np.sum(np.abs(flat) ** p))
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach=None) -> Tensor:
+    """Scale the gradients in place so that their joint ``norm_type``-norm is at most ``max_norm``."""
+    params = _with_grads(parameters)
+    norm_type = float(norm_type)
+    if not params:
+        return Tensor(np.array(0.0, dtype=np.float32))
+    grads = [p.grad.data for p in params]
+    if math.isinf(norm_type):
+        total = max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
+    else:
+        total = sum(_power_sum(g, norm_type) for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise ChainruleError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients of "
+                             f"{len(params)} parameters is non-finite ({total}), so they cannot be clipped")
+    coefficient = min(float(max_norm) / (total + 1e-6), 1.0)
+    if coefficient < 1.0:
+        for g in grads:
+            g *= np.asarray(coefficient, dtype=g.dtype)
+    return Tensor(np.array(total, dtype=grads[0].dtype))
+
+
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+    """Clamp every gradient entry to [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    for p in _with_grads(parameters):
+        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened and joined into one 1-D tensor (a copy, outside the graph)."""
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return Tensor(np.concatenate([p.data.reshape(-1) for p in parameters]))
+
+
+def vector_to_parameters(vec: Tensor, parameters) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place."""
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    needed = sum(p.data.size for p in parameters)
+    if data.ndim != 1 or data.size != needed:
+        raise ShapeError(f"vector_to_parameters: expected a 1-D vector of {needed} values, got shape "
+                         f"{data.shape}")
+    start = 0
+    for p in parameters:
+        p.data[...] = data[start:start + p.data.size].reshape(p.shape)
+        p._version += 1
+        start += p.data.size
