@@ -96,10 +96,8 @@ def conv_weight_grad(x, g, *, weight_shape, stride, padding, dilation, groups):
     cols, _ = _im2col(x4, kernel, groups, stride, padding, dilation)
     n, out_channels = g4.shape[:2]
     g_grouped = g4.reshape(n, groups, out_channels // groups, -1)
-    if groups == 1:
-        dw = np.einsum("nol,nkl->ok", g_grouped[:, 0], cols[:, 0], optimize=True)
-    else:
-        dw = np.einsum("ngol,ngkl->gok", g_grouped, cols, optimize=True)
+    # a batched matmul then a sum over n: far faster than einsum(optimize=True) on NumPy 2
+    dw = (g_grouped @ cols.swapaxes(-1, -2)).sum(axis=0)      # (G, O/G, C/G*kh*kw)
     return dw.reshape(weight_shape)
 
 
