@@ -4,7 +4,8 @@
     loss = F.cross_entropy(F.linear(F.relu(F.linear(x, w1, b1)), w2, b2), labels)
 
 Each function here is a thin argument-checking wrapper; the math and its derivative live in the
-op table (``chainrule/ops``): linear.py, activations.py, losses.py, normalization.py, indexing.py.
+op table (``chainrule/ops``): linear.py, activations.py, losses.py, normalization.py, indexing.py,
+convolution.py, pooling.py.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from ..backend import np
 from ..errors import DTypeError, ShapeError
 from ..ops import activations as _activations
 from ..ops import arithmetic as _arithmetic
+from ..ops import convolution as _convolution
 from ..ops import indexing as _indexing
 from ..ops import losses as _losses
 from ..ops import normalization as _normalization
+from ..ops import pooling as _pooling
 from ..ops.linear import embedding as _embedding
 from ..ops.linear import linear as linear  # re-exported: F.linear
 from ..tensor import Tensor
@@ -25,6 +28,14 @@ from ..tensor import Tensor
 batch_norm = _normalization.batch_norm
 layer_norm = _normalization.layer_norm
 pad = _indexing.pad
+conv1d = _convolution.conv1d
+conv2d = _convolution.conv2d
+max_pool1d = _pooling.max_pool1d
+max_pool2d = _pooling.max_pool2d
+avg_pool1d = _pooling.avg_pool1d
+avg_pool2d = _pooling.avg_pool2d
+adaptive_avg_pool1d = _pooling.adaptive_avg_pool1d
+adaptive_avg_pool2d = _pooling.adaptive_avg_pool2d
 
 
 def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=None, norm_type: float = 2.0,
