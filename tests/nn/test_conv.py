@@ -185,3 +185,30 @@ def test_default_init_follows_pytorch_bounds():
         assert np.abs(values).max() > 0.7 * bound   # the whole range is used
     assert layer.weight.shape == (64, 2, 3, 5)
     assert set(dict(layer.named_parameters())) == {"weight", "bias"}
+
+
+def test_functional_and_top_level_names():
+    import chainrule.nn.functional as F
+    assert F.conv2d is cr.conv2d is conv2d and F.conv1d is cr.conv1d
+    assert F.max_pool2d is cr.max_pool2d and F.avg_pool2d is cr.avg_pool2d
+
+
+def test_small_cnn_step_matches_torch():
+    """W4's network end to end: conv 3x3x8 + ReLU + max-pool 2 + linear 10 + cross-entropy."""
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(8 * 5 * 5, 10)).double()
+    reference = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                    torch.nn.Flatten(), torch.nn.Linear(8 * 5 * 5, 10)).double()
+    with torch.no_grad():
+        for (_, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
+            theirs.copy_(torch.tensor(mine.data))
+    rng = np.random.default_rng(0)
+    images, labels = rng.standard_normal((4, 1, 12, 12)), rng.integers(0, 10, 4)
+    loss = nn.CrossEntropyLoss()(model(cr.tensor(images, dtype=cr.float64)), cr.tensor(labels))
+    expected = torch.nn.CrossEntropyLoss()(reference(torch.tensor(images)), torch.tensor(labels))
+    loss.backward()
+    expected.backward()
+    assert abs(loss.item() - expected.item()) < 1e-12
+    for (name, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
