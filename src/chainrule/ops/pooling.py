@@ -6,7 +6,8 @@ same kh*kw slices (overlapping windows add up).
 
     max:  y[p, q] = max_{i, j} xpad[p*s + i*d, q*s + j*d]       (padding is -inf)
           dL/dx   = g routed to the FIRST maximum of each window in row-major tap order
-                    (PyTorch's tie rule: one position gets all of g, the other ties get 0)
+                    (PyTorch's tie rule: one position gets all of g, the other ties get 0);
+                    a window holding NaN gives NaN but passes no gradient (PyTorch: to a NaN)
     avg:  y[p, q] = (1 / D[p, q]) * sum_{i, j} xpad[p*s + i, q*s + j]   (padding is 0)
           dL/dx   = col2im(g / D): every tap of the window gets g / D
           D = kh*kw, or the count of real (count_include_pad=False) or padded-extent cells
