@@ -104,7 +104,8 @@ def _locked(session, function, *args):
 
 def create_app(store: SessionStore | None = None, max_sessions: int = 32,
                idle_seconds: float = 300.0, start_trainer: bool = True) -> Starlette:
-    store = store or SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds)
+    if store is None:
+        store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds)
     streams: dict[str, int] = {}
 
     def session_for(request: Request):

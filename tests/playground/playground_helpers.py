@@ -1,0 +1,48 @@
+"""Helpers shared by the playground tests: waiting, and a real server on 127.0.0.1."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from chainrule.playground.server import create_app
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+class LiveServer:
+    """uvicorn serving the playground on 127.0.0.1 and a free port, in a background thread."""
+
+    def __init__(self, **options):
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.app = create_app(**options)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        pytest.importorskip("uvicorn")
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=15)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
