@@ -53,7 +53,8 @@ def data(*shape, seed=1):
 
 
 @pytest.mark.parametrize("in_f,out_f,bias,shape", [
-    (3, 4, True, (5, 3)), (3, 4, False, (5, 3)), (6, 2, True, (2, 3, 6)), (4, 1, True, (4,)), (1, 7, True, (9, 1)),
+    (3, 4, True, (5, 3)), (3, 4, False, (5, 3)), (6, 2, True, (2, 3, 6)), (4, 1, True, (4,)),
+    (1, 7, True, (9, 1)),
 ])
 def test_linear(in_f, out_f, bias, shape):
     ours, theirs = copy_weights(nn.Linear(in_f, out_f, bias=bias), TNN.Linear(in_f, out_f, bias=bias))
@@ -61,7 +62,8 @@ def test_linear(in_f, out_f, bias, shape):
 
 
 @pytest.mark.parametrize("make", [
-    lambda M: M.ReLU(), lambda M: M.LeakyReLU(0.1), lambda M: M.Sigmoid(), lambda M: M.Tanh(), lambda M: M.GELU(),
+    lambda M: M.ReLU(), lambda M: M.LeakyReLU(0.1), lambda M: M.Sigmoid(), lambda M: M.Tanh(),
+    lambda M: M.GELU(),
     lambda M: M.GELU(approximate="tanh"), lambda M: M.Softplus(beta=2.0, threshold=5.0), lambda M: M.SiLU(),
     lambda M: M.ELU(alpha=0.7), lambda M: M.Softmax(dim=1), lambda M: M.Softmax(dim=-1),
     lambda M: M.LogSoftmax(dim=1), lambda M: M.Flatten(), lambda M: M.Flatten(0, 1), lambda M: M.Identity(),
@@ -207,7 +209,8 @@ def test_functional_helpers_match_pytorch():
                                   TF.one_hot(torch.tensor(labels), 5).numpy())
     assert nn.functional.one_hot(cr.tensor(labels)).shape == (2, 2, 4)
     x = data(2, 3, 4)
-    np.testing.assert_allclose(nn.functional.softmax(cr.tensor(x), dim=1).data, TF.softmax(torch.tensor(x), 1))
+    np.testing.assert_allclose(nn.functional.softmax(cr.tensor(x), dim=1).data,
+                               TF.softmax(torch.tensor(x), 1))
     np.testing.assert_allclose(nn.functional.pad(cr.tensor(x), (1, 2)).data, TF.pad(torch.tensor(x), (1, 2)))
     with pytest.raises(cr.ShapeError, match="out of range"):
         nn.functional.one_hot(cr.tensor([0, 5]), 3)

@@ -37,7 +37,8 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
 def test_registration_and_traversal_order():
     model = TwoLayer()
     names = [n for n, _ in model.named_parameters()]
-    assert names == ["scale", "hidden.weight", "hidden.bias", "norm.weight", "norm.bias", "out.weight", "out.bias"]
+    assert names == ["scale", "hidden.weight", "hidden.bias", "norm.weight", "norm.bias", "out.weight",
+                     "out.bias"]
     assert [n for n, _ in model.named_buffers()] == [
         "steps", "scratch", "norm.running_mean", "norm.running_var", "norm.num_batches_tracked"]
     assert [n for n, _ in model.named_children()] == ["hidden", "norm", "out"]
@@ -136,7 +137,8 @@ def test_load_state_dict_errors_name_every_bad_key_and_write_nothing():
     message = str(info.value)
     assert 'Missing key(s) in state_dict: "0.bias"' in message
     assert 'Unexpected key(s) in state_dict: "2.weight"' in message
-    assert "size mismatch for 1.weight: copying a value of shape (2, 3) into a parameter of shape (1, 3)" in message
+    assert ("size mismatch for 1.weight: copying a value of shape (2, 3) into a parameter of shape (1, 3)"
+            in message)
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value.data, before[key])
     # strict=False tolerates missing/unexpected keys but never a wrong shape
@@ -167,7 +169,8 @@ def test_to_double_casts_parameters_and_buffers():
 
 
 def test_repr_matches_pytorch_layout():
-    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Sequential(nn.Linear(16, 1, bias=False), nn.Sigmoid()))
+    inner = nn.Sequential(nn.Linear(16, 1, bias=False), nn.Sigmoid())
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), inner)
     assert repr(model) == (
         "Sequential(\n"
         "  (0): Linear(in_features=2, out_features=16, bias=True)\n"

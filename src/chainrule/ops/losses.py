@@ -157,8 +157,7 @@ def _class_targets(op, x, target, ignore_index) -> np.ndarray:
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{op}: target must hold class indices as integers (int64), got {t.dtype} "
                          f"with shape {t.shape} for input of shape {x.shape}; use target.long() (or pass "
-                         f"class "
-                         f"probabilities with the input's shape {x.shape})")
+                         f"class probabilities with the input's shape {x.shape})")
     expected = x.shape[:1] + x.shape[2:]
     if t.shape != expected:
         raise ShapeError(f"{op}: target of shape {t.shape} does not fit input of shape {x.shape}; "
