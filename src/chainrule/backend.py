@@ -8,9 +8,35 @@ This module also holds the dtype policy and the global random generator.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
 
 import numpy as np
+
+# --- memory: keep freed arrays' pages instead of faulting them in again every step -----------
+_M_TOP_PAD = -2  # glibc mallopt parameter
+_TOP_PAD_BYTES = 64 << 20
+
+
+def _keep_freed_pages() -> bool:
+    """A training step allocates and frees the same large temporaries again and again. By default
+    glibc hands the freed memory at the top of the heap back to the kernel after each step, and
+    the next step takes a page fault for every 4 KiB it touches again (measured here: ~730 faults,
+    about 1 ms, per step of a small CNN — more than the arithmetic). Asking glibc to keep up to
+    64 MiB of padding removes those faults. Linux/glibc only; set CHAINRULE_MALLOC_TUNING=0 to
+    leave the allocator alone."""
+    if os.environ.get("CHAINRULE_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_TOP_PAD, _TOP_PAD_BYTES))
+    except (OSError, AttributeError):
+        return False
+
+
+MALLOC_TUNED = _keep_freed_pages()
 
 # --- dtypes ---------------------------------------------------------------------------------
 float32 = np.dtype(np.float32)
