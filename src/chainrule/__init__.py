@@ -6,13 +6,14 @@
     loss.backward()                       # dL/dw = -24
 """
 
-from . import nn, ops
+from . import nn, ops, optim
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import bool_ as bool  # noqa: A001 - PyTorch's name
 from .backend import float16, float32, float64, int32, int64, manual_seed
-from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, ShapeError
+from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, SerializationError, ShapeError
 from .insight.gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F401,F403 - every op is a top-level function, as in PyTorch
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,

@@ -21,6 +21,11 @@ class AnomalyError(ChainruleError, FloatingPointError):
     """Raised inside ``detect_anomaly()`` by the first op whose forward or backward makes NaN/Inf."""
 
 
+class SerializationError(ChainruleError, ValueError):
+    """``cr.load`` met a file that is not a valid chainrule save (truncated, corrupt or hostile),
+    or ``cr.save`` was given something it cannot store safely."""
+
+
 def describe(arrays) -> str:
     """'(3, 4) float32, (4,) float32' for the arrays (or tensors) an op received."""
     parts = []

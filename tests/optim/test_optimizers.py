@@ -1,0 +1,206 @@
+"""Every optimizer follows PyTorch's trajectory step for step on the same small problem."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import optim
+from chainrule.errors import ChainruleError
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(7)
+INPUTS = RNG.normal(size=(8, 3))
+TARGETS = RNG.normal(size=(8, 2))
+W0 = RNG.normal(size=(3, 2))
+B0 = RNG.normal(size=(2,))
+STEPS = 20
+
+
+def _loss(lib_inputs, lib_targets, weight, bias):
+    """A small least-squares problem with a cubic term so gradients are not linear in w."""
+    residual = lib_inputs @ weight + bias - lib_targets
+    return (residual * residual).mean() + (weight * weight * weight).sum() * 0.1
+
+
+def _chainrule_trajectory(make_optimizer, steps=STEPS, use_closure=False):
+    weight = cr.tensor(W0, dtype=cr.float64, requires_grad=True)
+    bias = cr.tensor(B0, dtype=cr.float64, requires_grad=True)
+    optimizer = make_optimizer(optim, [weight, bias])
+    inputs, targets = cr.tensor(INPUTS, dtype=cr.float64), cr.tensor(TARGETS, dtype=cr.float64)
+    history = []
+    for _ in range(steps):
+        def closure():
+            optimizer.zero_grad()
+            loss = _loss(inputs, targets, weight, bias)
+            loss.backward()
+            return loss
+        if use_closure:
+            optimizer.step(closure)
+        else:
+            closure()
+            optimizer.step()
+        history.append(np.concatenate([weight.data.ravel(), bias.data.ravel()]))
+    return np.array(history), optimizer, (weight, bias)
+
+
+def _torch_trajectory(make_optimizer, steps=STEPS):
+    weight = torch.tensor(W0, dtype=torch.float64, requires_grad=True)
+    bias = torch.tensor(B0, dtype=torch.float64, requires_grad=True)
+    optimizer = make_optimizer(torch.optim, [weight, bias])
+    inputs, targets = torch.tensor(INPUTS), torch.tensor(TARGETS)
+    history = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        _loss(inputs, targets, weight, bias).backward()
+        optimizer.step()
+        history.append(np.concatenate([weight.detach().numpy().ravel(), bias.detach().numpy().ravel()]))
+    return np.array(history)
+
+
+CASES = {
+    "sgd": lambda o, p: o.SGD(p, lr=0.05),
+    "sgd_momentum": lambda o, p: o.SGD(p, lr=0.05, momentum=0.9),
+    "sgd_dampening": lambda o, p: o.SGD(p, lr=0.05, momentum=0.8, dampening=0.3),
+    "sgd_nesterov_wd": lambda o, p: o.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "sgd_wd_maximize": lambda o, p: o.SGD(p, lr=0.01, weight_decay=0.1, maximize=True),
+    "adam": lambda o, p: o.Adam(p, lr=0.05),
+    "adam_wd_amsgrad": lambda o, p: o.Adam(p, lr=0.05, betas=(0.8, 0.95), weight_decay=0.1, amsgrad=True),
+    "adam_maximize": lambda o, p: o.Adam(p, lr=0.01, maximize=True),
+    "adamw": lambda o, p: o.AdamW(p, lr=0.05),
+    "adamw_amsgrad": lambda o, p: o.AdamW(p, lr=0.05, weight_decay=0.3, amsgrad=True, eps=1e-6),
+    "rmsprop": lambda o, p: o.RMSprop(p, lr=0.01),
+    "rmsprop_momentum_wd": lambda o, p: o.RMSprop(p, lr=0.01, momentum=0.9, weight_decay=0.05),
+    "rmsprop_centered": lambda o, p: o.RMSprop(p, lr=0.01, alpha=0.9, centered=True),
+    "rmsprop_centered_momentum": lambda o, p: o.RMSprop(p, lr=0.01, centered=True, momentum=0.5, eps=1e-4),
+    "groups": lambda o, p: o.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.2, "momentum": 0.5}],
+                                 lr=0.05, momentum=0.9),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_trajectory_matches_torch(name):
+    ours, _, _ = _chainrule_trajectory(CASES[name])
+    theirs = _torch_trajectory(CASES[name])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(ours[0], ours[-1])   # the parameters really moved
+
+
+def test_closure_step_returns_loss_and_matches():
+    plain, _, _ = _chainrule_trajectory(CASES["adam"])
+    with_closure, _, _ = _chainrule_trajectory(CASES["adam"], use_closure=True)
+    np.testing.assert_array_equal(plain, with_closure)
+
+
+RESUMED = ["sgd_nesterov_wd", "adam_wd_amsgrad", "rmsprop_centered_momentum", "groups"]
+
+
+@pytest.mark.parametrize("name", RESUMED)
+def test_state_dict_round_trip_continues_identically(name):
+    make = CASES[name]
+    full, _, _ = _chainrule_trajectory(make, steps=12)
+    _, first, (weight, bias) = _chainrule_trajectory(make, steps=6)
+    saved = first.state_dict()
+    assert sorted(saved["state"]) == [0, 1]
+    assert [group["params"] for group in saved["param_groups"]] in ([[0, 1]], [[0], [1]])
+
+    # a fresh optimizer on copies of the parameters, restored from the saved state
+    weight2 = cr.tensor(weight.data.copy(), requires_grad=True)
+    bias2 = cr.tensor(bias.data.copy(), requires_grad=True)
+    second = make(optim, [weight2, bias2])
+    second.load_state_dict(saved)
+    inputs, targets = cr.tensor(INPUTS, dtype=cr.float64), cr.tensor(TARGETS, dtype=cr.float64)
+    for step in range(6, 12):
+        second.zero_grad()
+        _loss(inputs, targets, weight2, bias2).backward()
+        second.step()
+        np.testing.assert_array_equal(np.concatenate([weight2.data.ravel(), bias2.data.ravel()]), full[step])
+
+
+def test_state_dict_is_a_copy_and_survives_cr_save(tmp_path):
+    _, optimizer, _ = _chainrule_trajectory(CASES["adam_wd_amsgrad"], steps=3)
+    saved = optimizer.state_dict()
+    before = saved["state"][0]["exp_avg"].data.copy()
+    optimizer.step()
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"].data, before)
+    cr.save(saved, tmp_path / "opt.crz")
+    loaded = cr.load(tmp_path / "opt.crz")
+    assert loaded["param_groups"][0]["betas"] == (0.8, 0.95)
+    assert loaded["state"][1]["step"] == 3
+    np.testing.assert_array_equal(loaded["state"][0]["max_exp_avg_sq"].data,
+                                  saved["state"][0]["max_exp_avg_sq"].data)
+
+
+def test_float32_parameters_stay_float32_and_update_in_place():
+    weight = cr.tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    storage = weight.data
+    for make in (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+                 lambda p: optim.Adam(p, amsgrad=True), lambda p: optim.AdamW(p),
+                 lambda p: optim.RMSprop(p, centered=True, momentum=0.9)):
+        optimizer = make([weight])
+        for _ in range(2):
+            optimizer.zero_grad()
+            (weight * weight).sum().backward()
+            optimizer.step()
+        assert weight.data is storage and weight.dtype == np.float32
+        assert all(v.dtype == np.float32 for s in optimizer.state.values() for v in s.values()
+                   if isinstance(v, np.ndarray))
+
+
+def test_the_lessons_update_rule():
+    """w_new = w_old - lr * gradient: the lesson's worked example, w = 2, dL/dw = -24."""
+    w = cr.tensor(2.0, requires_grad=True)
+    optimizer = optim.SGD([w], lr=0.01)
+    ((w * 3.0 - 10.0) ** 2).backward()
+    optimizer.step()
+    assert w.item() == pytest.approx(2.0 - 0.01 * -24.0)
+    assert "w_new = w_old - lr * gradient" in optim.SGD.__doc__
+
+
+def test_zero_grad_and_skipping_parameters_without_grad():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0], requires_grad=True)
+    optimizer = optim.SGD([a, b], lr=1.0, momentum=0.9)
+    (a * a).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(b.data, [3.0])
+    assert b not in optimizer.state or not optimizer.state[b]
+    optimizer.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])
+    optimizer.zero_grad()
+    assert a.grad is None
+
+
+def test_add_param_group_and_bad_input():
+    a = cr.tensor([1.0], requires_grad=True)
+    b = cr.tensor([1.0], requires_grad=True)
+    optimizer = optim.Adam([a], lr=0.1)
+    optimizer.add_param_group({"params": b, "lr": 0.5})
+    assert optimizer.param_groups[1]["lr"] == 0.5 and optimizer.param_groups[1]["betas"] == (0.9, 0.999)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optimizer.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([a * 2], lr=0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(a, lr=0.1)
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD([a], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="learning rate"):
+        optim.Adam([a], lr=-1.0)
+    with pytest.raises(ValueError, match="betas"):
+        optim.AdamW([a], betas=(0.9, 1.0))
+    with pytest.raises(ChainruleError, match="parameter group"):
+        optim.SGD([a], lr=0.1).load_state_dict(optimizer.state_dict())
+    assert "Parameter Group 1" in repr(optimizer)
+
+
+def test_in_place_step_is_seen_by_graphs_that_saved_the_parameter():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    loss = (w * w).sum()
+    optimizer.step()
+    with pytest.raises(ChainruleError):
+        loss.backward()
