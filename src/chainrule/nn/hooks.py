@@ -1,9 +1,10 @@
-"""Module backward hooks: ``hook(module, grad_input, grad_output)`` once a module's input
-gradients are known.
+"""Hooks: the handle that removes one, and module backward hooks.
 
-How: the tensor inputs are passed through an identity (clone) before ``forward`` and hooks are
-registered on the clones and on the outputs. The engine visits the outputs first (they are later
-in the forward pass), so by the time dL/d(input) arrives, dL/d(output) is already recorded.
+A full backward hook ``hook(module, grad_input, grad_output)`` runs once the gradients with
+respect to a module's tensor inputs are known. How: the tensor inputs are passed through an
+identity (clone) before ``forward`` and hooks are registered on the clones and on the outputs.
+The engine visits the outputs first (they are later in the forward pass), so by the time
+dL/d(input) arrives, dL/d(output) is already recorded.
 """
 
 from __future__ import annotations
@@ -69,3 +70,23 @@ def call_with_backward_hooks(module, args: tuple, kwargs: dict):
     for k, i in enumerate(positions):
         args[i].register_hook(on_input(k))
     return output
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()

@@ -26,7 +26,7 @@ from ..autograd import no_grad
 from ..backend import np
 from ..errors import ChainruleError, ShapeError
 from ..tensor import Tensor
-from .hooks import call_with_backward_hooks
+from .hooks import RemovableHandle, call_with_backward_hooks
 
 
 class Parameter(Tensor):
@@ -42,26 +42,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``: ``handle.remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
