@@ -1,0 +1,238 @@
+"""How ``explain`` writes mathematics: three notations and the table of local derivatives.
+
+A formula is built from the operands' *names* (``diff²``) and again from their *values*
+(``(−4)²``) with the same template, so the reader sees the rule and then the numbers:
+
+    L = diff² = (−4)² = 16
+    ∂L/∂(diff) = 2 × diff = 2 × (−4) = −8
+
+``FORWARD[op]`` writes what a node computes; ``LOCAL[op][i]`` writes its local derivative
+∂(output)/∂(input i) for the element-wise ops, where the chain rule is a plain product:
+
+    dL/d(input) = dL/d(output) × ∂(output)/∂(input)
+
+Ops without a template (matmul, reductions, fused losses...) are described in words; their
+numbers always come from the derivative table in ``chainrule.ops``.
+"""
+
+from __future__ import annotations
+
+import math
+
+SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+
+class TextNotation:
+    """Plain Unicode text: dL/dw, ×, −4, diff²."""
+
+    style = "text"
+    times = " × "
+    minus = " − "
+    matmul = " @ "
+
+    def number(self, value: float) -> str:
+        value = float(value)
+        if math.isnan(value) or math.isinf(value):
+            text = str(value)
+        elif value == 0:
+            text = "0"
+        elif abs(value) >= 1e5 or abs(value) < 1e-3:
+            text = f"{value:.3e}"
+        else:
+            text = f"{value:.4g}"
+        return self.negative(text)
+
+    def negative(self, text: str) -> str:
+        return text.replace("-", "−")
+
+    def operand(self, text: str) -> str:
+        """Parenthesise a negative number or a compound expression used inside another one."""
+        if text.startswith(("−", "-")) or (" " in text and not text.startswith("(")):
+            return f"({text})"
+        return text
+
+    def name(self, name: str) -> str:
+        return name
+
+    def d(self, of: str, wrt: str) -> str:
+        """The derivative dOf/dWrt, with names longer than one letter in parentheses."""
+        return f"d{self._d_part(of)}/d{self._d_part(wrt)}"
+
+    def partial(self, of: str, wrt: str) -> str:
+        """A local derivative; written like the lesson, d(diff)/d(wx), in text."""
+        return self.d(of, wrt)
+
+    @staticmethod
+    def _d_part(name: str) -> str:
+        return name if len(name) == 1 else f"({name})"
+
+    def power(self, base: str, exponent) -> str:
+        base = self.operand(base)
+        if isinstance(exponent, (int, float)) and float(exponent).is_integer() and exponent >= 0:
+            return base + str(int(exponent)).translate(SUPERSCRIPTS)
+        exponent_text = self.number(exponent) if isinstance(exponent, (int, float)) else exponent
+        return f"{base}^{self.operand(exponent_text)}"
+
+    def call(self, function: str, argument: str) -> str:
+        return f"{function}({argument})"
+
+    def sigma(self, argument: str) -> str:
+        return f"σ({argument})"
+
+    def indicator(self, condition: str) -> str:
+        return f"[{condition}]"
+
+    def transpose(self, name: str) -> str:
+        return f"{self.operand(name)}ᵀ"
+
+
+class MarkdownNotation(TextNotation):
+    """Text notation, with the characters Markdown would swallow escaped."""
+
+    style = "markdown"
+
+    def name(self, name: str) -> str:
+        return name.replace("_", "\\_").replace("*", "\\*")
+
+
+class LatexNotation(TextNotation):
+    """LaTeX for an ``align*`` block: \\frac{\\partial L}{\\partial w}, \\times, -4."""
+
+    style = "latex"
+    times = " \\times "
+    minus = " - "
+    matmul = " "
+
+    def negative(self, text: str) -> str:
+        if "e" in text and not text.startswith(("i", "n")):
+            mantissa, exponent = text.split("e")
+            return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+        return text
+
+    def name(self, name: str) -> str:
+        escaped = name.replace("_", "\\_")
+        return escaped if len(name) == 1 else f"\\mathrm{{{escaped}}}"
+
+    def d(self, of: str, wrt: str) -> str:
+        return f"\\frac{{dL}}{{d {self.name(wrt)}}}" if of == "L" else \
+            f"\\frac{{d {self.name(of)}}}{{d {self.name(wrt)}}}"
+
+    def partial(self, of: str, wrt: str) -> str:
+        return f"\\frac{{\\partial {self.name(of)}}}{{\\partial {self.name(wrt)}}}"
+
+    def operand(self, text: str) -> str:
+        if text.startswith("-") or (" " in text and not text.startswith(("\\left(", "\\frac"))):
+            return f"\\left({text}\\right)"
+        return text
+
+    def power(self, base: str, exponent) -> str:
+        exponent_text = self.number(exponent) if isinstance(exponent, (int, float)) else exponent
+        return f"{self.operand(base)}^{{{exponent_text}}}"
+
+    def call(self, function: str, argument: str) -> str:
+        known = {"exp", "log", "sin", "cos", "tanh", "sqrt"}
+        head = f"\\{function}" if function in known else f"\\operatorname{{{function}}}"
+        if function == "sqrt":
+            return f"\\sqrt{{{argument}}}"
+        return f"{head}\\left({argument}\\right)"
+
+    def sigma(self, argument: str) -> str:
+        return f"\\sigma\\left({argument}\\right)"
+
+    def indicator(self, condition: str) -> str:
+        return f"[{condition}]"
+
+    def transpose(self, name: str) -> str:
+        return f"{self.operand(name)}^{{\\top}}"
+
+
+NOTATIONS = {"text": TextNotation, "markdown": MarkdownNotation, "latex": LatexNotation}
+
+
+def _binary(symbol: str):
+    def write(N, a, params):
+        joiner = {"+": " + ", "-": N.minus, "*": N.times, "/": " / ", "@": N.matmul}[symbol]
+        return N.operand(a[0]) + joiner + N.operand(a[1])
+    return write
+
+
+def _function(name: str):
+    return lambda N, a, params: N.call(name, ", ".join(a))
+
+
+def _pow_forward(N, a, params):
+    return N.power(a[0], params["exponent"] if "exponent" in params else a[1])
+
+
+FORWARD = {
+    "add": _binary("+"), "sub": _binary("-"), "mul": _binary("*"), "div": _binary("/"),
+    "matmul": _binary("@"), "pow": _pow_forward,
+    "neg": lambda N, a, params: N.negative("-") + N.operand(a[0]),
+    "sigmoid": lambda N, a, params: N.sigma(a[0]),
+}
+
+
+def forward_formula(N, op: str, operands: list, params: dict) -> str:
+    """What a node computes, written with ``operands`` (names or values)."""
+    return FORWARD.get(op, _function(op))(N, operands, params)
+
+
+def _product(N, *factors) -> str:
+    return N.times.join(N.operand(f) for f in factors)
+
+
+def _pow_local_base(N, a, out, params):
+    if "exponent" not in params:
+        return _product(N, a[1], N.power(a[0], f"{a[1]}{N.minus}1"))
+    p = params["exponent"]
+    if p == 2:
+        return _product(N, "2", a[0])
+    return _product(N, N.number(p), N.power(a[0], p - 1) if p - 1 != 1 else a[0])
+
+
+# LOCAL[op]: one template per input, (notation, operands, output, params) -> ∂out/∂input
+LOCAL = {
+    "add": (lambda N, a, out, p: "1", lambda N, a, out, p: "1"),
+    "sub": (lambda N, a, out, p: "1", lambda N, a, out, p: N.negative("-1")),
+    "mul": (lambda N, a, out, p: a[1], lambda N, a, out, p: a[0]),
+    "div": (lambda N, a, out, p: f"1 / {N.operand(a[1])}",
+            lambda N, a, out, p: N.negative("-") + f"{N.operand(a[0])} / {N.power(a[1], 2)}"),
+    "pow": (_pow_local_base,
+            lambda N, a, out, p: _product(N, out, N.call("log", a[0]))),
+    "neg": (lambda N, a, out, p: N.negative("-1"),),
+    "exp": (lambda N, a, out, p: N.call("exp", a[0]),),
+    "log": (lambda N, a, out, p: f"1 / {N.operand(a[0])}",),
+    "sqrt": (lambda N, a, out, p: f"1 / {N.operand(_product(N, '2', N.call('sqrt', a[0])))}",),
+    "sin": (lambda N, a, out, p: N.call("cos", a[0]),),
+    "cos": (lambda N, a, out, p: N.negative("-") + N.call("sin", a[0]),),
+    "tanh": (lambda N, a, out, p: f"1{N.minus}{N.power(out, 2)}",),
+    "sigmoid": (lambda N, a, out, p: _product(N, out, f"1{N.minus}{N.operand(out)}"),),
+    "relu": (lambda N, a, out, p: N.indicator(f"{N.operand(a[0])} > 0"),),
+    "abs": (lambda N, a, out, p: N.call("sign", a[0]),),
+    "clone": (lambda N, a, out, p: "1",),
+    "cast": (lambda N, a, out, p: "1",),
+}
+
+# element-wise ops: ∂out/∂in is diagonal, so the chain rule is an element-by-element product
+ELEMENTWISE = set(LOCAL) | {"leaky_relu", "gelu", "softplus", "erf", "log1p", "maximum", "minimum",
+                            "clamp", "where", "elu", "silu"}
+
+
+def local_formula(N, op: str, index: int, operands: list, output: str, params: dict) -> str | None:
+    """∂(output)/∂(operand ``index``) written with names or values, or None without a template."""
+    templates = LOCAL.get(op)
+    if templates is None or index >= len(templates):
+        return None
+    return templates[index](N, operands, output, params)
+
+
+# how the VJP of the non-element-wise ops combines the upstream gradient, in words
+VJP_WORDS = {
+    "matmul": ("{up} @ {b}ᵀ", "{a}ᵀ @ {up}"),
+    "linear": ("{up} @ W", "{up}ᵀ @ x", "sum of {up} over the batch"),
+    "sum": ("{up} copied to every summed element",),
+    "mean": ("{up} / n, copied to every averaged element",),
+    "reshape": ("{up} reshaped back",),
+    "broadcast_to": ("{up} summed over the broadcast axes",),
+    "getitem": ("{up} placed back at the indexed positions (zeros elsewhere)",),
+}
