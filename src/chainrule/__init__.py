@@ -11,6 +11,7 @@ from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_gra
 from .backend import bool_ as bool  # noqa: A001 - PyTorch's name
 from .backend import float16, float32, float64, int32, int64, manual_seed
 from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, SerializationError, ShapeError
+from .insight.explain import explain
 from .insight.gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F401,F403 - every op is a top-level function, as in PyTorch
 from .serialization import load, save
