@@ -195,5 +195,25 @@ def explain_weight(session, params: dict) -> dict:
     lines += ["", f"  ∂L/∂w = ∂L/∂z · ∂z/∂w = {_fmt(dz_j)} × {_fmt(a_in)} = {_fmt(by_hand)}",
               f"  chainrule's autograd: ∂L/∂w = {_fmt(autograd_w)}"
               + ("  ✓ the same" if abs(by_hand - autograd_w) <= 1e-4 * max(1.0, abs(autograd_w)) else "")]
+    lines += _engine_account(session, target_layer, j, source, a_in, z_j, da, n_layers)
     title = f"∂L/∂w for the link {src} → {_neuron_name(target_layer, j, n_layers, features)}"
     return {"title": title, "text": "\n".join(lines), "autograd": autograd_w, "by_hand": by_hand}
+
+
+def _engine_account(session, layer, j, source, a_in, z_j, da, n_layers) -> list:
+    """``cr.explain`` of the last steps, on a scalar graph: w → z → a, times the upstream ∂L/∂a.
+
+    s = a(w) · (∂L/∂a) has ∂s/∂w = ∂L/∂w exactly (∂L/∂a is held fixed, as the chain rule does), so
+    the engine's own step-by-step account ends on the same number."""
+    s = session.settings
+    if layer == n_layers or s["batch_norm"]:
+        return []  # the output has no activation; batch norm's step is not a scalar one
+    w_value = float(session.linears[layer - 1].weight.data[j, source])
+    w = cr.tensor(w_value, requires_grad=True, name="w")
+    rest = cr.tensor(z_j - w_value * a_in, name="b_plus_other_inputs")
+    z = w * a_in + rest
+    act = {"relu": cr.relu, "tanh": cr.tanh, "sigmoid": cr.sigmoid, "linear": lambda v: v * 1.0}
+    upstream = cr.tensor(float(da[layer][j]), name="dL_da")
+    surrogate = act[s["activation"]](z) * upstream
+    return ["", "chainrule's own account of the last steps (cr.explain), with ∂L/∂a held fixed:", "",
+            cr.explain(surrogate)]
