@@ -1,0 +1,97 @@
+"""GradientFlow: the lesson's failure modes, diagnosed on real training runs."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import data, nn, optim
+from chainrule.insight.flow import GradientFlow
+
+
+def deep_mlp(depth, width=32, activation=nn.Sigmoid, residual=False, batch_norm=False):
+    layers = [nn.Linear(2, width), activation()]
+    for _ in range(depth - 2):
+        block = nn.Sequential(nn.Linear(width, width), *([nn.BatchNorm1d(width)] if batch_norm else []),
+                              activation())
+        layers.append(nn.Residual(block) if residual else block)
+    layers.append(nn.Linear(width, 2))
+    return nn.Sequential(*layers)
+
+
+def train(model, steps=15, lr=0.1, loss_fn=None, targets=None):
+    X, y = data.make_moons(128, noise=0.2, seed=0)
+    targets = y if targets is None else targets(X)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    flow = GradientFlow(model)
+    try:
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss_fn(model(X), targets).backward()
+            optimizer.step()
+    except cr.ChainruleError:      # a diverging run stops with a NaN/Inf loss error
+        pass
+    return flow
+
+
+def test_twenty_layer_sigmoid_mlp_vanishes_and_names_the_first_layers():
+    flow = train(deep_mlp(20))
+    report = flow.report()
+    assert "vanishing" in report.kinds
+    finding = next(f for f in report.findings if f.kind == "vanishing")
+    assert finding.layers[:2] == ["0 (Linear)", "2.0 (Linear)"]
+    text = str(report)
+    assert "VANISHING" in text and "first layers (0 (Linear), 2.0 (Linear)" in text
+    for remedy in ("ReLU", "residual", "batch normalisation"):
+        assert remedy in text
+    norms = [n for _, n in flow.layer_norms()]
+    assert norms[0] < 1e-6 * norms[-1]
+
+
+def test_relu_residual_batch_norm_does_not_vanish():
+    report = train(deep_mlp(20, activation=nn.ReLU, residual=True, batch_norm=True)).report()
+    assert "vanishing" not in report.kinds and "exploding" not in report.kinds
+    assert "VANISHING" not in str(report)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the diverging model overflows, as it should
+def test_learning_rate_far_too_high_explodes():
+    model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+    flow = train(model, steps=30, lr=2.0, loss_fn=nn.MSELoss(),
+                 targets=lambda X: cr.tensor(np.sin(3 * X.data[:, :1])))
+    report = flow.report()
+    assert "exploding" in report.kinds
+    assert "clip" in str(report) and "learning rate" in str(report)
+
+
+def test_dead_relus_are_reported():
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    with cr.no_grad():
+        model[0].bias.data[...] = -100.0        # every unit starts (and stays) dead
+    report = train(model, steps=3).report()
+    assert "dead_relu" in report.kinds
+    assert "100% dead" in str(report)
+
+
+def test_records_update_ratios_and_leaves_the_model_as_it_was():
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    before = [list(p._hooks or []) for p in model.parameters()]
+    flow = train(model, steps=4, lr=0.05)
+    assert flow.steps == 4
+    assert all(len(v) == 4 for v in flow.grad_norms.values())
+    flow.report()
+    ratios = flow.update_ratios["0.weight"]
+    assert len(ratios) == 4 and all(0 < r < 1 for r in ratios)
+    history = flow.history()
+    assert history["grad_norms"].shape == (4, 2) and history["layers"] == ["0 (Linear)", "2 (Linear)"]
+    flow.remove()
+    assert [list(p._hooks or []) for p in model.parameters()] == before
+    assert not model[0]._forward_hooks
+    X, y = data.make_moons(16, seed=1)          # a removed recorder records nothing more
+    nn.CrossEntropyLoss()(model(X), y).backward()
+    assert flow.steps == 4
+
+
+def test_not_a_module_is_refused():
+    with pytest.raises(TypeError, match="nn.Module"):
+        GradientFlow(cr.tensor([1.0]))
