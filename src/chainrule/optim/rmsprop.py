@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
         square_avg *= alpha
         square_avg += rms
         if group["centered"]:
-            grad_avg = state["grad_avg"]
+            grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
             grad_avg *= alpha
             grad_avg += (1.0 - alpha) * grad
             np.multiply(grad_avg, grad_avg, out=rms)
