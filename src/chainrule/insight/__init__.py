@@ -1,10 +1,11 @@
 """Tools that make learning visible: gradcheck, explain, gradient-flow diagnostics, pictures.
 
-``plots`` (matplotlib) and ``graph`` rendering need optional extras; import
-``chainrule.insight.plots`` yourself when you want pictures.
+``chainrule.insight.plots`` (matplotlib) and ``chainrule.insight.graph`` rendering (Graphviz)
+use optional extras and are imported by name when wanted, so ``import chainrule`` stays light.
 """
 
 from .explain import explain
+from .flow import Finding, FlowReport, GradientFlow
 from .gradcheck import GradcheckError, gradcheck
 
-__all__ = ["GradcheckError", "explain", "gradcheck"]
+__all__ = ["Finding", "FlowReport", "GradcheckError", "GradientFlow", "explain", "gradcheck"]

@@ -1,0 +1,142 @@
+"""Draw the computation graph of a tensor: leaves (with names), ops, values, shapes, gradients.
+
+    drawing = draw_graph(loss, "graph.svg")     # SVG or PNG through Graphviz when it is installed
+    print(drawing.message)                      # otherwise: DOT text written, and what to install
+    print(to_dot(loss))                         # the DOT text itself (no dependency at all)
+
+Data flows left to right, as in the lesson's figure: leaves on the left, the output on the right.
+Each box shows what was computed in the forward pass and, under it, dL/d(that value) from the
+backward pass (computed here from the derivative table, without consuming the graph).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..backend import np
+from ..tensor import Tensor
+from .explain import _backward_walk, _given_names, _graph, _name_graph, show_value
+from .notation import TextNotation
+
+try:  # optional extra: pip install chainrule[graph]
+    import graphviz
+except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+    graphviz = None
+
+FORMATS = ("svg", "png", "pdf")
+INSTALL_PACKAGE = "pip install chainrule[graph]  (the Python graphviz package)"
+INSTALL_BINARY = "apt-get install graphviz  (macOS: brew install graphviz; the 'dot' program)"
+
+COLORS = {"param": "#cfe2ff", "constant": "#e9ecef", "op": "#fff3cd", "output": "#f8d7da"}
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _describe(N, array) -> str:
+    """A number, or "[4×16: 0.1, −2, 0.5, …]" (the shape, then the first values)."""
+    return show_value(N, np.asarray(array))
+
+
+def _leaf_line(dot_id: str, color: str, label: str) -> str:
+    return f"  {dot_id} [shape=ellipse, fillcolor={_quote(color)}, label={_quote(label)}];"
+
+
+def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=None) -> str:
+    """The graph of ``tensor`` as Graphviz DOT text (ops as boxes, leaves as ellipses)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"to_dot expects a Tensor, got {type(tensor).__name__}")
+    N = TextNotation()
+    lines = ["digraph computation {", "  rankdir=LR;",
+             '  node [fontname="Helvetica", fontsize=10, style=filled];',
+             '  edge [color="#555555"];']
+    if tensor._node is None:
+        label = f"{tensor.name or 'tensor'}\n{_describe(N, tensor.data)}"
+        lines += [_leaf_line("leaf0", COLORS["param"], label), "}"]
+        return "\n".join(lines) + "\n"
+    order, tensor_of, leaves = _graph(tensor)
+    namer = _name_graph(tensor, order, tensor_of, leaves, _given_names(names))
+    node_grads, leaf_grads = ({}, {}) if not gradients else _backward_walk(tensor, order)[:2]
+    shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
+    ids = {node: f"op{i}" for i, node in enumerate(shown)}
+    leaf_ids = {}
+    for t in leaves:
+        if any(t is i for node in shown for i in node.inputs):
+            leaf_ids[id(t)] = f"leaf{len(leaf_ids)}"
+            name = namer(t) or show_value(N, t.data)
+            label = name if t.data.size == 1 and namer(t) is None else f"{name}\n{_describe(N, t.data)}"
+            grad = leaf_grads.get(id(t))
+            if grad is None and t.grad is not None:
+                grad = t.grad.data
+            if grad is not None:
+                label += f"\ngrad {_describe(N, grad)}"
+            color = COLORS["param"] if t.requires_grad else COLORS["constant"]
+            lines.append(_leaf_line(leaf_ids[id(t)], color, label))
+    if len(shown) < len(order):
+        label = f"{len(order) - len(shown)} earlier ops\n(not drawn)"
+        lines.append(f'  earlier [shape=note, fillcolor="#ffffff", label={_quote(label)}];')
+    for node in shown:
+        t = tensor_of[node]
+        label = f"{node.prim.name}\n{namer(t)} = {_describe(N, node.output)}".replace(" = [", "\n[")
+        if node in node_grads:
+            label += f"\ngrad {_describe(N, node_grads[node])}"
+        color = COLORS["output"] if t is tensor else COLORS["op"]
+        lines.append(f"  {ids[node]} [shape=box, fillcolor={_quote(color)}, label={_quote(label)}];")
+        for t_in in node.inputs:
+            if t_in._node is not None:
+                source = ids.get(t_in._node, "earlier")
+            else:
+                source = leaf_ids[id(t_in)]
+            lines.append(f"  {source} -> {ids[node]};")
+    lines.append("}")
+    return "\n".join(dict.fromkeys(lines)) + "\n"   # (an input used twice gets one arrow)
+
+
+class GraphDrawing:
+    """What ``draw_graph`` produced: the DOT text, the file written, and a message for the reader."""
+
+    def __init__(self, dot: str, path: Path, rendered: bool, message: str):
+        self.dot, self.path, self.rendered, self.message = dot, path, rendered, message
+
+    def __repr__(self) -> str:
+        return f"GraphDrawing(path={str(self.path)!r}, rendered={self.rendered})"
+
+
+def dot_program() -> str | None:
+    """Where Graphviz's ``dot`` program is, or None."""
+    return shutil.which("dot")
+
+
+def draw_graph(tensor: Tensor, path, format: str | None = None, **dot_options) -> GraphDrawing:  # noqa: A002
+    """Render the graph of ``tensor`` to ``path`` (SVG/PNG/PDF, from the suffix or ``format``).
+
+    Without the graphviz package or the ``dot`` program nothing fails: the DOT text is written
+    next to ``path`` (suffix .dot) and the message says what to install to get a picture."""
+    path = Path(path)
+    format = (format or path.suffix.lstrip(".") or "svg").lower()
+    if format not in FORMATS + ("dot",):
+        raise ValueError(f"draw_graph: format must be one of {FORMATS + ('dot',)}, got {format!r}")
+    dot = to_dot(tensor, **dot_options)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    missing = None
+    if format == "dot":
+        missing = ""
+    elif graphviz is None:
+        missing = f"graphviz is not installed: {INSTALL_PACKAGE}"
+    elif dot_program() is None:
+        missing = f"Graphviz's 'dot' program is not installed: {INSTALL_BINARY}"
+    if missing is None:
+        target = path if path.suffix else path.with_suffix("." + format)
+        try:
+            target.write_bytes(graphviz.Source(dot).pipe(format=format))
+            return GraphDrawing(dot, target, True, f"graph drawn to {target}")
+        except Exception as err:  # a broken Graphviz install must not lose the DOT text
+            missing = f"Graphviz could not render ({type(err).__name__}: {str(err).splitlines()[0][:120]})"
+    dot_path = path.with_suffix(".dot")
+    dot_path.write_text(dot, encoding="utf-8")
+    if not missing:
+        return GraphDrawing(dot, dot_path, False, f"DOT text written to {dot_path}")
+    return GraphDrawing(dot, dot_path, False, f"{missing}; wrote the DOT text to {dot_path} instead "
+                        f"(render it with: dot -T{format} {dot_path} -o {path.with_suffix('.' + format)})")
