@@ -1,0 +1,113 @@
+"""chainrule, written the way a PyTorch user would write it: nn layers, F.cross_entropy, optim.SGD."""
+
+from __future__ import annotations
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import nn
+
+from . import Infeasible
+
+try:
+    from chainrule.optim import SGD
+except ImportError:  # optim not landed yet: a plain SGD on .data stands in
+    SGD = None
+
+
+def version() -> str:
+    return cr.__version__
+
+
+class _PlainSGD:
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        for p in self.params:
+            p.data -= self.lr * p.grad.data
+
+
+def _sgd(params, lr):
+    return SGD(params, lr=lr) if SGD is not None else _PlainSGD(params, lr)
+
+
+def _load(parameter, array) -> None:
+    with cr.no_grad():
+        parameter.copy_(cr.from_numpy(array))
+
+
+def _mlp(sizes, layers) -> nn.Sequential:
+    modules = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(n_in, n_out)
+        _load(linear.weight, layers[i][0])
+        _load(linear.bias, layers[i][1])
+        modules += [linear, nn.ReLU()] if i < len(sizes) - 2 else [linear]
+    return nn.Sequential(*modules)
+
+
+def _training_step(model, optimizer, compute_loss):
+    def step():
+        optimizer.zero_grad()
+        loss = compute_loss(model)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def _w1(problem):
+    model = _mlp([784, 512, 512, 10], problem["layers"])
+    x, labels = cr.from_numpy(problem["x"]), cr.from_numpy(problem["labels"])
+    optimizer = _sgd(model.parameters(), problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
+
+
+def _w2(problem):
+    model = _mlp([2, 16, 16, 1], problem["layers"])
+    x, y = cr.from_numpy(problem["x"]), cr.from_numpy(problem["y"])
+    optimizer = _sgd(model.parameters(), problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.mse_loss(m(x)[:, 0], y))
+
+
+def _w3(problem):
+    a = cr.tensor(problem["a"], requires_grad=True)
+    b = cr.tensor(problem["b"], requires_grad=True)
+    optimizer = _sgd([a, b], problem["lr"])
+    depth, x0 = problem["depth"], cr.tensor(problem["x0"])
+
+    def step():
+        optimizer.zero_grad()
+        x = x0
+        for _ in range(depth):
+            x = cr.tanh(a * x + b)
+        x.backward()
+        optimizer.step()
+        return x.item()
+
+    return step
+
+
+def _w4(problem):
+    conv = nn.Conv2d(1, 8, 3)
+    fc = nn.Linear(8 * 13 * 13, 10)
+    _load(conv.weight, problem["conv_weight"])
+    _load(conv.bias, problem["conv_bias"])
+    _load(fc.weight, problem["fc_weight"])
+    _load(fc.bias, problem["fc_bias"])
+    model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), fc)
+    x, labels = cr.from_numpy(problem["x"]), cr.from_numpy(problem["labels"])
+    optimizer = _sgd(model.parameters(), problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
+
+
+def build(workload, problem):
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4}
+    if workload not in builders:
+        raise Infeasible(f"no chainrule version of {workload}")
+    return builders[workload](problem)

@@ -1,0 +1,95 @@
+"""PyTorch CPU, written the way its users write it: nn layers, F.cross_entropy, optim.SGD.
+
+Threads: PyTorch's default (torch.get_num_threads(), one per core here); the count is reported.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import Infeasible
+
+
+def version() -> str:
+    threads = f"threads {torch.get_num_threads()}, interop {torch.get_num_interop_threads()}"
+    return f"{torch.__version__} ({threads})"
+
+
+def _load_linear(layer: nn.Linear, weight, bias) -> None:
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(weight))
+        layer.bias.copy_(torch.from_numpy(bias))
+
+
+def _mlp(sizes, layers) -> nn.Sequential:
+    modules = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(n_in, n_out)
+        _load_linear(linear, *layers[i])
+        modules += [linear, nn.ReLU()] if i < len(sizes) - 2 else [linear]
+    return nn.Sequential(*modules)
+
+
+def _training_step(model, optimizer, compute_loss):
+    def step():
+        optimizer.zero_grad()
+        loss = compute_loss(model)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def _w1(problem):
+    model = _mlp([784, 512, 512, 10], problem["layers"])
+    x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
+
+
+def _w2(problem):
+    model = _mlp([2, 16, 16, 1], problem["layers"])
+    x, y = torch.from_numpy(problem["x"]), torch.from_numpy(problem["y"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.mse_loss(m(x)[:, 0], y))
+
+
+def _w3(problem):
+    a = torch.tensor(problem["a"], requires_grad=True)
+    b = torch.tensor(problem["b"], requires_grad=True)
+    optimizer = torch.optim.SGD([a, b], lr=problem["lr"])
+    depth, x0 = problem["depth"], torch.tensor(problem["x0"])
+
+    def step():
+        optimizer.zero_grad()
+        x = x0
+        for _ in range(depth):
+            x = torch.tanh(a * x + b)
+        x.backward()
+        optimizer.step()
+        return x.item()
+
+    return step
+
+
+def _w4(problem):
+    conv = nn.Conv2d(1, 8, 3)
+    fc = nn.Linear(8 * 13 * 13, 10)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(problem["conv_weight"]))
+        conv.bias.copy_(torch.from_numpy(problem["conv_bias"]))
+    _load_linear(fc, problem["fc_weight"], problem["fc_bias"])
+    model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), fc)
+    x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
+
+
+def build(workload, problem):
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4}
+    if workload not in builders:
+        raise Infeasible(f"no PyTorch version of {workload}")
+    return builders[workload](problem)

@@ -1,0 +1,33 @@
+"""The benchmark harness runs end to end and writes the JSON it promises (no speed is asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+def test_harness_runs_chainrule_and_numpy_on_w2(tmp_path):
+    out = tmp_path / "results.json"
+    command = [sys.executable, str(RUN), "--quick", "--workloads", "W2", "--peers", "chainrule,numpy",
+               "--rounds", "2", "--steps", "3", "--warmup-s", "0", "--json", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "W2" in done.stdout and "chainrule" in done.stdout
+
+    results = json.loads(out.read_text())
+    assert results["settings"]["rounds"] == 2 and results["settings"]["quick"] is True
+    assert "OPENBLAS_CORETYPE" in results["machine"]["environment"]
+    entries = results["workloads"]["W2"]
+    assert set(entries) == {"chainrule", "numpy"}
+    for entry in entries.values():
+        assert len(entry["round_medians_ms"]) == 2
+        assert entry["steps_per_round"] == [3, 3]
+        assert entry["median_ms"] > 0 and entry["peak_rss_mb"] > 0
+        assert isinstance(entry["thread_pools"], list)
+    # same data and initial weights in both: the first losses agree
+    first = [entry["first_loss"] for entry in entries.values()]
+    assert abs(first[0] - first[1]) <= 1e-4 * abs(first[1])
+    assert {t["target"] for t in results["targets"]} >= {"W2 chainrule <= PyTorch"}
+    assert "W5" not in results
