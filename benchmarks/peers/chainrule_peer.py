@@ -5,34 +5,17 @@ from __future__ import annotations
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
+from chainrule.optim import SGD
 
 from . import Infeasible
-
-try:
-    from chainrule.optim import SGD
-except ImportError:  # optim not landed yet: a plain SGD on .data stands in
-    SGD = None
 
 
 def version() -> str:
     return cr.__version__
 
 
-class _PlainSGD:
-    def __init__(self, params, lr):
-        self.params, self.lr = list(params), lr
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        for p in self.params:
-            p.data -= self.lr * p.grad.data
-
-
 def _sgd(params, lr):
-    return SGD(params, lr=lr) if SGD is not None else _PlainSGD(params, lr)
+    return SGD(params, lr=lr)
 
 
 def _load(parameter, array) -> None:
