@@ -6,7 +6,7 @@
     loss.backward()                       # dL/dw = -24
 """
 
-from . import data, nn, ops, optim
+from . import data, nn, ops, optim, utils
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import bool_ as bool  # noqa: A001 - PyTorch's name
 from .backend import float16, float32, float64, int32, int64, manual_seed
