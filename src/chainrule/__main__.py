@@ -1,0 +1,7 @@
+"""``python -m chainrule``: the same command as ``chainrule``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
