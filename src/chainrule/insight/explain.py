@@ -335,7 +335,7 @@ def _explain_node(out, N, namer, node, tensor_of, root_name, node_grads, contrib
         else:
             words = VJP_WORDS.get(op, ())
             rule = words[index] if index < len(words) else f"the vector-Jacobian product of '{op}'"
-            rule = rule.format(up=N.d(root_name, out_name), a=operands[0], b=operands[-1])
+            rule = rule.format(*operands, up=N.d(root_name, out_name))
             out.note(f"{op} is not element-wise: its local derivative is a Jacobian, applied as {rule}",
                      level=2)
             out.equation("product", N.d(root_name, source_name), [result], level=2)

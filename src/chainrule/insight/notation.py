@@ -227,12 +227,13 @@ def local_formula(N, op: str, index: int, operands: list, output: str, params: d
 
 
 # how the VJP of the non-element-wise ops combines the upstream gradient, in words
-VJP_WORDS = {
-    "matmul": ("{up} @ {b}ᵀ", "{a}ᵀ @ {up}"),
-    "linear": ("{up} @ W", "{up}ᵀ @ x", "sum of {up} over the batch"),
+VJP_WORDS = {  # {up}: the upstream gradient's name; {0}, {1}...: the operands' names
+    "matmul": ("{up} @ {1}ᵀ", "{0}ᵀ @ {up}"),
+    "linear": ("{up} @ {1}", "{up}ᵀ @ {0}", "{up} summed over the batch"),
     "sum": ("{up} copied to every summed element",),
     "mean": ("{up} / n, copied to every averaged element",),
     "reshape": ("{up} reshaped back",),
     "broadcast_to": ("{up} summed over the broadcast axes",),
     "getitem": ("{up} placed back at the indexed positions (zeros elsewhere)",),
+    "cross_entropy": ("(softmax({0}) − one-hot(target)) / batch size, times {up}",),
 }

@@ -98,6 +98,7 @@ def plot_layer_norms(norms_by_variant: dict, path, title: str = "Gradient norm p
         values = np.array([np.nan if n is None or n <= 0 else n for n in norms], dtype=float)
         axes.plot(np.arange(len(values)), values, marker="o", ms=3, label=variant)
     axes.set_yscale("log")
+    axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_xlabel("layer (0 = input side)")
     axes.set_ylabel("median gradient norm ‖dL/dW‖")
     axes.set_title(title)
