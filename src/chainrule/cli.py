@@ -3,6 +3,7 @@
     chainrule demo            train a small MLP on two moons, write a report folder (plots, graph)
     chainrule explain         the lesson's worked example, the chain rule written out
     chainrule gradient-flow   the lesson's experiment: deep sigmoid vs ReLU / residual / batch norm
+    chainrule playground      the browser lab (chainrule.playground)
 
 Every subcommand has ``--help``. A bad flag prints one line and exits with status 2.
 """
@@ -21,6 +22,7 @@ from chainrule.backend import np
 from chainrule.insight import graph, plots
 from chainrule.insight.expression import ExpressionError, build, parse_assignments
 from chainrule.insight.flow import GradientFlow, format_table
+from chainrule.playground import launch as playground_launch
 
 try:  # optional extra: pip install chainrule[progress]
     from tqdm import tqdm
@@ -104,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--seed", type=int, default=0)
     flow.add_argument("--out", type=Path, default=Path("chainrule-report"), help="folder for the plot")
     flow.set_defaults(run=run_gradient_flow)
+
+    playground = commands.add_parser("playground", help="the neural-network playground in your browser",
+                                     description="The neural-network playground in your browser "
+                                     "(needs pip install chainrule[playground]).")
+    playground_launch.add_arguments(playground)
+    playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open))
     return parser
 
 
