@@ -88,6 +88,7 @@ def run(args) -> dict:
     else:
         result["step_ms"] = [round(t, 5) for t in times]
         result["first_loss"] = float(losses[0])
+        result["first_losses"] = [float(v) for v in losses[:5]]  # the same in every peer: a check
         result["last_loss"] = float(losses[-1])
     result["peak_rss_mb"] = _peak_rss_mb()
     result["thread_pools"] = _thread_pools()
