@@ -20,6 +20,12 @@ def _status(entry: dict) -> str:
     return ""
 
 
+def _losses_differ(entry: dict, reference: dict) -> bool:
+    """True when a peer's first losses leave chainrule's by more than float32 drift (1e-3 relative)."""
+    ours, theirs = reference.get("first_losses") or [], entry.get("first_losses") or []
+    return any(abs(a - b) > 1e-3 * max(abs(a), abs(b), 1e-6) for a, b in zip(ours, theirs))
+
+
 def workload_table(results: dict) -> list[str]:
     header = f"{'workload':10s} {'library':10s} {'ms/step':>10s} {'cr/peer':>8s} {'spread':>7s} " \
              f"{'peak MB':>8s} {'1st loss':>9s}  note"
@@ -32,8 +38,11 @@ def workload_table(results: dict) -> list[str]:
             spread = f"{entry['spread_pct']:.0f}%" if entry.get("spread_pct") is not None else ""
             rss = f"{entry['peak_rss_mb']:.0f}" if entry.get("peak_rss_mb") else ""
             loss = f"{entry['first_loss']:.5g}" if entry.get("first_loss") is not None else ""
+            note = _status(entry)[:90]
+            if _losses_differ(entry, by_peer.get("chainrule", {})):
+                note = "first losses differ from chainrule's! " + note
             lines.append(f"{case:10s} {peer:10s} {_ms(median):>10s} {ratio:>8s} {spread:>7s} {rss:>8s} "
-                         f"{loss:>9s}  {_status(entry)[:90]}")
+                         f"{loss:>9s}  {note}")
         lines.append("")
     return lines
 

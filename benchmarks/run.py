@@ -77,7 +77,7 @@ def summarise(rounds: list[dict]) -> dict:
     """One (library, workload) entry from its per-round worker results."""
     first = rounds[0]
     entry = {k: first[k] for k in ("version", "missing", "skipped", "error", "traceback_tail",
-                                   "thread_pools", "first_loss") if k in first}
+                                   "thread_pools", "first_loss", "first_losses") if k in first}
     timed = [r for r in rounds if r.get("step_ms")]
     if timed:
         medians = [statistics.median(r["step_ms"]) for r in timed]
