@@ -9,8 +9,6 @@ and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
 from __future__ import annotations
 
-import math
-
 from .. import backend as B
 from ..backend import np
 from ..errors import ShapeError
@@ -52,11 +50,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):  # noqa: A002 - PyTorch's name
         shape = getattr(input, "shape", None)
