@@ -126,19 +126,42 @@ class Primitive:
 
 
 class Node:
-    """A recorded application of a primitive: what backward needs to apply the chain rule."""
+    """A recorded application of a primitive: what backward needs to apply the chain rule.
 
-    __slots__ = ("prim", "inputs", "params", "output", "versions", "hooks", "retained", "trace")
+    One or two inputs are kept in slots (``first``, ``second``), more in a tuple (``many``):
+    every object a node keeps is one more for Python's cycle collector to scan, and on a
+    50,000-op graph those scans cost more than the arithmetic. ``inputs`` gives them as a
+    tuple, or None once backward has freed the node. ``version_sum`` is the sum of the inputs'
+    version counters at forward time: versions only grow, so an equal sum means none changed.
+    """
+
+    __slots__ = ("prim", "first", "second", "many", "params", "output", "version_sum", "hooks",
+                 "retained", "trace")
 
     def __init__(self, prim, inputs, params, output):
         self.prim = prim
-        self.inputs = inputs
+        count = len(inputs)
+        self.first = inputs[0] if count else None
+        self.second = inputs[1] if count == 2 else None
+        self.many = inputs if count > 2 or count == 0 else None
         self.params = params
         self.output = output
-        self.versions = tuple([t._version for t in inputs])  # a tuple of ints: the gc soon stops tracking it
+        self.version_sum = sum([t._version for t in inputs])
         self.hooks = None
         self.retained = None
         self.trace = traceback.format_stack(limit=12)[:-3] if _mode.anomaly else None
+
+    @property
+    def inputs(self):
+        if self.many is not None:
+            return self.many
+        if self.first is None:
+            return None
+        return (self.first,) if self.second is None else (self.first, self.second)
+
+    def free(self) -> None:
+        """Drop the inputs and the saved output: the graph below is released."""
+        self.first = self.second = self.many = self.output = None
 
     @property
     def name(self) -> str:
@@ -220,10 +243,11 @@ def _topological_order(roots) -> list:
         if node in visited:
             continue
         visited.add(node)
-        if node.inputs is None:
+        inputs = node.inputs
+        if inputs is None:
             raise _freed_error(node)
         stack.append((node, True))
-        for t in node.inputs:
+        for t in inputs:
             child = t._node
             if child is not None and t.requires_grad and child not in visited:
                 stack.append((child, False))
@@ -292,25 +316,22 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         inputs, prim, params = node.inputs, node.prim, node.params
         if inputs is None:
             raise _freed_error(node)
-        for t, version in zip(inputs, node.versions):
-            if t._version != version:
-                raise GraphError(
-                    f"a tensor of shape {t.shape} needed by the backward of '{prim.name}' was modified "
-                    f"in place after the forward pass (version {version} -> {t._version}); "
-                    "use an out-of-place op (x = x + y) instead")
+        if sum([t._version for t in inputs]) != node.version_sum:
+            raise GraphError(
+                f"an input of '{prim.name}' (inputs {describe(inputs)}) needed by its backward was "
+                "modified in place after the forward pass; use an out-of-place op (x = x + y) instead")
         if create_graph:
             values, output = inputs, apply(prim, inputs, params)
         else:
             values, output = [t.data for t in inputs], node.output
-        needs = [t.requires_grad for t in inputs]
-        if prim.vjp_all is not None:
-            input_grads = prim.vjp_all(xp, grad_output, output, values, needs, **params)
+        if prim.vjp_all is None:  # one VJP per input: run only those whose input needs a gradient
+            pairs = [(t, vjp(xp, grad_output, output, *values, **params))
+                     for t, vjp in zip(inputs, prim.vjps) if t.requires_grad]
         else:
-            input_grads = [vjp(xp, grad_output, output, *values, **params) if need else None
-                           for vjp, need in zip(prim.vjps, needs)]
-        for t, grad in zip(inputs, input_grads):
-            if grad is None or not t.requires_grad:
-                continue
+            needs = [t.requires_grad for t in inputs]
+            input_grads = prim.vjp_all(xp, grad_output, output, values, needs, **params)
+            pairs = [(t, g) for t, g in zip(inputs, input_grads) if g is not None and t.requires_grad]
+        for t, grad in pairs:
             if grad.shape != t.data.shape:
                 grad = _sum_to_shape(grad, t.data.shape)
             if grad.dtype != t.data.dtype:
@@ -321,8 +342,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             previous = table.get(key)
             table[key] = grad if previous is None else previous + grad
         if not retain_graph:
-            node.inputs = None
-            node.output = None
+            node.free()
     return leaf_grads
 
 
