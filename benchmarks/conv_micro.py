@@ -61,11 +61,12 @@ def main():
           f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE')}")
     for padding in (0, 1):
         ours = (cr.tensor(images), cr.tensor(weight, requires_grad=True), cr.tensor(bias, requires_grad=True))
-        steps = {} if args.only == "torch" else {"chainrule": lambda: chainrule_step(*ours, padding)}
+        steps = {} if args.only == "torch" else {
+            "chainrule": lambda ours=ours, padding=padding: chainrule_step(*ours, padding)}
         if torch is not None and args.only != "chainrule":
             theirs = (torch.tensor(images), torch.tensor(weight, requires_grad=True),
                       torch.tensor(bias, requires_grad=True))
-            steps["torch"] = lambda: torch_step(torch, *theirs, padding)
+            steps["torch"] = lambda theirs=theirs, padding=padding: torch_step(torch, *theirs, padding)
         times = {name: [] for name in steps}
         for function in steps.values():
             timed(function, 5)   # warm up
