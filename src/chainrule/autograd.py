@@ -171,7 +171,8 @@ def _freed_error(node) -> GraphError:
 
 
 def _topological_order(roots) -> list:
-    """Nodes reachable from ``roots``, each after every node that consumes it (iterative DFS)."""
+    """Nodes reachable from ``roots``, each after every node that consumes it (iterative DFS;
+    a node's first input is explored first, so read backwards the order follows the forward)."""
     post_order, visited = [], set()
     stack = [(node, False) for node in roots]
     while stack:
@@ -186,7 +187,7 @@ def _topological_order(roots) -> list:
         if inputs is None:
             raise _freed_error(node)
         stack.append((node, True))
-        for t in inputs:
+        for t in reversed(inputs):
             child = t._node
             if child is not None and t.requires_grad and child not in visited:
                 stack.append((child, False))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..autograd import _sum_to_shape
+from ..autograd import _sum_to_shape, _topological_order
 from ..backend import np
 from ..errors import GraphError
 from ..ops.namespaces import ARRAYS
@@ -40,24 +40,12 @@ AUTO_NAMES = {"sub": "diff", "add": "add", "div": "ratio", "matmul": "mm", "pow"
 def _graph(root: Tensor):
     """The nodes reachable from ``root`` in forward order (inputs before the ops that use them),
     the tensor each node produced, and the leaves in order of first use (iterative walk)."""
-    order, seen = [], set()
-    stack = [(root._node, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        if node.inputs is None or node.output is None:
-            raise GraphError(
-                f"explain: the graph was freed by an earlier backward() (at '{node.prim.name}'); call "
-                "explain before backward(), or pass retain_graph=True to backward()")
-        stack.append((node, True))
-        for t in reversed(node.inputs):
-            if t._node is not None and t._node not in seen:
-                stack.append((t._node, False))
+    try:
+        order = _topological_order([root._node])[::-1]
+    except GraphError:
+        raise GraphError(
+            "explain: the graph was freed by an earlier backward(); call explain before backward(), "
+            "or pass retain_graph=True to backward()") from None
     tensor_of = {root._node: root, None: root}  # (None: the root, for whoever asks "is this the output?")
     leaves, leaf_ids = [], set()
     for node in order:
