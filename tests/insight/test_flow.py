@@ -95,3 +95,25 @@ def test_records_update_ratios_and_leaves_the_model_as_it_was():
 def test_not_a_module_is_refused():
     with pytest.raises(TypeError, match="nn.Module"):
         GradientFlow(cr.tensor([1.0]))
+
+
+def test_diagnose_norms_from_one_reading():
+    from chainrule.insight.flow import diagnose_norms
+
+    labels = ["h1", "h2", "h3", "out"]
+    assert diagnose_norms(labels, [0.4, 0.3, 0.3, 0.2]) == []
+    (vanishing,) = diagnose_norms(labels, [1e-9, 1e-6, 1e-3, 0.2])
+    assert vanishing.kind == "vanishing" and vanishing.layers[0] == "h1"
+    (huge,) = diagnose_norms(labels, [1e6, 1.0, 1.0, 1.0])
+    assert huge.kind == "exploding" and "h1" in huge.message
+    (broken,) = diagnose_norms(labels, [float("nan"), 1.0, 1.0, 1.0])
+    assert broken.kind == "exploding" and "not finite" in broken.message
+
+
+def test_playground_words_the_insight_diagnosis():
+    from chainrule.playground.diagnostics import diagnose
+
+    vanishing = diagnose([5e-7, 3e-6, 2e-5, 1e-4, 1e-3, 2e-2, 0.2], "sigmoid")
+    assert vanishing["status"] == "vanishing" and "sigmoid" in vanishing["message"]
+    assert diagnose([0.5, 0.3, 0.2], "relu")["status"] == "healthy"
+    assert diagnose([], "relu")["status"] == "idle"

@@ -131,6 +131,55 @@ def _median(values) -> float | None:
     return float(np.median(finite)) if finite else None
 
 
+def vanishing_findings(labels: list, norms: list) -> list:
+    """Vanishing gradients from per-layer gradient norms (input side first, None for unknown)."""
+    known = [(label, m) for label, m in zip(labels, norms) if m is not None]
+    if not known:
+        return []
+    output_label, output_norm = known[-1]
+    starved = [label for label, m in known
+               if m < VANISH_ABSOLUTE or (len(known) > 1 and m < VANISH_RATIO * output_norm)]
+    if not starved:
+        return []
+    first_label, first_norm = known[0]
+    if output_norm == 0:
+        return [Finding("vanishing", starved, "no gradient reaches the weight layers at all (every norm "
+                        "is 0): the units are saturated or dead, so nothing learns.")]
+    per_layer = (first_norm / output_norm) ** (1 / max(len(known) - 1, 1)) if output_norm > 0 else 0.0
+    named = ", ".join(starved[:3]) + (f" and {len(starved) - 3} more" if len(starved) > 3 else "")
+    message = (f"the gradients shrink toward the input, by about ×{per_layer:.2g} per layer: the output "
+               f"layer {output_label} gets norm {output_norm:.2e} but the first layer {first_label} gets "
+               f"{first_norm:.2e}. The first layers ({named}) receive almost no signal and barely learn.")
+    return [Finding("vanishing", starved, message)]
+
+
+def growth_toward_input(labels: list, norms: list) -> list:
+    """Exploding gradients seen as norms growing from the output layer back to the input."""
+    known = [(label, m) for label, m in zip(labels, norms) if m is not None]
+    if not known:
+        return []
+    (first_label, first_norm), (output_label, output_norm) = known[0], known[-1]
+    if len(known) > 1 and output_norm > 0 and first_norm > EXPLODE_RATIO * output_norm:
+        return [Finding("exploding", [first_label], f"the gradients grow toward the input: "
+                        f"{output_norm:.2e} at {output_label}, {first_norm:.2e} at {first_label}.")]
+    return []
+
+
+def diagnose_norms(labels: list, norms: list) -> list:
+    """Findings from one reading of per-layer weight-gradient norms (input side first): Inf/NaN
+    or huge norms, growth toward the input (exploding), shrinking toward the input (vanishing).
+    For callers that keep their own norms, such as the playground."""
+    broken = [label for label, n in zip(labels, norms) if not np.isfinite(n)]
+    if broken:
+        return [Finding("exploding", broken, f"the gradient of {', '.join(broken[:3])} is not finite "
+                        "(NaN or infinite): the updates overflowed.")]
+    huge = [label for label, n in zip(labels, norms) if n > EXPLODE_ABSOLUTE]
+    if huge:
+        return [Finding("exploding", huge, f"gradient norms reached {max(norms):.2e} "
+                        f"(in {', '.join(huge[:3])}).")]
+    return growth_toward_input(labels, norms) or vanishing_findings(labels, norms)
+
+
 class GradientFlow:
     """Records per-parameter gradient norms, update ratios and activation statistics of ``model``."""
 
@@ -282,24 +331,7 @@ class GradientFlow:
         return FlowReport(findings, self.table(), self.steps)
 
     def _vanishing(self, labels, medians) -> list:
-        known = [(label, m) for label, m in zip(labels, medians) if m is not None]
-        if not known:
-            return []
-        output_label, output_norm = known[-1]
-        starved = [label for label, m in known
-                   if m < VANISH_ABSOLUTE or (len(known) > 1 and m < VANISH_RATIO * output_norm)]
-        if not starved:
-            return []
-        first_label, first_norm = known[0]
-        if output_norm == 0:
-            return [Finding("vanishing", starved, "no gradient reaches the weight layers at all (every norm "
-                            "is 0): the units are saturated or dead, so nothing learns.")]
-        per_layer = (first_norm / output_norm) ** (1 / max(len(known) - 1, 1)) if output_norm > 0 else 0.0
-        named = ", ".join(starved[:3]) + (f" and {len(starved) - 3} more" if len(starved) > 3 else "")
-        message = (f"the gradients shrink toward the input, by about ×{per_layer:.2g} per layer: the output "
-                   f"layer {output_label} gets norm {output_norm:.2e} but the first layer {first_label} gets "
-                   f"{first_norm:.2e}. The first layers ({named}) receive almost no signal and barely learn.")
-        return [Finding("vanishing", starved, message)]
+        return vanishing_findings(labels, medians)
 
     def _exploding(self, layers, labels, medians) -> list:
         """Inf/NaN anywhere, huge or fast-growing norms in any parameter (biases too), or norms
@@ -328,14 +360,7 @@ class GradientFlow:
         if growing:
             return [Finding("exploding", growing, f"gradient norms grew more than {EXPLODE_GROWTH:.0f}× "
                             f"during training in {', '.join(growing[:3])}.")]
-        known = [(label, m) for label, m in zip(labels, medians) if m is not None]
-        if not known:
-            return []
-        (first_label, first_norm), (output_label, output_norm) = known[0], known[-1]
-        if len(known) > 1 and output_norm > 0 and first_norm > EXPLODE_RATIO * output_norm:
-            return [Finding("exploding", [first_label], f"the gradients grow toward the input: "
-                            f"{output_norm:.2e} at {output_label}, {first_norm:.2e} at {first_label}.")]
-        return []
+        return growth_toward_input(labels, medians)
 
     def _dead_relus(self) -> list:
         dead = [(name, _median(stats["dead"][-5:])) for name, stats in self.activation_stats.items()
