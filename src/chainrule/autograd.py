@@ -1,8 +1,8 @@
-"""The engine: graph nodes, grad mode, and the reverse walk that applies the chain rule.
+"""The engine: primitives, recording, and the reverse walk that applies the chain rule.
 
 Forward: ``apply(prim, inputs, params)`` computes a primitive on the inputs' arrays and, when
-any input requires grad (and grad mode is on), records a ``Node`` that remembers the
-primitive, its inputs and its output.
+any input requires grad (and grad mode is on), the result records the primitive, its params
+and its inputs: each op-made tensor is a node of the graph (``t.grad_fn`` shows it).
 
 Backward: ``backward(root)`` orders the nodes reachable from ``root`` (iteratively, so a
 100,000-node chain is fine), then visits them from the root down. At each node it has
@@ -12,8 +12,8 @@ dL/d(output) and asks the primitive's vector-Jacobian products for dL/d(input_i)
 
 Gradients of inputs that were broadcast are summed back to the input's shape here, in one
 place, so no op has to. Gradients reaching a value used twice are added. Leaves accumulate
-into ``.grad`` (PyTorch semantics). Unless ``retain_graph`` is set, each node's inputs and saved
-output are dropped once it has been used, so the intermediate arrays are freed.
+into ``.grad`` (PyTorch semantics). Unless ``retain_graph`` is set, each node drops its inputs
+once it has been used, so the intermediate arrays are freed as the walk goes.
 
 With ``create_graph=True`` the VJPs run on Tensors instead of arrays, so the backward pass is
 itself recorded and can be differentiated again (higher-order gradients).
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import traceback
-import weakref
 
 from .backend import np
 from .errors import AnomalyError, DTypeError, GraphError, ShapeError, describe
@@ -35,7 +34,7 @@ from .grad_mode import (  # noqa: F401 - the engine's public switches live there
     no_grad,
     set_grad_enabled,
 )
-from .tensor import Tensor
+from .tensor import Node, Tensor  # noqa: F401 - Node (what grad_fn shows) is part of the engine's face
 
 
 # --- primitives and nodes ---------------------------------------------------------------------
@@ -64,52 +63,6 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-class Node:
-    """A recorded application of a primitive: what backward needs to apply the chain rule.
-
-    One or two inputs are kept in slots (``first``, ``second``), more in a tuple (``many``):
-    every object a node keeps is one more for Python's cycle collector to scan, and on a
-    50,000-op graph those scans cost more than the arithmetic. ``inputs`` gives them as a
-    tuple, or None once backward has freed the node. ``version_sum`` is the sum of the inputs'
-    version counters at forward time: versions only grow, so an equal sum means none changed.
-    """
-
-    __slots__ = ("prim", "first", "second", "many", "params", "output", "version_sum", "hooks",
-                 "retained", "trace")
-
-    def __init__(self, prim, inputs, params, output):
-        self.prim = prim
-        count = len(inputs)
-        self.first = inputs[0] if count else None
-        self.second = inputs[1] if count == 2 else None
-        self.many = inputs if count > 2 or count == 0 else None
-        self.params = params
-        self.output = output
-        self.version_sum = sum([t._version for t in inputs])
-        self.hooks = None
-        self.retained = None
-        self.trace = traceback.format_stack(limit=12)[:-3] if _mode.anomaly else None
-
-    @property
-    def inputs(self):
-        if self.many is not None:
-            return self.many
-        if self.first is None:
-            return None
-        return (self.first,) if self.second is None else (self.first, self.second)
-
-    def free(self) -> None:
-        """Drop the inputs and the saved output: the graph below is released."""
-        self.first = self.second = self.many = self.output = None
-
-    @property
-    def name(self) -> str:
-        return "".join(part.capitalize() for part in self.prim.name.split("_")) + "Backward"
-
-    def __repr__(self):
-        return f"<{self.name}>"
-
-
 class IndexOutOfRange(ShapeError, IndexError):
     """An index outside a tensor's shape."""
 
@@ -122,17 +75,15 @@ def _forward_error(prim, inputs, params, err):
     return kind(f"{prim.name}: cannot apply to inputs of shape/dtype ({describe(inputs)}){detail}: {err}")
 
 
-def _check_finite(array, what: str, node_or_prim, inputs) -> None:
+def _check_finite(array, what: str, prim, inputs, trace=None) -> None:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        name = node_or_prim.prim.name if isinstance(node_or_prim, Node) else node_or_prim.name
-        where = ""
-        if isinstance(node_or_prim, Node) and node_or_prim.trace:
-            where = "\nThe forward of this op was called at:\n" + "".join(node_or_prim.trace)
-        raise AnomalyError(f"{what} of '{name}' (inputs {describe(inputs)}) produced NaN or Inf{where}")
+        where = "\nThe forward of this op was called at:\n" + "".join(trace) if trace else ""
+        raise AnomalyError(f"{what} of '{prim.name}' (inputs {describe(inputs)}) produced NaN or Inf{where}")
 
 
 def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
-    """Run ``prim`` forward on the inputs' data and record a Node when a gradient is needed."""
+    """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
+    the op (see Tensor's docstring): it becomes the graph node."""
     try:
         out = prim.forward(*[t.data for t in inputs], **params)
     except (ValueError, TypeError, IndexError) as err:
@@ -143,7 +94,16 @@ def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
         for t in inputs:
             if t.requires_grad:
                 result = Tensor._wrap(out, True)
-                result._node = Node(prim, inputs, params, out)
+                result._prim, result._params = prim, params
+                if len(inputs) == 1:
+                    result._first = inputs[0]
+                elif len(inputs) == 2:
+                    result._first, result._second = inputs
+                else:
+                    result._many = inputs
+                result._version_sum = sum([t._version for t in inputs])
+                if _mode.anomaly:
+                    result._trace = traceback.format_stack(limit=12)[:-2]
                 return result
     return Tensor._wrap(out)
 
@@ -162,34 +122,34 @@ def register_namespaces(arrays, tensors) -> None:
     _Namespaces.tensors = tensors
 
 
-def _freed_error(node) -> GraphError:
+def _freed_error(tensor) -> GraphError:
     return GraphError(
-        f"trying to backward through the graph a second time (through '{node.prim.name}'): its saved "
+        f"trying to backward through the graph a second time (through '{tensor._prim.name}'): its saved "
         "values were freed by the first backward. Pass retain_graph=True to the first backward() "
         "(or cr.grad) if you need to go through the graph twice."
     )
 
 
 def _topological_order(roots) -> list:
-    """Nodes reachable from ``roots``, each after every node that consumes it (iterative DFS;
-    a node's first input is explored first, so read backwards the order follows the forward)."""
+    """Op-made tensors reachable from ``roots``, each after every tensor that consumes it
+    (iterative DFS; a first input is explored first, so read backwards the order follows the
+    forward pass)."""
     post_order, visited = [], set()
-    stack = [(node, False) for node in roots]
+    stack = [(t, False) for t in roots]
     while stack:
-        node, expanded = stack.pop()
+        tensor, expanded = stack.pop()
         if expanded:
-            post_order.append(node)
+            post_order.append(tensor)
             continue
-        if node in visited:
+        if tensor in visited:
             continue
-        visited.add(node)
-        inputs = node.inputs
+        visited.add(tensor)
+        inputs = tensor._inputs()
         if inputs is None:
-            raise _freed_error(node)
-        stack.append((node, True))
-        for t in reversed(inputs):
-            child = t._node
-            if child is not None and t.requires_grad and child not in visited:
+            raise _freed_error(tensor)
+        stack.append((tensor, True))
+        for child in reversed(inputs):
+            if child._prim is not None and child not in visited:
                 stack.append((child, False))
     post_order.reverse()
     return post_order
@@ -217,7 +177,7 @@ def _as_grad(value, like, create_graph):
 
 def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     """Propagate gradients from ``roots``. Returns {leaf tensor: grad} and fills ``capture``
-    ({node: grad}) for the non-leaf tensors whose gradient was asked for.
+    ({tensor: grad}) for the non-leaf tensors whose gradient was asked for.
 
     The walk makes no reference cycles, so Python's cycle collector is paused while it runs:
     on a deep graph it would otherwise rescan every live node again and again for nothing."""
@@ -232,38 +192,37 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
 
 def _walk(roots, root_grads, retain_graph, create_graph, capture):
     xp = _Namespaces.tensors if create_graph else _Namespaces.arrays
-    node_grads, leaf_grads = {}, {}
+    grads = {}  # tensor -> dL/d(tensor) so far; what is left at the end belongs to leaves
     for root, grad in zip(roots, root_grads):
-        table, key = (leaf_grads, root) if root._node is None else (node_grads, root._node)
-        table[key] = grad if key not in table else table[key] + grad
-    order = _topological_order([r._node for r in roots if r._node is not None])
+        grads[root] = grad if root not in grads else grads[root] + grad
+    order = _topological_order([r for r in roots if r._prim is not None])
     anomaly = _mode.anomaly
-    for node in order:
-        grad_output = node_grads.pop(node, None)
+    for position in range(len(order)):
+        tensor = order[position]
+        order[position] = None  # once used, nothing here keeps it (or what it saved) alive
+        grad_output = grads.pop(tensor, None)
         if grad_output is None:
             continue
-        if node.hooks:
-            for hook in node.hooks:
+        if tensor._hooks:
+            for hook in tensor._hooks:
                 returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
                 if returned is not None:
-                    grad_output = _as_grad(returned, node.output, create_graph)
-        if node.retained is not None:
-            kept = node.retained()
-            if kept is not None:
-                kept.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
-        if capture is not None and node in capture:
-            capture[node] = grad_output
-        inputs, prim, params = node.inputs, node.prim, node.params
+                    grad_output = _as_grad(returned, tensor.data, create_graph)
+        if tensor._retained:
+            tensor.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
+        if capture is not None and tensor in capture:
+            capture[tensor] = grad_output
+        inputs, prim, params = tensor._inputs(), tensor._prim, tensor._params
         if inputs is None:
-            raise _freed_error(node)
-        if sum([t._version for t in inputs]) != node.version_sum:
+            raise _freed_error(tensor)
+        if sum([t._version for t in inputs]) != tensor._version_sum:
             raise GraphError(
                 f"an input of '{prim.name}' (inputs {describe(inputs)}) needed by its backward was "
                 "modified in place after the forward pass; use an out-of-place op (x = x + y) instead")
         if create_graph:
             values, output = inputs, apply(prim, inputs, params)
         else:
-            values, output = [t.data for t in inputs], node.output
+            values, output = [t.data for t in inputs], tensor.data
         if prim.vjp_all is None:  # one VJP per input: run only those whose input needs a gradient
             pairs = [(t, vjp(xp, grad_output, output, *values, **params))
                      for t, vjp in zip(inputs, prim.vjps) if t.requires_grad]
@@ -277,13 +236,13 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             if grad.dtype != t.data.dtype:
                 grad = grad.to(t.data.dtype) if create_graph else grad.astype(t.data.dtype)
             if anomaly:
-                _check_finite(grad.data if create_graph else grad, "the backward", node, inputs)
-            table, key = (leaf_grads, t) if t._node is None else (node_grads, t._node)
-            previous = table.get(key)
-            table[key] = grad if previous is None else previous + grad
+                _check_finite(grad.data if create_graph else grad, "the backward", prim, inputs,
+                              tensor._trace)
+            previous = grads.get(t)
+            grads[t] = grad if previous is None else previous + grad
         if not retain_graph:
-            node.free()
-    return leaf_grads
+            tensor._free()
+    return grads
 
 
 def _root_grad(root: Tensor, gradient, create_graph: bool):
@@ -357,14 +316,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise GraphError(f"cr.grad: input {i} does not require grad, so it has no gradient")
     retain = create_graph if retain_graph is None else retain_graph
     roots = [_root_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
-    capture = {t._node: None for t in inputs if t._node is not None}
+    capture = {t: None for t in inputs if t._prim is not None}
     with set_grad_enabled(create_graph):
         leaf_grads = _run(outputs, roots, retain, create_graph, capture)
     results = []
     for i, t in enumerate(inputs):
-        value = leaf_grads.get(t) if t._node is None else capture.get(t._node)
-        if value is None and t in outputs:
-            value = roots[outputs.index(t)]
+        value = leaf_grads.get(t) if t._prim is None else capture.get(t)
+        if value is None:  # an input that is itself an output (compared by identity)
+            value = next((g for o, g in zip(outputs, roots) if o is t), None)
         if value is None:
             if not allow_unused:
                 raise GraphError(f"cr.grad: input {i} (shape {t.shape}) was not used to compute the "
@@ -380,14 +339,11 @@ def register_hook(tensor: Tensor, hook):
     if not tensor.requires_grad:
         raise GraphError(f"cannot register a hook on a tensor (shape {tensor.shape}) that does not "
                          "require grad")
-    if tensor._node is None:
-        tensor._hooks = (tensor._hooks or []) + [hook]
-    else:
-        tensor._node.hooks = (tensor._node.hooks or []) + [hook]
+    tensor._hooks = (tensor._hooks or []) + [hook]
     return hook
 
 
 def retain_grad(tensor: Tensor) -> None:
     """Keep ``.grad`` on a non-leaf tensor after backward (leaves always keep theirs)."""
-    if tensor._node is not None:
-        tensor._node.retained = weakref.ref(tensor)
+    if tensor._prim is not None:
+        tensor._retained = True

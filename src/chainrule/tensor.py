@@ -7,6 +7,8 @@ table, and ``backward`` by the engine, so that each lives in exactly one place.
 
 from __future__ import annotations
 
+import weakref
+
 from . import backend as B
 from .backend import np
 from .errors import DTypeError
@@ -19,19 +21,29 @@ class Tensor:
     grad           dL/d(this tensor) after ``backward()`` (a Tensor), or None
     requires_grad  whether operations on it are recorded for backward
     grad_fn        the graph node that made it (None for a leaf)
+
+    A tensor made by an op is itself the graph's node for that op: it records the primitive
+    (``_prim``), its params, and its inputs -- one or two in slots (``_first``, ``_second``),
+    more in a tuple (``_many``) -- plus ``_version_sum``, the inputs' version counters summed at
+    forward time (versions only grow, so an equal sum later means no input was changed in
+    place). One object per op instead of a tensor, a node and a tuple: every object kept is one
+    more for Python's cycle collector to scan, and on deep graphs those scans cost more than
+    the arithmetic. ``grad_fn`` shows the record as a ``Node``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_version", "_hooks", "name", "_prim", "_params",
+                 "_first", "_second", "_many", "_version_sum", "_retained", "_trace", "_view",
+                 "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of unwrapping it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
         self.data = B.as_array(data, dtype)
-        self.grad = None
-        self._node = None
-        self._version = 0
-        self._hooks = None
+        self.grad = self._hooks = None
+        self._prim = self._params = self._first = self._second = self._many = None
+        self._retained = self._trace = self._view = None
+        self._version = self._version_sum = 0
         self.name = name
         self.requires_grad = False
         if requires_grad:
@@ -42,13 +54,34 @@ class Tensor:
         """Fast constructor used by the engine: no checks, no conversion."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
         t.requires_grad = requires_grad
-        t._node = None
-        t._version = 0
-        t._hooks = None
-        t.name = None
+        t.grad = t._hooks = t.name = None
+        t._prim = t._params = t._first = t._second = t._many = None
+        t._retained = t._trace = t._view = None
+        t._version = t._version_sum = 0
         return t
+
+    # --- the graph record (see the class docstring) --------------------------------------------
+    def _inputs(self):
+        """The op's inputs as a tuple; None for a leaf or once backward has freed the record."""
+        if self._many is not None:
+            return self._many
+        if self._first is None:
+            return None
+        return (self._first,) if self._second is None else (self._first, self._second)
+
+    def _free(self) -> None:
+        """Drop the references to the inputs: the graph below this tensor is released."""
+        self._first = self._second = self._many = None
+
+    @property
+    def _node(self):
+        """The record of the op that made this tensor, as a Node (None for a leaf)."""
+        if self._prim is None:
+            return None
+        if self._view is None:
+            self._view = Node(self)
+        return self._view
 
     # --- gradient bookkeeping ---------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -57,7 +90,7 @@ class Tensor:
                 f"only floating-point tensors can require gradients; this tensor is {self.data.dtype} "
                 f"with shape {self.shape} (convert it with .float() first)"
             )
-        if not requires_grad and self._node is not None:
+        if not requires_grad and self._prim is not None:
             raise DTypeError("requires_grad_(False) is only allowed on leaf tensors; use .detach()")
         self.requires_grad = bool(requires_grad)
         return self
@@ -68,7 +101,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._node is None
+        return self._prim is None
 
     @property
     def grad_fn(self):
@@ -151,13 +184,52 @@ class Tensor:
         extras = []
         if self.data.dtype not in (B.float32, B.int64, B.bool_):
             extras.append(f"dtype={self.data.dtype}")
-        if self._node is not None:
+        if self._prim is not None:
             extras.append(f"grad_fn=<{self._node.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
             extras.append(f"name={self.name!r}")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+class Node:
+    """What ``t.grad_fn`` shows: the op that made ``t``, read from the tensor's own record.
+
+    prim    the primitive (its forward and VJPs are in ``chainrule.ops``)
+    params  the op's non-tensor arguments (axis, shape, index...)
+    inputs  the input tensors, or None once backward has freed the graph
+    output  the tensor's values, or None once freed
+    """
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor: Tensor):
+        self._tensor = weakref.ref(tensor)  # a weak link: the view never keeps a graph alive
+
+    @property
+    def prim(self):
+        return self._tensor()._prim
+
+    @property
+    def params(self) -> dict:
+        return self._tensor()._params
+
+    @property
+    def inputs(self):
+        return self._tensor()._inputs()
+
+    @property
+    def output(self):
+        tensor = self._tensor()
+        return None if tensor is None or tensor._inputs() is None else tensor.data
+
+    @property
+    def name(self) -> str:
+        return "".join(part.capitalize() for part in self.prim.name.split("_")) + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name}>"
 
 
 def _float_formatter(data):

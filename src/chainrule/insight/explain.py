@@ -41,7 +41,7 @@ def _graph(root: Tensor):
     """The nodes reachable from ``root`` in forward order (inputs before the ops that use them),
     the tensor each node produced, and the leaves in order of first use (iterative walk)."""
     try:
-        order = _topological_order([root._node])[::-1]
+        order = [t._node for t in _topological_order([root])[::-1]]
     except GraphError:
         raise GraphError(
             "explain: the graph was freed by an earlier backward(); call explain before backward(), "

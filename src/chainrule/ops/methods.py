@@ -29,7 +29,7 @@ def _check_inplace(t: Tensor, other, what: str) -> bool:
     other_grad = isinstance(other, Tensor) and other.requires_grad
     if not autograd.is_grad_enabled() or not (t.requires_grad or other_grad):
         return False
-    if t._node is None and t.requires_grad:
+    if t._prim is None and t.requires_grad:
         raise GraphError(
             f"{what}: a leaf tensor (shape {t.shape}) that requires grad cannot be changed in place "
             "while grad is recorded; wrap the update in `with cr.no_grad():`")
