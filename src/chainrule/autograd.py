@@ -203,13 +203,13 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         grad_output = grads.pop(tensor, None)
         if grad_output is None:
             continue
-        if tensor._hooks:
-            for hook in tensor._hooks:
+        if tensor._extra is not None:  # hooks, retain_grad
+            for hook in tensor._hooks or ():
                 returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
                 if returned is not None:
                     grad_output = _as_grad(returned, tensor.data, create_graph)
-        if tensor._retained:
-            tensor.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
+            if tensor._retained:
+                tensor.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
         if capture is not None and tensor in capture:
             capture[tensor] = grad_output
         inputs, prim, params = tensor._inputs(), tensor._prim, tensor._params

@@ -14,6 +14,23 @@ from .backend import np
 from .errors import DTypeError
 
 
+def _extra_field(key: str, doc: str) -> property:
+    """A rarely used tensor field kept in the shared ``_extra`` dict (see Tensor's docstring)."""
+
+    def get(self):
+        extra = self._extra
+        return None if extra is None else extra.get(key)
+
+    def set(self, value):
+        if self._extra is None:
+            if value is None:
+                return
+            self._extra = {}
+        self._extra[key] = value
+
+    return property(get, set, doc=doc)
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -28,21 +45,21 @@ class Tensor:
     forward time (versions only grow, so an equal sum later means no input was changed in
     place). One object per op instead of a tensor, a node and a tuple: every object kept is one
     more for Python's cycle collector to scan, and on deep graphs those scans cost more than
-    the arithmetic. ``grad_fn`` shows the record as a ``Node``.
+    the arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields
+    most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view) share one
+    slot, ``_extra``: None, or a small dict of those that are set.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_version", "_hooks", "name", "_prim", "_params",
-                 "_first", "_second", "_many", "_version_sum", "_retained", "_trace", "_view",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_version", "_prim", "_params", "_first", "_second",
+                 "_many", "_version_sum", "_extra", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of unwrapping it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
         self.data = B.as_array(data, dtype)
-        self.grad = self._hooks = None
+        self.grad = self._extra = None
         self._prim = self._params = self._first = self._second = self._many = None
-        self._retained = self._trace = self._view = None
         self._version = self._version_sum = 0
         self.name = name
         self.requires_grad = False
@@ -55,11 +72,16 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t.requires_grad = requires_grad
-        t.grad = t._hooks = t.name = None
+        t.grad = t._extra = None
         t._prim = t._params = t._first = t._second = t._many = None
-        t._retained = t._trace = t._view = None
         t._version = t._version_sum = 0
         return t
+
+    name = _extra_field("name", "A label for explain() and graph drawings (e.g. 'w'), or None.")
+    _hooks = _extra_field("hooks", "Gradient hooks (register_hook), or None.")
+    _retained = _extra_field("retained", "True when retain_grad() asked to keep a non-leaf's grad.")
+    _trace = _extra_field("trace", "Where the op was called (recorded in detect_anomaly mode).")
+    _view = _extra_field("view", "The Node view that grad_fn returns, once asked for.")
 
     # --- the graph record (see the class docstring) --------------------------------------------
     def _inputs(self):
