@@ -81,6 +81,9 @@ def _check_finite(array, what: str, prim, inputs, trace=None) -> None:
         raise AnomalyError(f"{what} of '{prim.name}' (inputs {describe(inputs)}) produced NaN or Inf{where}")
 
 
+_NO_PARAMS = {}  # shared by every op without params, so a graph keeps no empty dict per op (never mutated)
+
+
 def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
     """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
     the op (see Tensor's docstring): it becomes the graph node."""
@@ -94,7 +97,7 @@ def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
         for t in inputs:
             if t.requires_grad:
                 result = Tensor._wrap(out, True)
-                result._prim, result._params = prim, params
+                result._prim, result._params = prim, params or _NO_PARAMS
                 if len(inputs) == 1:
                     result._first = inputs[0]
                 elif len(inputs) == 2:
