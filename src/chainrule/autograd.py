@@ -138,11 +138,11 @@ def _topological_order(roots) -> list:
     (iterative DFS; a first input is explored first, so read backwards the order follows the
     forward pass)."""
     post_order, visited = [], set()
-    stack = [(t, False) for t in roots]
+    stack = list(roots)
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            post_order.append(tensor)
+        tensor = stack.pop()
+        if tensor is None:  # "everything above me is done": the tensor under the marker is finished
+            post_order.append(stack.pop())
             continue
         if tensor in visited:
             continue
@@ -150,10 +150,11 @@ def _topological_order(roots) -> list:
         inputs = tensor._inputs()
         if inputs is None:
             raise _freed_error(tensor)
-        stack.append((tensor, True))
+        stack.append(tensor)
+        stack.append(None)
         for child in reversed(inputs):
             if child._prim is not None and child not in visited:
-                stack.append((child, False))
+                stack.append(child)
     post_order.reverse()
     return post_order
 
