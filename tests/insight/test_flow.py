@@ -5,17 +5,13 @@ import pytest
 
 import chainrule as cr
 from chainrule import data, nn, optim
+from chainrule.cli import deep_variant
 from chainrule.insight.flow import GradientFlow
 
 
 def deep_mlp(depth, width=32, activation=nn.Sigmoid, residual=False, batch_norm=False):
-    layers = [nn.Linear(2, width), activation()]
-    for _ in range(depth - 2):
-        block = nn.Sequential(nn.Linear(width, width), *([nn.BatchNorm1d(width)] if batch_norm else []),
-                              activation())
-        layers.append(nn.Residual(block) if residual else block)
-    layers.append(nn.Linear(width, 2))
-    return nn.Sequential(*layers)
+    """The CLI's gradient-flow experiment network (one definition for both)."""
+    return deep_variant(depth, width, activation, residual=residual, batch_norm=batch_norm)
 
 
 def train(model, steps=15, lr=0.1, loss_fn=None, targets=None):

@@ -20,7 +20,30 @@ def _index(index, length: int, what: str) -> int:
     return index % length
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What Sequential and ModuleList share: modules kept under the names 0, 1, 2, ..."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _renumber(self, modules) -> None:
+        self._modules.clear()
+        self.extend(modules)
+
+
+class Sequential(_NumberedModules):
     """Modules applied one after another: ``Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))``.
 
     Also accepts an OrderedDict of name -> module, so the sub-modules get those names."""
@@ -39,12 +62,6 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
@@ -60,42 +77,22 @@ class Sequential(Module):
         for key in doomed:
             del self._modules[key]
         if all(key.isdigit() for key in self._modules):  # keep the numbering 0, 1, 2, ...
-            modules = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(modules):
-                self._modules[str(i)] = module
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> Sequential:
-        for module in modules:
-            self.append(module)
-        return self
+            self._renumber(list(self._modules.values()))
 
     def insert(self, index: int, module: Module) -> Sequential:
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
+        self._renumber(modules)
         return self
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of modules whose parameters belong to the owner (a plain list would hide them)."""
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -108,8 +105,7 @@ class ModuleList(Module):
     def __delitem__(self, index) -> None:
         modules = list(self._modules.values())
         del modules[index if isinstance(index, slice) else _index(index, len(modules), "ModuleList")]
-        self._modules.clear()
-        self.extend(modules)
+        self._renumber(modules)
 
     def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
@@ -117,20 +113,10 @@ class ModuleList(Module):
     def __add__(self, other) -> ModuleList:
         return ModuleList(list(self) + list(other))
 
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
     def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
-        self.extend(modules)
+        self._renumber(modules)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your own forward()")
