@@ -2,9 +2,21 @@
 
 ``cr/peer`` is chainrule's median step time divided by the peer's: 0.5 means chainrule takes half
 the peer's time, 2.0 twice. ``spread`` is (slowest - fastest round median) / median: the noise.
+``paired`` is the median over rounds of the same ratio taken within each round (the two runs a
+few seconds apart): when the machine's speed drifts between rounds it cancels, so a large gap
+between ``cr/peer`` and ``paired`` says the drift, not the libraries, moved the ratio.
 """
 
 from __future__ import annotations
+
+import statistics
+
+
+def paired_ratio(ours: dict, theirs: dict):
+    """Median over rounds of chainrule's round median / the peer's round median (same round)."""
+    pairs = [a / b for a, b in zip(ours.get("round_medians_ms") or [], theirs.get("round_medians_ms") or [])
+             if b]
+    return statistics.median(pairs) if pairs else None
 
 
 def _ms(value) -> str:
@@ -27,7 +39,7 @@ def _losses_differ(entry: dict, reference: dict) -> bool:
 
 
 def workload_table(results: dict) -> list[str]:
-    header = f"{'workload':10s} {'library':10s} {'ms/step':>10s} {'cr/peer':>8s} {'spread':>7s} " \
+    header = f"{'workload':10s} {'library':10s} {'ms/step':>10s} {'cr/peer':>8s} {'paired':>7s} {'spread':>7s} " \
              f"{'peak MB':>8s} {'1st loss':>9s}  note"
     lines = [header, "-" * len(header)]
     for case, by_peer in results["workloads"].items():
@@ -35,13 +47,15 @@ def workload_table(results: dict) -> list[str]:
         for peer, entry in by_peer.items():
             median = entry.get("median_ms")
             ratio = f"{ours / median:.2f}" if ours and median and peer != "chainrule" else ""
+            paired = paired_ratio(by_peer.get("chainrule", {}), entry) if peer != "chainrule" else None
+            paired = f"{paired:.2f}" if paired is not None else ""
             spread = f"{entry['spread_pct']:.0f}%" if entry.get("spread_pct") is not None else ""
             rss = f"{entry['peak_rss_mb']:.0f}" if entry.get("peak_rss_mb") else ""
             loss = f"{entry['first_loss']:.5g}" if entry.get("first_loss") is not None else ""
             note = _status(entry)[:90]
             if _losses_differ(entry, by_peer.get("chainrule", {})):
                 note = "first losses differ from chainrule's! " + note
-            lines.append(f"{case:10s} {peer:10s} {_ms(median):>10s} {ratio:>8s} {spread:>7s} {rss:>8s} "
+            lines.append(f"{case:10s} {peer:10s} {_ms(median):>10s} {ratio:>8s} {paired:>7s} {spread:>7s} {rss:>8s} "
                          f"{loss:>9s}  {note}")
         lines.append("")
     return lines
