@@ -31,3 +31,20 @@ def test_harness_runs_chainrule_and_numpy_on_w2(tmp_path):
     assert abs(first[0] - first[1]) <= 1e-4 * abs(first[1])
     assert {t["target"] for t in results["targets"]} >= {"W2 chainrule <= PyTorch"}
     assert "W5" not in results
+
+
+def test_paired_ratio_cancels_drift_between_rounds():
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import report
+    finally:
+        sys.path.remove(str(RUN.parent))
+    # a 1.5x slow spell hits chainrule's half of round 2 and covers all of round 3:
+    # the medians compare a slow chainrule with a fast peer (1.35), the paired rounds do not (0.9)
+    ours = {"round_medians_ms": [0.9, 1.35, 1.35], "median_ms": 1.35}
+    theirs = {"round_medians_ms": [1.0, 1.0, 1.5], "median_ms": 1.0}
+    assert abs(report.paired_ratio(ours, theirs) - 0.9) < 1e-12
+    assert report.paired_ratio(ours, {}) is None
+    results = {"workloads": {"W1": {"chainrule": ours, "torch": theirs}}}
+    torch_row = next(line for line in report.workload_table(results) if line.split()[1:2] == ["torch"])
+    assert torch_row.split()[3:5] == ["1.35", "0.90"]
