@@ -14,8 +14,8 @@ import statistics
 
 def paired_ratio(ours: dict, theirs: dict):
     """Median over rounds of chainrule's round median / the peer's round median (same round)."""
-    pairs = [a / b for a, b in zip(ours.get("round_medians_ms") or [], theirs.get("round_medians_ms") or [])
-             if b]
+    rounds = zip(ours.get("round_medians_ms") or [], theirs.get("round_medians_ms") or [])
+    pairs = [a / b for a, b in rounds if b]
     return statistics.median(pairs) if pairs else None
 
 
@@ -39,24 +39,27 @@ def _losses_differ(entry: dict, reference: dict) -> bool:
 
 
 def workload_table(results: dict) -> list[str]:
-    header = f"{'workload':10s} {'library':10s} {'ms/step':>10s} {'cr/peer':>8s} {'paired':>7s} {'spread':>7s} " \
-             f"{'peak MB':>8s} {'1st loss':>9s}  note"
+    header = f"{'workload':10s} {'library':10s} {'ms/step':>10s} {'cr/peer':>8s} {'paired':>7s} " \
+             f"{'spread':>7s} {'peak MB':>8s} {'1st loss':>9s}  note"
     lines = [header, "-" * len(header)]
     for case, by_peer in results["workloads"].items():
-        ours = by_peer.get("chainrule", {}).get("median_ms")
+        reference = by_peer.get("chainrule", {})
+        ours = reference.get("median_ms")
         for peer, entry in by_peer.items():
             median = entry.get("median_ms")
-            ratio = f"{ours / median:.2f}" if ours and median and peer != "chainrule" else ""
-            paired = paired_ratio(by_peer.get("chainrule", {}), entry) if peer != "chainrule" else None
-            paired = f"{paired:.2f}" if paired is not None else ""
+            ratio = paired = ""
+            if peer != "chainrule":
+                ratio = f"{ours / median:.2f}" if ours and median else ""
+                within_rounds = paired_ratio(reference, entry)
+                paired = f"{within_rounds:.2f}" if within_rounds is not None else ""
             spread = f"{entry['spread_pct']:.0f}%" if entry.get("spread_pct") is not None else ""
             rss = f"{entry['peak_rss_mb']:.0f}" if entry.get("peak_rss_mb") else ""
             loss = f"{entry['first_loss']:.5g}" if entry.get("first_loss") is not None else ""
             note = _status(entry)[:90]
-            if _losses_differ(entry, by_peer.get("chainrule", {})):
+            if _losses_differ(entry, reference):
                 note = "first losses differ from chainrule's! " + note
-            lines.append(f"{case:10s} {peer:10s} {_ms(median):>10s} {ratio:>8s} {paired:>7s} {spread:>7s} {rss:>8s} "
-                         f"{loss:>9s}  {note}")
+            lines.append(f"{case:10s} {peer:10s} {_ms(median):>10s} {ratio:>8s} {paired:>7s} {spread:>7s} "
+                         f"{rss:>8s} {loss:>9s}  {note}")
         lines.append("")
     return lines
 

@@ -24,6 +24,7 @@ from ..backend import np
 from ..tensor import Tensor
 from .operands import kept_shape, normalize_dim, reduce_args
 
+
 def _relu_forward(x):
     """max(x, 0) against an array of zeros (one sample's shape; the whole shape when 1-D), not the
     scalar 0: NumPy runs its vector loop then, 2-3x faster on float32 batches, the same values."""
