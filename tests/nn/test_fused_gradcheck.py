@@ -43,6 +43,7 @@ def test_embedding_repeated_rows_and_padding():
 CE_OPTIONS = [
     {}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.2},
     {"weight": [0.3, 1.0, 2.0, 0.5], "label_smoothing": 0.1, "ignore": True},
+    {"ignore": True}, {"reduction": "none", "ignore": True},
 ]
 
 

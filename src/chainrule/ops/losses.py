@@ -13,6 +13,11 @@ array B of x's shape:
     class probabilities q: B[n, c] = ((1 - eps) q[n, c] + eps / C) w_c
     reduction 'mean':      sum_n loss_n / D, D = sum over kept n of w_{t_n} (N*d1*... for probabilities)
 
+The common case, (N, C) logits with class indices and no class weights or smoothing, has its
+own row: the same formula with B one-hot, computed without building B (k_n = 0 if ignored, else 1):
+
+    loss_n = k_n (logsumexp(x_n) - x[n, t_n])      dloss_n/dx[n, c] = k_n (p[n, c] - [c = t_n])
+
 Binary cross-entropy on logits, with l = 1 + (pos_weight - 1) y and softplus(z) = log(1 + e^z)
 computed as max(z, 0) + log(1 + e^-|z|) so it never overflows:
 
@@ -75,6 +80,33 @@ def _cross_entropy_vjp(xp, g, y, x, coefficients, reduction, divisor):
 
 
 cross_entropy_p = Primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+
+
+def _cross_entropy_index_forward(x, target, keep, reduction, divisor):
+    shifted = x - x.max(axis=1, keepdims=True)
+    per_sample = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(x.shape[0]), target]
+    if keep is not None:
+        per_sample *= keep
+    return np.asarray(_reduce(per_sample, reduction, divisor), dtype=x.dtype)
+
+
+def _cross_entropy_index_vjp(xp, g, y, x, target, keep, reduction, divisor):
+    scale = _spread(g, reduction, divisor, x.shape)
+    if keep is not None:
+        scale = scale * keep[:, None]
+    rows = np.arange(x.shape[0])
+    if isinstance(x, np.ndarray):  # the plain backward: softmax, minus the one-hot, scaled, in one buffer
+        grad = np.exp(x - x.max(axis=1, keepdims=True))
+        grad /= grad.sum(axis=1, keepdims=True)
+        grad[rows, target] -= 1
+        grad *= scale
+        return grad
+    one_hot = np.zeros(x.shape, x.dtype)
+    one_hot[rows, target] = 1
+    return scale * (xp.softmax(x, 1) - one_hot)
+
+
+cross_entropy_index_p = Primitive("cross_entropy", _cross_entropy_index_forward, _cross_entropy_index_vjp)
 
 
 def _softplus_neg(xp, x):
@@ -163,6 +195,8 @@ def _class_targets(op, x, target, ignore_index) -> np.ndarray:
         raise ShapeError(f"{op}: target of shape {t.shape} does not fit input of shape {x.shape}; "
                          f"expected target shape {expected} (input is (N, C) or (N, C, d1, ...))")
     classes = x.shape[1]
+    if not t.size or (t.min() >= 0 and t.max() < classes):
+        return t
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -224,6 +258,8 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
         divisor = x.data.size // classes
     else:
         t = _class_targets(op, x, target, ignore_index)
+        if w is None and label_smoothing == 0 and x.ndim == 2:
+            return _cross_entropy_index(x, t, ignore_index, reduction)
         coefficients, keep, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, dtype)
         if label_smoothing > 0:
             smooth = np.ones(class_shape, dtype) if w is None else w.reshape(class_shape)
@@ -234,6 +270,16 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
     params = {"coefficients": coefficients, "reduction": reduction, "divisor": float(divisor)}
     out = apply(cross_entropy_p, (x,), params)
     return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def _cross_entropy_index(x, t, ignore_index, reduction):
+    keep = t != ignore_index
+    if keep.all():
+        keep, divisor = None, t.shape[0]
+    else:
+        t, divisor, keep = np.where(keep, t, 0), int(keep.sum()), keep.astype(x.dtype)
+    params = {"target": t, "keep": keep, "reduction": reduction, "divisor": float(divisor)}
+    return apply(cross_entropy_index_p, (x,), params)
 
 
 def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
