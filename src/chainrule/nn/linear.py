@@ -55,18 +55,22 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        params = self._parameters  # one dict read each, not Module.__getattr__'s slow path
+        weight, bias = params["weight"], params["bias"]
+        if (not isinstance(input, Tensor) or input.data.ndim == 0
+                or input.data.shape[-1] != self.in_features or input.data.dtype != weight.data.dtype):
+            self._reject(input, weight)
+        return apply(linear_p, (input, weight) if bias is None else (input, weight, bias), {})
+
+    def _reject(self, input, weight) -> None:
         if not isinstance(input, Tensor):
             raise TypeError(f"{self!r}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise ShapeError(f"{self!r}: expected input with last dim {self.in_features}, got shape "
                              f"{tuple(input.shape)}")
-        weight = self.weight
-        if input.dtype != weight.dtype:
-            raise DTypeError(f"{self!r}: input is {input.dtype} (shape {tuple(input.shape)}) but the layer's "
-                             f"weights are {weight.dtype}; convert the input (x.to({weight.dtype.name!r})) "
-                             f"or the model (model.to({input.dtype.name!r}))")
-        inputs = (input, weight) if self.bias is None else (input, weight, self.bias)
-        return apply(linear_p, inputs, {})
+        raise DTypeError(f"{self!r}: input is {input.dtype} (shape {tuple(input.shape)}) but the layer's "
+                         f"weights are {weight.dtype}; convert the input (x.to({weight.dtype.name!r})) "
+                         f"or the model (model.to({input.dtype.name!r}))")
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
