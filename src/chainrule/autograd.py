@@ -200,20 +200,15 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
     for root, grad in zip(roots, root_grads):
         grads[root] = grad if root not in grads else grads[root] + grad
     order = _topological_order([r for r in roots if r._prim is not None])
+    order.reverse()
     anomaly = _mode.anomaly
-    for position in range(len(order)):
-        tensor = order[position]
-        order[position] = None  # once used, nothing here keeps it (or what it saved) alive
+    while order:
+        tensor = order.pop()  # once used, nothing here keeps it (or what it saved) alive
         grad_output = grads.pop(tensor, None)
         if grad_output is None:
             continue
         if tensor._extra is not None:  # hooks, retain_grad
-            for hook in tensor._hooks or ():
-                returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
-                if returned is not None:
-                    grad_output = _as_grad(returned, tensor.data, create_graph)
-            if tensor._retained:
-                tensor.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
+            grad_output = _run_tensor_hooks(tensor, grad_output, create_graph)
         if capture is not None and tensor in capture:
             capture[tensor] = grad_output
         inputs, prim, params = tensor._inputs(), tensor._prim, tensor._params
@@ -235,10 +230,11 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             input_grads = prim.vjp_all(xp, grad_output, output, values, needs, **params)
             pairs = [(t, g) for t, g in zip(inputs, input_grads) if g is not None and t.requires_grad]
         for t, grad in pairs:
-            if grad.shape != t.data.shape:
-                grad = _sum_to_shape(grad, t.data.shape)
-            if grad.dtype != t.data.dtype:
-                grad = grad.to(t.data.dtype) if create_graph else grad.astype(t.data.dtype)
+            data = t.data
+            if grad.shape != data.shape:
+                grad = _sum_to_shape(grad, data.shape)
+            if grad.dtype != data.dtype:
+                grad = grad.to(data.dtype) if create_graph else grad.astype(data.dtype)
             if anomaly:
                 _check_finite(grad.data if create_graph else grad, "the backward", prim, inputs,
                               tensor._trace)
@@ -247,6 +243,17 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         if not retain_graph:
             tensor._free()
     return grads
+
+
+def _run_tensor_hooks(tensor, grad_output, create_graph):
+    """A non-leaf's hooks (each may replace the gradient) and retain_grad, as the walk reaches it."""
+    for hook in tensor._hooks or ():
+        returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
+        if returned is not None:
+            grad_output = _as_grad(returned, tensor.data, create_graph)
+    if tensor._retained:
+        tensor.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
+    return grad_output
 
 
 def _root_grad(root: Tensor, gradient, create_graph: bool):
