@@ -43,6 +43,7 @@ from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
+from .activations import _softmax_forward
 from .reductions import sum
 
 _EXP_MINUS_100 = math.exp(-100.0)
@@ -96,8 +97,7 @@ def _cross_entropy_index_vjp(xp, g, y, x, target, keep, reduction, divisor):
         scale = scale * keep[:, None]
     rows = np.arange(x.shape[0])
     if isinstance(x, np.ndarray):  # the plain backward: softmax, minus the one-hot, scaled, in one buffer
-        grad = np.exp(x - x.max(axis=1, keepdims=True))
-        grad /= grad.sum(axis=1, keepdims=True)
+        grad = _softmax_forward(x, 1)
         grad[rows, target] -= 1
         grad *= scale
         return grad
