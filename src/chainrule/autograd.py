@@ -214,7 +214,10 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         inputs, prim, params = tensor._inputs(), tensor._prim, tensor._params
         if inputs is None:
             raise _freed_error(tensor)
-        if sum([t._version for t in inputs]) != tensor._version_sum:
+        version_sum = 0
+        for t in inputs:
+            version_sum += t._version
+        if version_sum != tensor._version_sum:
             raise GraphError(
                 f"an input of '{prim.name}' (inputs {describe(inputs)}) needed by its backward was "
                 "modified in place after the forward pass; use an out-of-place op (x = x + y) instead")
@@ -223,13 +226,17 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         else:
             values, output = [t.data for t in inputs], tensor.data
         if prim.vjp_all is None:  # one VJP per input: run only those whose input needs a gradient
-            pairs = [(t, vjp(xp, grad_output, output, *values, **params))
-                     for t, vjp in zip(inputs, prim.vjps) if t.requires_grad]
+            input_grads, vjps = None, prim.vjps
         else:
-            needs = [t.requires_grad for t in inputs]
-            input_grads = prim.vjp_all(xp, grad_output, output, values, needs, **params)
-            pairs = [(t, g) for t, g in zip(inputs, input_grads) if g is not None and t.requires_grad]
-        for t, grad in pairs:
+            input_grads = prim.vjp_all(xp, grad_output, output, values,
+                                       [t.requires_grad for t in inputs], **params)
+        for i, t in enumerate(inputs):
+            if not t.requires_grad:
+                continue
+            grad = vjps[i](xp, grad_output, output, *values, **params) if input_grads is None \
+                else input_grads[i]
+            if grad is None:
+                continue
             data = t.data
             if grad.shape != data.shape:
                 grad = _sum_to_shape(grad, data.shape)
@@ -262,7 +269,7 @@ def _root_grad(root: Tensor, gradient, create_graph: bool):
             raise GraphError(
                 f"backward() on a tensor of shape {root.shape} needs a gradient argument: the gradient "
                 "can only be created implicitly for a scalar (one-element) output")
-        array = np.ones_like(root.data)
+        array = np.ones(root.data.shape, root.data.dtype)
     else:
         array = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
         if array.shape != root.shape:
