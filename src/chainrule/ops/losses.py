@@ -182,8 +182,9 @@ def _check_reduction(op, reduction):
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _class_targets(op, x, target, ignore_index) -> np.ndarray:
-    """Check integer class targets against logits of shape (N, C, d1, ...); return them as an array."""
+def _class_targets(op, x, target, ignore_index) -> tuple:
+    """Check integer class targets against logits of shape (N, C, d1, ...): return them as an
+    array, and whether every one lies in [0, C) (so none is an ignore_index outside it)."""
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{op}: target must hold class indices as integers (int64), got {t.dtype} "
@@ -194,8 +195,9 @@ def _class_targets(op, x, target, ignore_index) -> np.ndarray:
         raise ShapeError(f"{op}: target of shape {t.shape} does not fit input of shape {x.shape}; "
                          f"expected target shape {expected} (input is (N, C) or (N, C, d1, ...))")
     classes = x.shape[1]
-    if not t.size or (t.min() >= 0 and t.max() < classes):
-        return t
+    # read as unsigned, a negative index is huge: one max() checks both ends of the range
+    if not t.size or t.view(t.dtype.str.replace("i", "u")).max() < classes:
+        return t, True
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -203,7 +205,7 @@ def _class_targets(op, x, target, ignore_index) -> np.ndarray:
                          f"{classes} classes (input of shape {x.shape}); targets must be in "
                          f"[0, {classes - 1}]"
                          + (f" or ignore_index={ignore_index}" if ignore_index is not None else ""))
-    return t
+    return t, False
 
 
 def _class_weights(op, weight, classes, dtype):
@@ -256,9 +258,9 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
             coefficients = coefficients * w.reshape(class_shape)
         divisor = x.data.size // classes
     else:
-        t = _class_targets(op, x, target, ignore_index)
+        t, every_class = _class_targets(op, x, target, ignore_index)
         if w is None and label_smoothing == 0 and x.ndim == 2:
-            return _cross_entropy_index(x, t, ignore_index, reduction)
+            return _cross_entropy_index(x, t, ignore_index, reduction, every_class)
         coefficients, keep, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, dtype)
         if label_smoothing > 0:
             smooth = np.ones(class_shape, dtype) if w is None else w.reshape(class_shape)
@@ -271,9 +273,10 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
-def _cross_entropy_index(x, t, ignore_index, reduction):
-    keep = t != ignore_index
-    if keep.all():
+def _cross_entropy_index(x, t, ignore_index, reduction, every_class):
+    ignorable = ignore_index is not None and 0 <= ignore_index < x.shape[1]
+    keep = None if every_class and not ignorable else t != ignore_index
+    if keep is None or keep.all():
         keep, divisor = None, t.shape[0]
     else:
         t, divisor, keep = np.where(keep, t, 0), int(keep.sum()), keep.astype(x.dtype)
@@ -286,7 +289,7 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100, reduc
     op = "nll_loss"
     _check_reduction(op, reduction)
     x, target, unbatched = _unbatched(input, target)
-    t = _class_targets(op, x, target, ignore_index)
+    t, _ = _class_targets(op, x, target, ignore_index)
     w = _class_weights(op, weight, x.shape[1], x.dtype)
     coefficients, _, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, x.dtype)
     per_element = -sum(x * Tensor._wrap(coefficients), dim=1)
