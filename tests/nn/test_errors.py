@@ -40,6 +40,18 @@ def test_cross_entropy_out_of_range_class_names_the_value_and_position():
         F.cross_entropy(cr.randn(2, 3), cr.tensor([0, -1]))
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int32", "uint8", "uint64"])
+def test_cross_entropy_range_check_for_every_integer_dtype(dtype):
+    """The range check reads the indices as unsigned: any integer dtype, both ends."""
+    x = cr.randn(3, 4)
+    assert np.isfinite(F.cross_entropy(x, cr.tensor(np.array([0, 3, 2], dtype))).item())
+    with pytest.raises(cr.ShapeError, match="target 4 at position"):
+        F.cross_entropy(x, cr.tensor(np.array([0, 4, 2], dtype)))
+    if dtype.startswith("int"):
+        with pytest.raises(cr.ShapeError, match="target -2 at position"):
+            F.cross_entropy(x, cr.tensor(np.array([0, 1, -2], dtype)))
+
+
 def test_cross_entropy_wrong_shapes_and_options():
     with pytest.raises(cr.ShapeError, match=r"target of shape \(3,\) does not fit input of shape \(4, 5\)"):
         F.cross_entropy(cr.randn(4, 5), cr.tensor([0, 1, 2]))
