@@ -225,12 +225,11 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             values, output = inputs, apply(prim, inputs, params)
         else:
             values, output = [t.data for t in inputs], tensor.data
-        if prim.vjp_all is None:  # one VJP per input: run only those whose input needs a gradient
-            input_grads, vjps = None, prim.vjps
-        else:
+        vjps, input_grads = prim.vjps, None
+        if prim.vjp_all is not None:  # variadic ops: all input gradients from one call
             input_grads = prim.vjp_all(xp, grad_output, output, values,
                                        [t.requires_grad for t in inputs], **params)
-        for i, t in enumerate(inputs):
+        for i, t in enumerate(inputs):  # only inputs that need a gradient get their VJP run
             if not t.requires_grad:
                 continue
             grad = vjps[i](xp, grad_output, output, *values, **params) if input_grads is None \
