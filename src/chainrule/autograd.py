@@ -232,10 +232,12 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         for i, t in enumerate(inputs):  # only inputs that need a gradient get their VJP run
             if not t.requires_grad:
                 continue
-            grad = vjps[i](xp, grad_output, output, *values, **params) if input_grads is None \
-                else input_grads[i]
-            if grad is None:
+            if input_grads is None:
+                grad = vjps[i](xp, grad_output, output, *values, **params)
+            elif input_grads[i] is None:
                 continue
+            else:
+                grad = input_grads[i]
             data = t.data
             if grad.shape != data.shape:
                 grad = _sum_to_shape(grad, data.shape)

@@ -184,7 +184,8 @@ def _check_reduction(op, reduction):
 
 def _class_targets(op, x, target, ignore_index) -> tuple:
     """Check integer class targets against logits of shape (N, C, d1, ...): return them as an
-    array, and whether every one lies in [0, C) (so none is an ignore_index outside it)."""
+    array, and whether any of them may be ``ignore_index`` (False when every one is a class
+    and ignore_index is not one)."""
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{op}: target must hold class indices as integers (int64), got {t.dtype} "
@@ -197,7 +198,7 @@ def _class_targets(op, x, target, ignore_index) -> tuple:
     classes = x.shape[1]
     # read as unsigned, a negative index is huge: one max() checks both ends of the range
     if not t.size or t.view(t.dtype.str.replace("i", "u")).max() < classes:
-        return t, True
+        return t, ignore_index is not None and 0 <= ignore_index < classes
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -205,7 +206,7 @@ def _class_targets(op, x, target, ignore_index) -> tuple:
                          f"{classes} classes (input of shape {x.shape}); targets must be in "
                          f"[0, {classes - 1}]"
                          + (f" or ignore_index={ignore_index}" if ignore_index is not None else ""))
-    return t, False
+    return t, True
 
 
 def _class_weights(op, weight, classes, dtype):
@@ -258,9 +259,9 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
             coefficients = coefficients * w.reshape(class_shape)
         divisor = x.data.size // classes
     else:
-        t, every_class = _class_targets(op, x, target, ignore_index)
+        t, may_ignore = _class_targets(op, x, target, ignore_index)
         if w is None and label_smoothing == 0 and x.ndim == 2:
-            return _cross_entropy_index(x, t, ignore_index, reduction, every_class)
+            return _cross_entropy_index(x, t, ignore_index, reduction, may_ignore)
         coefficients, keep, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, dtype)
         if label_smoothing > 0:
             smooth = np.ones(class_shape, dtype) if w is None else w.reshape(class_shape)
@@ -273,9 +274,8 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
-def _cross_entropy_index(x, t, ignore_index, reduction, every_class):
-    ignorable = ignore_index is not None and 0 <= ignore_index < x.shape[1]
-    keep = None if every_class and not ignorable else t != ignore_index
+def _cross_entropy_index(x, t, ignore_index, reduction, may_ignore):
+    keep = t != ignore_index if may_ignore else None
     if keep is None or keep.all():
         keep, divisor = None, t.shape[0]
     else:
