@@ -88,14 +88,14 @@ def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
     """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
     the op (see Tensor's docstring): it becomes the graph node."""
     try:
-        out = prim.forward(*[t.data for t in inputs], **params)
+        out = prim.forward(*[t._data for t in inputs], **params)
     except (ValueError, TypeError, IndexError) as err:
         raise _forward_error(prim, inputs, params, err) from None
     if _mode.anomaly:
         _check_finite(np.asarray(out), "the forward", prim, inputs)
     if _mode.grad_enabled:
         for t in inputs:
-            if t.requires_grad:
+            if t._requires_grad:
                 result = Tensor._wrap(out, True)
                 result._prim, result._params = prim, params or _NO_PARAMS
                 if len(inputs) == 1:
@@ -174,7 +174,7 @@ def _sum_to_shape(grad, shape):
 def _as_grad(value, like, create_graph):
     """A hook's return value or a user gradient as the engine's representation."""
     if isinstance(value, Tensor):
-        return value if create_graph else value.data
+        return value if create_graph else value._data
     array = np.asarray(value, dtype=like.dtype)
     return Tensor._wrap(array) if create_graph else array
 
@@ -224,13 +224,13 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         if create_graph:
             values, output = inputs, apply(prim, inputs, params)
         else:
-            values, output = [t.data for t in inputs], tensor.data
+            values, output = [t._data for t in inputs], tensor._data
         vjps, input_grads = prim.vjps, None
         if prim.vjp_all is not None:  # variadic ops: all input gradients from one call
             input_grads = prim.vjp_all(xp, grad_output, output, values,
-                                       [t.requires_grad for t in inputs], **params)
+                                       [t._requires_grad for t in inputs], **params)
         for i, t in enumerate(inputs):  # only inputs that need a gradient get their VJP run
-            if not t.requires_grad:
+            if not t._requires_grad:
                 continue
             if input_grads is None:
                 grad = vjps[i](xp, grad_output, output, *values, **params)
@@ -238,19 +238,29 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
                 continue
             else:
                 grad = input_grads[i]
-            data = t.data
+            data = t._data
+            if not create_graph and grad.__class__ is not np.ndarray:  # a NumPy scalar from 0-d math
+                grad = np.asarray(grad)
             if grad.shape != data.shape:
                 grad = _sum_to_shape(grad, data.shape)
             if grad.dtype != data.dtype:
                 grad = grad.to(data.dtype) if create_graph else grad.astype(data.dtype)
             if anomaly:
-                _check_finite(grad.data if create_graph else grad, "the backward", prim, inputs,
+                _check_finite(grad._data if create_graph else grad, "the backward", prim, inputs,
                               tensor._trace)
             previous = grads.get(t)
-            grads[t] = grad if previous is None else previous + grad
+            grads[t] = grad if previous is None else _added(previous, grad, create_graph)
         if not retain_graph:
             tensor._free()
     return grads
+
+
+def _added(total, grad, create_graph):
+    """total + grad for two gradients of one tensor (an ndarray even when both are 0-d)."""
+    if create_graph:
+        return total + grad
+    total = total + grad
+    return total if total.__class__ is np.ndarray else np.asarray(total)
 
 
 def _run_tensor_hooks(tensor, grad_output, create_graph):
@@ -258,21 +268,21 @@ def _run_tensor_hooks(tensor, grad_output, create_graph):
     for hook in tensor._hooks or ():
         returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
         if returned is not None:
-            grad_output = _as_grad(returned, tensor.data, create_graph)
+            grad_output = _as_grad(returned, tensor._data, create_graph)
     if tensor._retained:
-        tensor.grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
+        tensor._grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
     return grad_output
 
 
 def _root_grad(root: Tensor, gradient, create_graph: bool):
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise GraphError(
                 f"backward() on a tensor of shape {root.shape} needs a gradient argument: the gradient "
                 "can only be created implicitly for a scalar (one-element) output")
-        array = np.ones(root.data.shape, root.data.dtype)
+        array = np.ones(root._data.shape, root._data.dtype)
     else:
-        array = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
+        array = np.array(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
         if array.shape != root.shape:
             raise ShapeError(f"backward(): gradient of shape {array.shape} does not match the output "
                              f"shape {root.shape}")
@@ -307,17 +317,17 @@ def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) ->
         for hook in leaf._hooks:
             returned = hook(grad if create_graph else Tensor._wrap(grad))
             if returned is not None:
-                grad = _as_grad(returned, leaf.data, create_graph)
+                grad = _as_grad(returned, leaf._data, create_graph)
     if create_graph:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        leaf._grad = grad if leaf._grad is None else leaf._grad + grad
         return
-    if leaf.grad is None:
+    if leaf._grad is None:
         # never store an array another leaf may share (pass-through VJPs such as add) or a view
         owned = grad.flags.owndata and grad.flags.writeable and id(grad) not in handed_out
         handed_out.add(id(grad))
-        leaf.grad = Tensor._wrap(grad if owned else grad.copy())
+        leaf._grad = Tensor._wrap(grad if owned else grad.copy())
     else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + grad)
+        leaf._grad = Tensor._wrap(_added(leaf._grad._data, grad, False))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -160,9 +160,9 @@ def make_mlp(widths: list, activation=nn.ReLU) -> nn.Sequential:
 def accuracy(model, X, y) -> float:
     with cr.no_grad():
         model.eval()
-        predicted = model(X).data.argmax(axis=1)
+        predicted = model(X)._data.argmax(axis=1)
         model.train()
-    return float((predicted == y.data).mean())
+    return float((predicted == y._data).mean())
 
 
 class Progress:
@@ -206,7 +206,7 @@ def run_demo(args) -> int:
     make, noise = DATASETS[args.dataset]
     X, y = make(n_samples=args.samples, noise=noise, seed=args.seed)
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, seed=args.seed)
-    n_classes = int(y.data.max()) + 1
+    n_classes = int(y._data.max()) + 1
     model = make_mlp([2, *args.hidden, n_classes])
     loader = data.DataLoader(data.TensorDataset(X_train, y_train), batch_size=args.batch_size, shuffle=True,
                              seed=args.seed)

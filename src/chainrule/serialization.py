@@ -109,7 +109,7 @@ def _encode(value, arrays: list, where: str, depth: int):
         raise SerializationError(f"save: {where} is nested more than {MAX_NESTING} levels deep "
                                  "(a container that contains itself?)")
     if isinstance(value, Tensor):
-        return _encode_array("tensor", value.data, arrays, where)
+        return _encode_array("tensor", value._data, arrays, where)
     if isinstance(value, np.ndarray):
         return _encode_array("ndarray", value, arrays, where)
     if isinstance(value, np.generic):

@@ -11,7 +11,7 @@ import weakref
 
 from . import backend as B
 from .backend import np
-from .errors import DTypeError
+from .errors import DTypeError, GraphError, ShapeError
 
 
 def _extra_field(key: str, doc: str) -> property:
@@ -34,8 +34,9 @@ def _extra_field(key: str, doc: str) -> property:
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
-    data           the values (an ndarray; float32 unless asked otherwise)
-    grad           dL/d(this tensor) after ``backward()`` (a Tensor), or None
+    data           as in PyTorch: the same values as a Tensor outside the graph, sharing memory
+                   (``p.data += -lr * p.grad`` updates p); ``numpy()`` gives the ndarray itself
+    grad           dL/d(this tensor) after ``backward()`` (a Tensor of this shape and dtype), or None
     requires_grad  whether operations on it are recorded for backward
     grad_fn        the graph node that made it (None for a leaf)
 
@@ -48,31 +49,39 @@ class Tensor:
     the arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields
     most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view) share one
     slot, ``_extra``: None, or a small dict of those that are set.
+
+    Inside chainrule the values are the ndarray in ``_data`` (always an ndarray, never a NumPy
+    scalar, so in-place updates reach it) and the gradient is ``_grad`` (the ``grad`` property
+    checks what a user assigns).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_version", "_prim", "_params", "_first", "_second",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_version", "_prim", "_params", "_first", "_second",
                  "_many", "_version_sum", "_extra", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of unwrapping it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = B.as_array(data, dtype)
-        self.grad = self._extra = None
+            data = data._data
+        self._data = B.as_array(data, dtype)
+        self._grad = self._extra = None
         self._prim = self._params = self._first = self._second = self._many = None
         self._version = self._version_sum = 0
         self.name = name
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
-        """Fast constructor used by the engine: no checks, no conversion."""
+        """Fast constructor used by the engine: no checks, and no copy of an ndarray. NumPy hands
+        back scalars (np.float32(3.0)) for 0-d results; those become 0-d arrays here, in one place,
+        so that in-place updates of any tensor's values (optimizer state, ``.data``) reach them."""
+        if data.__class__ is not np.ndarray:
+            data = np.asarray(data)
         t = object.__new__(cls)
-        t.data = data
-        t.requires_grad = requires_grad
-        t.grad = t._extra = None
+        t._data = data
+        t._requires_grad = requires_grad
+        t._grad = t._extra = None
         t._prim = t._params = t._first = t._second = t._many = None
         t._version = t._version_sum = 0
         return t
@@ -82,6 +91,41 @@ class Tensor:
     _retained = _extra_field("retained", "True when retain_grad() asked to keep a non-leaf's grad.")
     _trace = _extra_field("trace", "Where the op was called (recorded in detect_anomaly mode).")
     _view = _extra_field("view", "The Node view that grad_fn returns, once asked for.")
+
+    # --- values and gradient as PyTorch shows them ------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """The values as a new Tensor outside the graph that shares this tensor's memory.
+
+        ``p.data.zero_()`` and ``p.data += -lr * p.grad`` change ``p`` itself without being
+        recorded; ``p.data = other`` replaces p's values by other's (shape and dtype may change).
+        """
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor (with the new values), got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def grad(self):
+        """dL/d(this tensor) accumulated by ``backward()``: a Tensor of this shape and dtype, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__} "
+                                f"(for a tensor of shape {self.shape} {self.dtype})")
+            if value.shape != self.shape:
+                raise ShapeError(f"assigned grad has shape {value.shape}, but the tensor has shape "
+                                 f"{self.shape}")
+            if value.dtype != self.dtype:
+                raise DTypeError(f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                                 f"{self.dtype} (shape {self.shape})")
+        self._grad = value
 
     # --- the graph record (see the class docstring) --------------------------------------------
     def _inputs(self):
@@ -105,21 +149,31 @@ class Tensor:
             self._view = Node(self)
         return self._view
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded so that backward() can reach it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
+
     # --- gradient bookkeeping ---------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and not B.is_float(self.data.dtype):
+        if requires_grad and not B.is_float(self._data.dtype):
             raise DTypeError(
-                f"only floating-point tensors can require gradients; this tensor is {self.data.dtype} "
+                f"only floating-point tensors can require gradients; this tensor is {self._data.dtype} "
                 f"with shape {self.shape} (convert it with .float() first)"
             )
         if not requires_grad and self._prim is not None:
-            raise DTypeError("requires_grad_(False) is only allowed on leaf tensors; use .detach()")
-        self.requires_grad = bool(requires_grad)
+            raise GraphError(f"requires_grad can only be changed on leaf tensors; this one (shape {self.shape}) "
+                             f"was made by '{self._prim.name}': use .detach() for a copy outside the graph")
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -130,59 +184,59 @@ class Tensor:
         return self._node
 
     def zero_(self) -> Tensor:
-        self.data[...] = 0
+        self._data[...] = 0
         self._version += 1
         return self
 
     # --- array facts ------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
         return "cpu"
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def cpu(self) -> Tensor:
         return self
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -191,21 +245,30 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     __hash__ = object.__hash__
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __format__(self, format_spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as in PyTorch; other tensors take only ``{}``."""
+        if self._data.ndim == 0:
+            return self._data.item().__format__(format_spec)
+        if format_spec:
+            raise TypeError(f"format spec {format_spec!r} needs a 0-d tensor; this one has shape {self.shape} "
+                            "(format t.item() or t.tolist() instead)")
+        return repr(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=1000,
-                               formatter=_float_formatter(self.data))
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", threshold=1000,
+                               formatter=_float_formatter(self._data))
         extras = []
-        if self.data.dtype not in (B.float32, B.int64, B.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (B.float32, B.int64, B.bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._prim is not None:
             extras.append(f"grad_fn=<{self._node.name}>")
         elif self.requires_grad:
@@ -244,7 +307,7 @@ class Node:
     @property
     def output(self):
         tensor = self._tensor()
-        return None if tensor is None or tensor._inputs() is None else tensor.data
+        return None if tensor is None or tensor._inputs() is None else tensor._data
 
     @property
     def name(self) -> str:
@@ -281,7 +344,7 @@ def _float_dtype(dtype):
 def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A new tensor from data (copied). Floats become float32, ints int64, bools bool."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     array = B.as_array(data, dtype)
     if array is data or (isinstance(data, np.ndarray) and np.shares_memory(array, data)):
         array = array.copy()

@@ -37,25 +37,25 @@ def test_diamond_reuse_of_non_leaf():
     out = (h * 2 + h.sin() + h ** 2).sum()
     out.backward()
     e = np.exp([1.0, 2.0])
-    np.testing.assert_allclose(x.grad.data, (2 + np.cos(e) + 2 * e) * e, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), (2 + np.cos(e) + 2 * e) * e, rtol=1e-6)
 
 
 def test_gradients_accumulate_across_backward_calls_and_zero():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
     x.grad = None
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
 
 def test_leaf_grads_never_share_memory():
     a, b = cr.tensor([1.0, 2.0], requires_grad=True), cr.tensor([3.0, 4.0], requires_grad=True)
     (a + b).sum().backward()
     a.grad.data *= 10  # in-place clipping of one grad must not touch the other
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
-    assert a.grad.data.flags.writeable and b.grad.data.flags.writeable
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    assert a.grad.numpy().flags.writeable and b.grad.numpy().flags.writeable
 
 
 def test_non_leaf_grad_not_kept_unless_asked():
@@ -77,7 +77,7 @@ def test_deep_chain_100k_nodes_no_recursion_error():
 def test_graph_is_freed_after_backward():
     x = cr.tensor(np.ones((64, 64)), requires_grad=True)
     hidden = (x @ x).tanh()
-    probe = weakref.ref(hidden.data)
+    probe = weakref.ref(hidden.numpy())
     loss = (hidden * 2).sum()
     del hidden
     gc.collect()
@@ -90,7 +90,7 @@ def test_graph_is_freed_after_backward():
 def test_no_reference_cycles_keep_graphs_alive():
     x = cr.tensor(np.ones(8), requires_grad=True)
     hidden = x * 2
-    probe = weakref.ref(hidden.data)
+    probe = weakref.ref(hidden.numpy())
     y = hidden.exp().sum()
     del hidden, y
     assert probe() is None  # freed by reference counting alone, no gc needed
@@ -106,7 +106,7 @@ def test_repeated_training_steps_do_not_grow_memory():
         loss = ((x @ w).relu() @ w).tanh().mean()
         loss.backward()
         with cr.no_grad():
-            w.data -= 0.01 * w.grad.data
+            w.data -= 0.01 * w.grad.numpy()
         w.grad = None
 
     for _ in range(50):
@@ -142,7 +142,7 @@ def test_non_scalar_backward_needs_gradient():
     with pytest.raises(cr.GraphError, match=r"shape \(2,\) needs a gradient"):
         y.backward()
     y.backward(cr.tensor([1.0, 0.5]))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 1.0])
 
 
 def test_backward_gradient_shape_mismatch():
@@ -221,20 +221,20 @@ def test_augmented_assignment_on_non_leaf_is_recorded_out_of_place():
 def test_hooks_see_and_replace_gradients():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     seen = []
-    x.register_hook(lambda g: seen.append(g.data.copy()))
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
     h = x * 3
     h.register_hook(lambda g: g * 10)
     h.sum().backward()
     np.testing.assert_array_equal(seen[0], [30.0, 30.0])
-    np.testing.assert_array_equal(x.grad.data, [30.0, 30.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
 
 
 def test_grad_function_does_not_touch_dot_grad():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     h = x * x
     (gx, gh) = cr.grad(h.sum() * 2, [x, h])
-    np.testing.assert_array_equal(gx.data, [4.0, 8.0])
-    np.testing.assert_array_equal(gh.data, [2.0, 2.0])
+    np.testing.assert_array_equal(gx.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(gh.numpy(), [2.0, 2.0])
     assert x.grad is None
 
 
@@ -250,13 +250,13 @@ def test_higher_order_closed_forms():
     (d1,) = cr.grad((x ** 3).sum(), x, create_graph=True)
     (d2,) = cr.grad(d1.sum(), x, create_graph=True)
     (d3,) = cr.grad(d2.sum(), x)
-    np.testing.assert_allclose(d1.data, 3 * x.data ** 2)
-    np.testing.assert_allclose(d2.data, 6 * x.data)
-    np.testing.assert_allclose(d3.data, [6.0, 6.0, 6.0])
+    np.testing.assert_allclose(d1.numpy(), 3 * x.numpy() ** 2)
+    np.testing.assert_allclose(d2.numpy(), 6 * x.numpy())
+    np.testing.assert_allclose(d3.numpy(), [6.0, 6.0, 6.0])
     # d2/dx2 sin = -sin, d2/dx2 exp = exp
     (g,) = cr.grad(x.sin().sum(), x, create_graph=True)
     (h,) = cr.grad(g.sum(), x)
-    np.testing.assert_allclose(h.data, -np.sin(x.data))
+    np.testing.assert_allclose(h.numpy(), -np.sin(x.numpy()))
 
 
 def test_hessian_vector_product():
@@ -269,7 +269,7 @@ def test_hessian_vector_product():
     f = 0.5 * (x @ (a @ x))
     (g,) = cr.grad(f, x, create_graph=True)
     (hv,) = cr.grad((g * v).sum(), x)
-    np.testing.assert_allclose(hv.data, (m + m.T) @ v.data, rtol=1e-12)
+    np.testing.assert_allclose(hv.numpy(), (m + m.T) @ v.numpy(), rtol=1e-12)
 
 
 def test_backward_create_graph_keeps_grad_differentiable():
@@ -291,7 +291,7 @@ def test_detect_anomaly_names_the_op():
         with pytest.raises(cr.AnomalyError, match="backward of 'sqrt'"):
             y.sum().backward()
     with np.errstate(invalid="ignore"):
-        assert np.isnan(x.log().data[0])  # outside the context NaN passes silently, as in PyTorch
+        assert np.isnan(x.log().numpy()[0])  # outside the context NaN passes silently, as in PyTorch
 
 
 def test_dtype_policy():
@@ -312,5 +312,5 @@ def test_comparisons_and_argmax_have_no_grad():
     for t in (x > 2, x == x, x.argmax(1), x.argmin(), x.long()):
         assert not t.requires_grad
     assert (x > 2).dtype == cr.bool
-    np.testing.assert_array_equal(x.argmax(1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmax(1).numpy(), [1, 0])
     assert x.argmax().item() == 1

@@ -71,8 +71,8 @@ def _run(M, function, arrays):
     out = function(M, *inputs)
     weights = np.random.default_rng(1).standard_normal(tuple(out.shape))
     (out * M.tensor(weights, dtype=inputs[0].dtype)).sum().backward()
-    values = out.detach().numpy() if M is torch else out.data
-    return values, [t.grad.numpy() if M is torch else t.grad.data for t in inputs]
+    values = out.detach().numpy() if M is torch else out.numpy()
+    return values, [t.grad.numpy() if M is torch else t.grad.numpy() for t in inputs]
 
 
 @pytest.mark.parametrize("name,function,shapes", CASES, ids=[c[0] for c in CASES])
@@ -94,7 +94,7 @@ def test_second_derivatives_match_pytorch():
         y = (M.tanh(x) * x ** 3).sum()
         (g,) = (M.autograd.grad if M is torch else cr.grad)(y, x, create_graph=True)
         (h,) = (M.autograd.grad if M is torch else cr.grad)(g.sum(), x)
-        results.append((g.detach().numpy() if M is torch else g.data, h.numpy() if M is torch else h.data))
+        results.append((g.detach().numpy() if M is torch else g.numpy(), h.numpy() if M is torch else h.numpy()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
 
@@ -105,4 +105,4 @@ def test_float32_results_match_pytorch_dtype():
     ours = cr.softmax(cr.tensor(a) * 2.0 + 1, 1)
     theirs = torch.softmax(torch.tensor(a) * 2.0 + 1, 1)
     assert ours.dtype == cr.float32
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -18,7 +18,7 @@ def test_tensor_dataset_items_and_len():
     dataset = _dataset()
     assert len(dataset) == 10
     x, y = dataset[4]
-    np.testing.assert_array_equal(x.data, [12, 13, 14])
+    np.testing.assert_array_equal(x.numpy(), [12, 13, 14])
     assert y.item() == 4
     with pytest.raises(ShapeError, match="first dimension"):
         TensorDataset(cr.zeros(3, 2), cr.zeros(4))
@@ -33,7 +33,7 @@ def test_batches_in_order(batch_size, drop_last, sizes):
     assert len(loader) == len(sizes) == len(batches)
     assert [len(y) for _, y in batches] == sizes
     if batches:
-        seen = np.concatenate([y.data for _, y in batches])
+        seen = np.concatenate([y.numpy() for _, y in batches])
         np.testing.assert_array_equal(seen, np.arange(len(seen)))
         x, y = batches[0]
         assert x.dtype == np.float32 and y.dtype == np.int64 and x.shape == (sizes[0], 3)
@@ -42,7 +42,7 @@ def test_batches_in_order(batch_size, drop_last, sizes):
 
 def test_shuffle_with_seed_is_reproducible_and_changes_each_epoch():
     def orders(loader, epochs=3):
-        return [np.concatenate([y.data for _, y in loader]) for _ in range(epochs)]
+        return [np.concatenate([y.numpy() for _, y in loader]) for _ in range(epochs)]
 
     first = orders(DataLoader(_dataset(), batch_size=3, shuffle=True, seed=11))
     again = orders(DataLoader(_dataset(), batch_size=3, shuffle=True, seed=11))
@@ -57,7 +57,7 @@ def test_shuffle_with_seed_is_reproducible_and_changes_each_epoch():
 
 def test_shuffle_without_seed_follows_manual_seed():
     def one_epoch():
-        return np.concatenate([y.data for _, y in DataLoader(_dataset(), batch_size=4, shuffle=True)])
+        return np.concatenate([y.numpy() for _, y in DataLoader(_dataset(), batch_size=4, shuffle=True)])
 
     cr.manual_seed(5)
     first = one_epoch()
@@ -67,7 +67,7 @@ def test_shuffle_without_seed_follows_manual_seed():
 
 def test_features_and_labels_stay_paired_when_shuffled():
     for x, y in DataLoader(_dataset(), batch_size=4, shuffle=True, seed=0, drop_last=True):
-        np.testing.assert_array_equal(x.data[:, 0], y.data * 3)
+        np.testing.assert_array_equal(x.numpy()[:, 0], y.numpy() * 3)
 
 
 class _Squares(Dataset):

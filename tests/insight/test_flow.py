@@ -54,7 +54,7 @@ def test_relu_residual_batch_norm_does_not_vanish():
 def test_learning_rate_far_too_high_explodes():
     model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
     flow = train(model, steps=30, lr=2.0, loss_fn=nn.MSELoss(),
-                 targets=lambda X: cr.tensor(np.sin(3 * X.data[:, :1])))
+                 targets=lambda X: cr.tensor(np.sin(3 * X.numpy()[:, :1])))
     report = flow.report()
     assert "exploding" in report.kinds
     assert "clip" in str(report) and "learning rate" in str(report)
@@ -63,7 +63,7 @@ def test_learning_rate_far_too_high_explodes():
 def test_dead_relus_are_reported():
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
     with cr.no_grad():
-        model[0].bias.data[...] = -100.0        # every unit starts (and stays) dead
+        model[0].bias.numpy()[...] = -100.0        # every unit starts (and stays) dead
     report = train(model, steps=3).report()
     assert "dead_relu" in report.kinds
     assert "100% dead" in str(report)

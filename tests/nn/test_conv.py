@@ -50,14 +50,14 @@ def _compare(case, ours, theirs, seed=0):
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     y = ours(xs, ws, bs if with_bias else None, stride, padding, dilation, groups)
     yt = theirs(xt, wt, bt if with_bias else None, stride, padding, dilation, groups)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-10)
     upstream = np.random.default_rng(seed + 1).standard_normal(y.shape)
     (y * cr.tensor(upstream, dtype=cr.float64)).sum().backward()
     (yt * torch.tensor(upstream)).sum().backward()
-    np.testing.assert_allclose(xs.grad.data, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(ws.grad.data, wt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ws.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
     if with_bias:
-        np.testing.assert_allclose(bs.grad.data, bt.grad.numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(bs.grad.numpy(), bt.grad.numpy(), rtol=1e-10, atol=1e-10)
     else:
         assert bs.grad is None
 
@@ -98,7 +98,7 @@ def test_conv_double_backward_matches_torch(case):
     second_order(cr, cr.grad, ours, xs, ws, bs).backward()
     second_order(torch, torch.autograd.grad, theirs, xt, wt, bt).backward()
     for mine, reference in ((xs, xt), (ws, wt), (bs, bt)):
-        np.testing.assert_allclose(mine.grad.data, reference.grad.numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-9)
     small = [cr.tensor(a, dtype=cr.float64, requires_grad=True) for a in (x, w, b)]
     assert cr.gradcheck(lambda *t: second_order(cr, cr.grad, ours, *t), small, atol=1e-4)
 
@@ -106,9 +106,9 @@ def test_conv_double_backward_matches_torch(case):
 def test_unbatched_input():
     x, w = cr.randn(3, 6, 5, dtype=cr.float64), cr.randn(4, 3, 2, 2, dtype=cr.float64)
     y = conv2d(x, w, padding=1)
-    expected = TF.conv2d(torch.tensor(x.data), torch.tensor(w.data), padding=1)
+    expected = TF.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()), padding=1)
     assert y.shape == (4, 7, 6)
-    np.testing.assert_allclose(y.data, expected.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-12)
     assert conv1d(cr.randn(3, 7), cr.randn(2, 3, 3)).shape == (2, 5)
 
 
@@ -160,17 +160,17 @@ def test_layer_matches_torch_with_copied_weights(layer_cls, reference_cls, args,
     layer, reference = layer_cls(*args, **kwargs).double(), reference_cls(*args, **kwargs).double()
     assert repr(layer) == repr(reference)
     with torch.no_grad():
-        reference.weight.copy_(torch.tensor(layer.weight.data))
+        reference.weight.copy_(torch.tensor(layer.weight.numpy()))
         if reference.bias is not None:
-            reference.bias.copy_(torch.tensor(layer.bias.data))
+            reference.bias.copy_(torch.tensor(layer.bias.numpy()))
     spatial = (9, 10) if layer_cls is nn.Conv2d else (12,)
     x = np.random.default_rng(0).standard_normal((2, args[0]) + spatial)
     y = layer(cr.tensor(x, dtype=cr.float64))
     expected = reference(torch.tensor(x))
-    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
     y.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(layer.weight.grad.data, reference.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), reference.weight.grad.numpy(), rtol=1e-10)
     assert [name for name, _ in layer.named_parameters()] == [n for n, _ in reference.named_parameters()]
 
 
@@ -179,7 +179,7 @@ def test_default_init_follows_pytorch_bounds():
     layer = nn.Conv2d(4, 64, (3, 5), groups=2)
     fan_in = 2 * 3 * 5
     bound = 1 / math.sqrt(fan_in)   # kaiming_uniform_(a=sqrt(5)) gives the same bound as the bias
-    for values in (layer.weight.data, layer.bias.data):
+    for values in (layer.weight.numpy(), layer.bias.numpy()):
         assert values.dtype == np.float32
         assert np.abs(values).max() <= bound
         assert np.abs(values).max() > 0.7 * bound   # the whole range is used
@@ -202,7 +202,7 @@ def test_small_cnn_step_matches_torch():
                                     torch.nn.Flatten(), torch.nn.Linear(8 * 5 * 5, 10)).double()
     with torch.no_grad():
         for (_, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
-            theirs.copy_(torch.tensor(mine.data))
+            theirs.copy_(torch.tensor(mine.numpy()))
     rng = np.random.default_rng(0)
     images, labels = rng.standard_normal((4, 1, 12, 12)), rng.integers(0, 10, 4)
     loss = nn.CrossEntropyLoss()(model(cr.tensor(images, dtype=cr.float64)), cr.tensor(labels))
@@ -211,4 +211,4 @@ def test_small_cnn_step_matches_torch():
     expected.backward()
     assert abs(loss.item() - expected.item()) < 1e-12
     for (name, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
-        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)

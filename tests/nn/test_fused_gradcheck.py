@@ -37,7 +37,7 @@ def test_embedding_repeated_rows_and_padding():
     assert cr.gradcheck(lambda w: F.embedding(index, w), [weight])
     out = F.embedding(index, weight, padding_idx=0)
     out.sum().backward()
-    np.testing.assert_array_equal(weight.grad.data[:, 0], [0, 2, 0, 0, 1])
+    np.testing.assert_array_equal(weight.grad.numpy()[:, 0], [0, 2, 0, 0, 1])
 
 
 CE_OPTIONS = [
@@ -131,4 +131,4 @@ def test_dropout_gradient_is_the_mask():
     cr.manual_seed(0)
     y = F.dropout(x, 0.5)
     y.backward(cr.ones(4, 5, dtype=cr.float64))
-    np.testing.assert_array_equal(x.grad.data, (y.data != 0) * 2.0)
+    np.testing.assert_array_equal(x.grad.numpy(), (y.numpy() != 0) * 2.0)

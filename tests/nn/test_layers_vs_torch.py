@@ -36,15 +36,15 @@ def run_both(ours, theirs, x, seed=0, index_input=False):
 
 def assert_same(ours, theirs, x, seed=0, index_input=False, rtol=1e-10, atol=1e-12):
     ours_in, theirs_in, ours_out, theirs_out = run_both(ours, theirs, x, seed, index_input)
-    np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=rtol, atol=atol)
     if not index_input:
-        np.testing.assert_allclose(ours_in.grad.data, theirs_in.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(ours_in.grad.numpy(), theirs_in.grad.numpy(), rtol=rtol, atol=atol)
     their_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         expected = their_params[name].grad
         assert (p.grad is None) == (expected is None), name
         if expected is not None:
-            np.testing.assert_allclose(p.grad.data, expected.numpy(), rtol=rtol, atol=atol, err_msg=name)
+            np.testing.assert_allclose(p.grad.numpy(), expected.numpy(), rtol=rtol, atol=atol, err_msg=name)
     return ours_out
 
 
@@ -88,12 +88,12 @@ def test_batch_norm_train_steps_then_eval(cls, shape, kwargs):
     if ours.affine:  # non-trivial affine parameters
         with torch.no_grad():
             theirs.weight.uniform_(0.5, 1.5)
-        ours.weight.data[...] = theirs.weight.detach().numpy()
+        ours.weight.numpy()[...] = theirs.weight.detach().numpy()
     for step in range(3):  # training: batch statistics, running statistics updated each step
         ours.zero_grad(), theirs.zero_grad()
         assert_same(ours, theirs, data(*shape, seed=step) * 2 + 1, seed=step)
         for name in ("running_mean", "running_var", "num_batches_tracked"):
-            np.testing.assert_allclose(getattr(ours, name).data, getattr(theirs, name).numpy(), rtol=1e-12)
+            np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), rtol=1e-12)
     ours.eval(), theirs.eval()
     ours.zero_grad(), theirs.zero_grad()
     assert_same(ours, theirs, data(*shape, seed=9))
@@ -119,7 +119,7 @@ def test_layer_norm(normalized, shape, kwargs):
     if ours.weight is not None:
         with torch.no_grad():
             theirs.weight.uniform_(0.5, 1.5)
-        ours.weight.data[...] = theirs.weight.detach().numpy()
+        ours.weight.numpy()[...] = theirs.weight.detach().numpy()
     assert_same(ours, theirs, data(*shape) * 3 + 2)
 
 
@@ -151,11 +151,11 @@ def test_dropout_statistics_and_eval_identity():
     layer = nn.Dropout(p=0.3)
     x = cr.ones(200, 500, requires_grad=True)
     y = layer(x)
-    kept = y.data != 0
+    kept = y.numpy() != 0
     assert abs(kept.mean() - 0.7) < 0.01
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.7, rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)  # dL/dx = mask / (1 - p)
+    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())  # dL/dx = mask / (1 - p)
     layer.eval()
     z = cr.randn(3, 4)
     assert layer(z) is z
@@ -170,7 +170,7 @@ def test_dropout_is_reproducible_under_manual_seed():
     a = nn.functional.dropout(cr.ones(10, 10), 0.5)
     cr.manual_seed(3)
     b = nn.functional.dropout(cr.ones(10, 10), 0.5)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
@@ -186,14 +186,14 @@ def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
     assert isinstance(total, cr.Tensor)
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-12)
     for o, t in zip(ours, theirs):
-        np.testing.assert_allclose(o.grad.data, t.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
 
 
 def test_clip_grad_value_and_vectors():
     p = nn.Parameter(cr.zeros(2, 2))
     p.grad = cr.tensor([[-3.0, 0.5], [2.0, -0.1]])
     nn.utils.clip_grad_value_([p], 1.0)
-    np.testing.assert_allclose(p.grad.data, [[-1.0, 0.5], [1.0, -0.1]])
+    np.testing.assert_allclose(p.grad.numpy(), [[-1.0, 0.5], [1.0, -0.1]])
     assert nn.utils.clip_grad_norm_([nn.Parameter(cr.zeros(2))], 1.0).item() == 0.0
     model = nn.Linear(3, 2)
     vector = nn.utils.parameters_to_vector(model.parameters())
@@ -205,12 +205,12 @@ def test_clip_grad_value_and_vectors():
 def test_functional_helpers_match_pytorch():
     TF = torch.nn.functional
     labels = np.array([[0, 3], [2, 1]])
-    np.testing.assert_array_equal(nn.functional.one_hot(cr.tensor(labels), 5).data,
+    np.testing.assert_array_equal(nn.functional.one_hot(cr.tensor(labels), 5).numpy(),
                                   TF.one_hot(torch.tensor(labels), 5).numpy())
     assert nn.functional.one_hot(cr.tensor(labels)).shape == (2, 2, 4)
     x = data(2, 3, 4)
-    np.testing.assert_allclose(nn.functional.softmax(cr.tensor(x), dim=1).data,
+    np.testing.assert_allclose(nn.functional.softmax(cr.tensor(x), dim=1).numpy(),
                                TF.softmax(torch.tensor(x), 1))
-    np.testing.assert_allclose(nn.functional.pad(cr.tensor(x), (1, 2)).data, TF.pad(torch.tensor(x), (1, 2)))
+    np.testing.assert_allclose(nn.functional.pad(cr.tensor(x), (1, 2)).numpy(), TF.pad(torch.tensor(x), (1, 2)))
     with pytest.raises(cr.ShapeError, match="out of range"):
         nn.functional.one_hot(cr.tensor([0, 5]), 3)

@@ -30,8 +30,8 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
     assert repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     assert not nn.Parameter(cr.zeros(2), requires_grad=False).requires_grad
     source = cr.zeros(3)
-    nn.Parameter(source).data[0] = 5  # shares memory, as torch.nn.Parameter does
-    assert source.data[0] == 5
+    nn.Parameter(source).numpy()[0] = 5  # shares memory, as torch.nn.Parameter does
+    assert source.numpy()[0] == 5
 
 
 def test_registration_and_traversal_order():
@@ -115,20 +115,20 @@ def test_state_dict_round_trip_includes_buffers():
     result = target.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     for key, value in target.state_dict().items():
-        np.testing.assert_array_equal(value.data, state[key].data)
+        np.testing.assert_array_equal(value.numpy(), state[key].numpy())
     assert int(target.norm.num_batches_tracked.item()) == 1
     x = cr.randn(3, 2)
     source.eval(), target.eval()
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
     # loading copies: changing the source afterwards leaves the target alone
-    source.hidden.weight.data[...] = 0
-    assert np.abs(target.hidden.weight.data).sum() > 0
+    source.hidden.weight.numpy()[...] = 0
+    assert np.abs(target.hidden.weight.numpy()).sum() > 0
 
 
 def test_load_state_dict_errors_name_every_bad_key_and_write_nothing():
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
-    state = OrderedDict((k, v.data.copy() + 1) for k, v in model.state_dict().items())
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    state = OrderedDict((k, v.numpy().copy() + 1) for k, v in model.state_dict().items())
     del state["0.bias"]
     state["2.weight"] = np.zeros(3)
     state["1.weight"] = np.zeros((2, 3))
@@ -140,14 +140,14 @@ def test_load_state_dict_errors_name_every_bad_key_and_write_nothing():
     assert ("size mismatch for 1.weight: copying a value of shape (2, 3) into a parameter of shape (1, 3)"
             in message)
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value.data, before[key])
+        np.testing.assert_array_equal(value.numpy(), before[key])
     # strict=False tolerates missing/unexpected keys but never a wrong shape
     with pytest.raises(cr.ShapeError, match="size mismatch for 1.weight"):
         model.load_state_dict(state, strict=False)
     del state["1.weight"]
     result = model.load_state_dict(state, strict=False)
     assert result.missing_keys == ["0.bias", "1.weight"] and result.unexpected_keys == ["2.weight"]
-    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"] + 1)
+    np.testing.assert_array_equal(model[0].weight.numpy(), before["0.weight"] + 1)
 
 
 def test_load_state_dict_keeps_dtype_and_bumps_version():
@@ -155,7 +155,7 @@ def test_load_state_dict_keeps_dtype_and_bumps_version():
     version = layer.weight._version
     layer.load_state_dict({"weight": np.ones((2, 2), dtype=np.float64), "bias": [0.5, 0.5]})
     assert layer.weight.dtype == np.float32 and layer.weight._version == version + 1
-    np.testing.assert_array_equal(layer.bias.data, [0.5, 0.5])
+    np.testing.assert_array_equal(layer.bias.numpy(), [0.5, 0.5])
 
 
 def test_to_double_casts_parameters_and_buffers():
@@ -230,7 +230,7 @@ def test_forward_hooks_can_replace_inputs_and_outputs():
     pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     post = layer.register_forward_hook(lambda m, args, out: calls.append(out.shape) or out + 1)
     out = layer(cr.ones(3, 2))
-    np.testing.assert_allclose(out.data, np.broadcast_to(layer.bias.data + 1, (3, 2)), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), np.broadcast_to(layer.bias.numpy() + 1, (3, 2)), rtol=1e-6)
     assert calls == [(3, 2)]
     pre.remove(), post.remove()
     assert layer(cr.zeros(1, 2)).shape == (1, 2) and calls == [(3, 2)]
@@ -241,7 +241,7 @@ def test_full_backward_hook_matches_pytorch():
     ours, theirs = nn.Linear(3, 2).double(), torch.nn.Linear(3, 2).double()
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     seen = {}
-    ours.register_full_backward_hook(lambda m, gi, go: seen.update(ours=(gi[0].data, go[0].data)))
+    ours.register_full_backward_hook(lambda m, gi, go: seen.update(ours=(gi[0].numpy(), go[0].numpy())))
     theirs.register_full_backward_hook(lambda m, gi, go: seen.update(theirs=(gi[0].numpy(), go[0].numpy())))
     x = np.random.default_rng(0).standard_normal((4, 3))
     (ours(cr.tensor(x, requires_grad=True)) ** 2).sum().backward()
@@ -253,4 +253,4 @@ def test_full_backward_hook_matches_pytorch():
     scaled.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2,))
     x1 = cr.tensor(x, requires_grad=True)
     scaled(x1).sum().backward()
-    np.testing.assert_allclose(x1.grad.data, 2 * np.tile(scaled.weight.data.sum(0), (4, 1)), rtol=1e-12)
+    np.testing.assert_allclose(x1.grad.numpy(), 2 * np.tile(scaled.weight.numpy().sum(0), (4, 1)), rtol=1e-12)

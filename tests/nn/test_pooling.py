@@ -41,11 +41,11 @@ def _compare(name, shape, kwargs, data):
     xs = cr.tensor(data, dtype=cr.float64, requires_grad=True)
     xt = torch.tensor(data, requires_grad=True)
     y, yt = getattr(P, name)(xs, **kwargs), getattr(TF, name)(xt, **kwargs)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
     upstream = np.random.default_rng(7).standard_normal(y.shape)
     (y * cr.tensor(upstream, dtype=cr.float64)).sum().backward()
     (yt * torch.tensor(upstream)).sum().backward()
-    np.testing.assert_allclose(xs.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name, shape, kwargs", MAX_CASES + AVG_CASES)
@@ -61,7 +61,7 @@ def test_max_pool_ties_and_indices_match_torch(name, shape, kwargs):
     y, indices = getattr(P, name)(cr.tensor(data), return_indices=True, **kwargs)
     _, expected = getattr(TF, name)(torch.tensor(data), return_indices=True, **kwargs)
     assert indices.dtype == cr.int64
-    np.testing.assert_array_equal(indices.data, expected.numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected.numpy())
 
 
 def _distinct(*shape):
@@ -92,10 +92,10 @@ def test_pooling_double_backward(name, kwargs):
         return (gx * gx).sum()
 
     xs = _distinct(*shape)
-    xt = torch.tensor(xs.data, requires_grad=True)
+    xt = torch.tensor(xs.numpy(), requires_grad=True)
     second_order(cr.grad, getattr(P, name), xs).backward()
     second_order(torch.autograd.grad, getattr(TF, name), xt).backward()
-    np.testing.assert_allclose(xs.grad.data, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
     assert cr.gradcheck(lambda x: second_order(cr.grad, getattr(P, name), x), [_distinct(*shape)])
 
 
@@ -122,7 +122,7 @@ def test_layers_match_torch(layer, reference):
     assert repr(layer) == repr(reference)
     one_d = isinstance(layer, (nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d))
     data = np.random.default_rng(3).standard_normal((2, 3, 9) if one_d else (2, 3, 9, 10))
-    np.testing.assert_allclose(layer(cr.tensor(data, dtype=cr.float64)).data,
+    np.testing.assert_allclose(layer(cr.tensor(data, dtype=cr.float64)).numpy(),
                                reference(torch.tensor(data)).numpy(), rtol=1e-12, atol=1e-12)
 
 

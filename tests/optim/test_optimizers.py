@@ -40,7 +40,7 @@ def _chainrule_trajectory(make_optimizer, steps=STEPS, use_closure=False):
         else:
             closure()
             optimizer.step()
-        history.append(np.concatenate([weight.data.ravel(), bias.data.ravel()]))
+        history.append(np.concatenate([weight.numpy().ravel(), bias.numpy().ravel()]))
     return np.array(history), optimizer, (weight, bias)
 
 
@@ -105,8 +105,8 @@ def test_state_dict_round_trip_continues_identically(name):
     assert [group["params"] for group in saved["param_groups"]] in ([[0, 1]], [[0], [1]])
 
     # a fresh optimizer on copies of the parameters, restored from the saved state
-    weight2 = cr.tensor(weight.data.copy(), requires_grad=True)
-    bias2 = cr.tensor(bias.data.copy(), requires_grad=True)
+    weight2 = cr.tensor(weight.numpy().copy(), requires_grad=True)
+    bias2 = cr.tensor(bias.numpy().copy(), requires_grad=True)
     second = make(optim, [weight2, bias2])
     second.load_state_dict(saved)
     inputs, targets = cr.tensor(INPUTS, dtype=cr.float64), cr.tensor(TARGETS, dtype=cr.float64)
@@ -114,26 +114,26 @@ def test_state_dict_round_trip_continues_identically(name):
         second.zero_grad()
         _loss(inputs, targets, weight2, bias2).backward()
         second.step()
-        np.testing.assert_array_equal(np.concatenate([weight2.data.ravel(), bias2.data.ravel()]), full[step])
+        np.testing.assert_array_equal(np.concatenate([weight2.numpy().ravel(), bias2.numpy().ravel()]), full[step])
 
 
 def test_state_dict_is_a_copy_and_survives_cr_save(tmp_path):
     _, optimizer, _ = _chainrule_trajectory(CASES["adam_wd_amsgrad"], steps=3)
     saved = optimizer.state_dict()
-    before = saved["state"][0]["exp_avg"].data.copy()
+    before = saved["state"][0]["exp_avg"].numpy().copy()
     optimizer.step()
-    np.testing.assert_array_equal(saved["state"][0]["exp_avg"].data, before)
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"].numpy(), before)
     cr.save(saved, tmp_path / "opt.crz")
     loaded = cr.load(tmp_path / "opt.crz")
     assert loaded["param_groups"][0]["betas"] == (0.8, 0.95)
     assert loaded["state"][1]["step"] == 3
-    np.testing.assert_array_equal(loaded["state"][0]["max_exp_avg_sq"].data,
-                                  saved["state"][0]["max_exp_avg_sq"].data)
+    np.testing.assert_array_equal(loaded["state"][0]["max_exp_avg_sq"].numpy(),
+                                  saved["state"][0]["max_exp_avg_sq"].numpy())
 
 
 def test_float32_parameters_stay_float32_and_update_in_place():
     weight = cr.tensor(np.ones((4, 3), np.float32), requires_grad=True)
-    storage = weight.data
+    storage = weight.numpy()
     for make in (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
                  lambda p: optim.Adam(p, amsgrad=True), lambda p: optim.AdamW(p),
                  lambda p: optim.RMSprop(p, centered=True, momentum=0.9)):
@@ -142,7 +142,7 @@ def test_float32_parameters_stay_float32_and_update_in_place():
             optimizer.zero_grad()
             (weight * weight).sum().backward()
             optimizer.step()
-        assert weight.data is storage and weight.dtype == np.float32
+        assert weight.numpy() is storage and weight.dtype == np.float32
         assert all(v.dtype == np.float32 for s in optimizer.state.values() for v in s.values()
                    if isinstance(v, np.ndarray))
 
@@ -163,10 +163,10 @@ def test_zero_grad_and_skipping_parameters_without_grad():
     optimizer = optim.SGD([a, b], lr=1.0, momentum=0.9)
     (a * a).sum().backward()
     optimizer.step()
-    np.testing.assert_array_equal(b.data, [3.0])
+    np.testing.assert_array_equal(b.numpy(), [3.0])
     assert b not in optimizer.state or not optimizer.state[b]
     optimizer.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0])
     optimizer.zero_grad()
     assert a.grad is None
 

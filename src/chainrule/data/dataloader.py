@@ -19,7 +19,7 @@ def default_collate(examples: list):
     """
     first = examples[0]
     if isinstance(first, Tensor):
-        return Tensor._wrap(np.stack([e.data for e in examples]))
+        return Tensor._wrap(np.stack([e._data for e in examples]))
     if isinstance(first, (np.ndarray, np.generic)):
         return Tensor._wrap(np.stack(examples))
     if isinstance(first, bool):
@@ -91,7 +91,7 @@ class DataLoader:
         for start in range(0, min(stop, len(order)), self.batch_size):
             batch_indices = order[start:start + self.batch_size]
             if fast:   # one fancy-indexing gather per tensor instead of a Python loop per example
-                yield [Tensor._wrap(t.data[batch_indices]) for t in self.dataset.tensors]
+                yield [Tensor._wrap(t._data[batch_indices]) for t in self.dataset.tensors]
             else:
                 yield collate([self.dataset[int(i)] for i in batch_indices])
 

@@ -130,7 +130,7 @@ def train_test_split(X, y, test_size: float = 0.25, seed: int | None = None, shu
 
     def take(data, index):
         if isinstance(data, Tensor):
-            return Tensor._wrap(data.data[index])
+            return Tensor._wrap(data._data[index])
         return np.asarray(data)[index]
 
     return take(X, train_index), take(X, test_index), take(y, train_index), take(y, test_index)

@@ -91,7 +91,7 @@ class _Namer:
 def _name_graph(root, order, tensor_of, leaves, given) -> _Namer:
     namer = _Namer(given)
     for t in leaves:  # an unnamed scalar constant is written as its value
-        constant_scalar = not t.requires_grad and t.data.size == 1
+        constant_scalar = not t.requires_grad and t._data.size == 1
         base = None if constant_scalar else ("leaf" if t.requires_grad else "const")
         namer.assign(t, base)
     for node in order:
@@ -113,13 +113,13 @@ def _backward_walk(root: Tensor, order: list):
 
     Returns ({node: dL/d(its output)}, {id(leaf): dL/d(leaf)}, {(node, i): the part of
     dL/d(input i) that came through this node})."""
-    node_grads = {root._node: np.ones_like(root.data)}
+    node_grads = {root._node: np.ones_like(root._data)}
     leaf_grads, contributions = {}, {}
     for node in reversed(order):
         upstream = node_grads.get(node)
         if upstream is None:
             continue
-        values = [t.data for t in node.inputs]
+        values = [t._data for t in node.inputs]
         needs = [t.requires_grad for t in node.inputs]
         prim = node.prim
         if prim.vjp_all is not None:
@@ -131,8 +131,8 @@ def _backward_walk(root: Tensor, order: list):
             if grad is None or not t.requires_grad:
                 continue
             grad = np.asarray(grad)
-            if grad.shape != t.data.shape:
-                grad = _sum_to_shape(grad, t.data.shape)
+            if grad.shape != t._data.shape:
+                grad = _sum_to_shape(grad, t._data.shape)
             contributions[(node, i)] = grad
             table, key = (leaf_grads, id(t)) if t._node is None else (node_grads, t._node)
             table[key] = grad if key not in table else table[key] + grad
@@ -141,7 +141,7 @@ def _backward_walk(root: Tensor, order: list):
 
 def _local_values(node, index: int):
     """d(output)/d(input ``index``) element by element (an element-wise op's local derivative)."""
-    values = [t.data for t in node.inputs]
+    values = [t._data for t in node.inputs]
     ones = np.ones_like(node.output)
     local = node.prim.vjps[index](ARRAYS, ones, node.output, *values, **node.params)
     return np.asarray(local)
@@ -213,7 +213,7 @@ def show_value(N, array) -> str:
 
 def _written(N, namer, t: Tensor) -> str:
     name = namer(t)
-    return N.name(name) if name is not None else show_value(N, t.data)
+    return N.name(name) if name is not None else show_value(N, t._data)
 
 
 def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None) -> str:
@@ -246,24 +246,24 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
         out.heading("Summary")
         out.note(f"The graph has {len(order)} ops ({summary}) and {len(leaves)} leaves; the "
                  f"{len(shown)} ops nearest the output are written out below.")
-    if tensor.data.size != 1:
+    if tensor._data.size != 1:
         out.note(f"{root_name} has shape {tensor.shape}: this explains the gradient of the sum of its "
                  "elements (every upstream gradient starts at 1).", level=0)
 
     out.heading("Forward pass (input to output)")
     out.begin_math()
-    named_leaves = [f"{N.name(namer(t))} = {show_value(N, t.data)}" for t in leaves if namer(t) is not None]
+    named_leaves = [f"{N.name(namer(t))} = {show_value(N, t._data)}" for t in leaves if namer(t) is not None]
     if named_leaves:
         out.note("the leaves: " + ", ".join(named_leaves), level=1)
     for node in shown:
         t = tensor_of[node]
         operands = [_written(N, namer, i) for i in node.inputs]
-        values = [show_value(N, i.data) if i.data.size == 1 else _written(N, namer, i) for i in node.inputs]
+        values = [show_value(N, i._data) if i._data.size == 1 else _written(N, namer, i) for i in node.inputs]
         out.equation("", N.name(namer(t)), [forward_formula(N, node.prim.name, operands, node.params),
                                             forward_formula(N, node.prim.name, values, node.params),
-                                            show_value(N, t.data)])
+                                            show_value(N, t._data)])
     out.end_math()
-    out.note(f"so {N.name(root_name)} = {show_value(N, tensor.data)}", level=1)
+    out.note(f"so {N.name(root_name)} = {show_value(N, tensor._data)}", level=1)
 
     out.heading("Backward pass (the chain rule, output to inputs)")
     out.begin_math()
@@ -300,7 +300,7 @@ def _explain_node(out, N, namer, node, tensor_of, root_name, node_grads, contrib
     if len(consumers) > 1:
         out.note(f"{N.name(out_name)} is used {len(consumers)} times, so the gradients reaching it add up",
                  level=2)
-    scalar = all(i.data.size == 1 for i in node.inputs) and t.data.size == 1
+    scalar = all(i._data.size == 1 for i in node.inputs) and t._data.size == 1
     out.equation("upstream", N.d(root_name, out_name), upstream_parts + [show_value(N, upstream)], level=2)
     for index, source in enumerate(node.inputs):
         if not source.requires_grad or (node, index) not in contributions:
@@ -309,11 +309,11 @@ def _explain_node(out, N, namer, node, tensor_of, root_name, node_grads, contrib
         local_lhs = N.partial(out_name, source_name)
         result = show_value(N, contributions[(node, index)])
         if op in ELEMENTWISE and node.prim.vjps and index < len(node.prim.vjps):
-            values = [show_value(N, i.data) if i.data.size == 1 else _written(N, namer, i)
+            values = [show_value(N, i._data) if i._data.size == 1 else _written(N, namer, i)
                       for i in node.inputs]
             local = _local_values(node, index)
             by_name = local_formula(N, op, index, operands, N.name(out_name), node.params)
-            by_value = local_formula(N, op, index, values, show_value(N, t.data), node.params) \
+            by_value = local_formula(N, op, index, values, show_value(N, t._data), node.params) \
                 if scalar else None
             out.equation("local", local_lhs, [by_name, by_value, show_value(N, local)], level=2)
             joiner = N.times if scalar else (" ⊙ " if N.style != "latex" else " \\odot ")

@@ -208,8 +208,8 @@ class GradientFlow:
     def _gradient_hook(self, name: str, param):
         def record(grad):
             self._measure_update(name, param)
-            self.grad_norms[name].append(_norm(grad.data))
-            self._snapshots[name] = param.data.copy()
+            self.grad_norms[name].append(_norm(grad._data))
+            self._snapshots[name] = param._data.copy()
             return None
         return record
 
@@ -218,7 +218,7 @@ class GradientFlow:
         before = self._snapshots.get(name)
         if before is None:
             return
-        ratio = _norm(param.data - before) / (_norm(before) + 1e-12)
+        ratio = _norm(param._data - before) / (_norm(before) + 1e-12)
         ratios = self.update_ratios[name]
         if name in self._provisional:   # report() measured this step early: replace its value
             self._provisional.discard(name)
@@ -230,7 +230,7 @@ class GradientFlow:
         def record(module, args, output):
             if not (is_grad_enabled() and module.training) or not hasattr(output, "data"):
                 return None
-            values = np.asarray(output.data, dtype=np.float64)
+            values = np.asarray(output._data, dtype=np.float64)
             stats = self.activation_stats[name]
             with np.errstate(all="ignore"):
                 stats["mean"].append(float(values.mean()))
@@ -338,7 +338,7 @@ class GradientFlow:
         growing toward the input along the weight layers."""
         every = [n for n in self.parameters if self.grad_norms[n]]
         bad = [n for n in every if not np.all(np.isfinite(self.grad_norms[n]))
-               or not np.all(np.isfinite(self.parameters[n].data))]
+               or not np.all(np.isfinite(self.parameters[n]._data))]
         bad += [name or "model" for name, stats in self.activation_stats.items()
                 if not np.all(np.isfinite(stats["mean"]))][:1]
         if bad:

@@ -25,7 +25,7 @@ def _outputs(fn, inputs):
 
 
 def _weighted_sum(outputs, weights) -> float:
-    return sum(float(np.sum(o.data.astype(np.float64) * w)) for o, w in zip(outputs, weights))
+    return sum(float(np.sum(o._data.astype(np.float64) * w)) for o, w in zip(outputs, weights))
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -51,11 +51,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
             total = term if total is None else total + term
         grads = autograd.grad(total, [inputs[i] for i in checked], allow_unused=True)
-        analytic = [np.zeros(inputs[i].shape) if g is None else g.data.astype(np.float64)
+        analytic = [np.zeros(inputs[i].shape) if g is None else g._data.astype(np.float64)
                     for i, g in zip(checked, grads)]
 
     for position, i in enumerate(checked):
-        data = inputs[i].data
+        data = inputs[i]._data
         flat = data.reshape(-1)  # a view: writing flat[k] moves the input itself
         numeric = np.zeros(data.size)
         for k in range(data.size):  # grad mode stays on: fn may itself take gradients

@@ -53,7 +53,7 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
              '  node [fontname="Helvetica", fontsize=10, style=filled];',
              '  edge [color="#555555"];']
     if tensor._node is None:
-        label = f"{tensor.name or 'tensor'}\n{_describe(N, tensor.data)}"
+        label = f"{tensor.name or 'tensor'}\n{_describe(N, tensor._data)}"
         lines += [_leaf_line("leaf0", COLORS["param"], label), "}"]
         return "\n".join(lines) + "\n"
     order, tensor_of, leaves = _graph(tensor)
@@ -65,11 +65,11 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
     for t in leaves:
         if any(t is i for node in shown for i in node.inputs):
             leaf_ids[id(t)] = f"leaf{len(leaf_ids)}"
-            name = namer(t) or show_value(N, t.data)
-            label = name if t.data.size == 1 and namer(t) is None else f"{name}\n{_describe(N, t.data)}"
+            name = namer(t) or show_value(N, t._data)
+            label = name if t._data.size == 1 and namer(t) is None else f"{name}\n{_describe(N, t._data)}"
             grad = leaf_grads.get(id(t))
             if grad is None and t.grad is not None:
-                grad = t.grad.data
+                grad = t.grad._data
             if grad is not None:
                 label += f"\ngrad {_describe(N, grad)}"
             color = COLORS["param"] if t.requires_grad else COLORS["constant"]

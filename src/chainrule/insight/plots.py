@@ -137,7 +137,7 @@ def predict_classes(model, points: np.ndarray) -> np.ndarray:
         model.eval()
     try:
         with no_grad():
-            output = model(Tensor(points.astype(np.float32))).data
+            output = model(Tensor(points.astype(np.float32)))._data
     finally:
         if was_training:
             model.train()
@@ -148,8 +148,8 @@ def plot_decision_boundary(model, X, y, path, title: str = "Decision boundary",
                            resolution: int = 200) -> Path:
     """The regions the model assigns to each class, over a grid covering the 2-D points ``X``,
     with the points on top, coloured by their true class ``y``."""
-    X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=float)
-    y = np.asarray(y.data if isinstance(y, Tensor) else y).astype(int)
+    X = np.asarray(X._data if isinstance(X, Tensor) else X, dtype=float)
+    y = np.asarray(y._data if isinstance(y, Tensor) else y).astype(int)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points (N, 2), got shape {X.shape}")
     figure, (axes,) = _figure(5.5, 5)

@@ -131,7 +131,7 @@ def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 # --- helpers --------------------------------------------------------------------------------
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape tensor.shape + (num_classes,) with a 1 at each index."""
-    index = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    index = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"one_hot: needs an integer (int64) tensor of class indices, got {index.dtype} "
                          f"with shape {index.shape}")

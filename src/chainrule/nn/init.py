@@ -64,7 +64,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _write(tensor: Tensor, values) -> Tensor:
-    tensor.data[...] = values
+    tensor._data[...] = values
     tensor._version += 1
     return tensor
 

@@ -57,8 +57,8 @@ class Linear(Module):
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters  # one dict read each, not Module.__getattr__'s slow path
         weight, bias = params["weight"], params["bias"]
-        if (not isinstance(input, Tensor) or input.data.ndim == 0
-                or input.data.shape[-1] != self.in_features or input.data.dtype != weight.data.dtype):
+        if (not isinstance(input, Tensor) or input._data.ndim == 0
+                or input._data.shape[-1] != self.in_features or input._data.dtype != weight._data.dtype):
             self._reject(input, weight)
         return apply(linear_p, (input, weight) if bias is None else (input, weight, bias), {})
 

@@ -40,13 +40,13 @@ class _Loss(Module):
 
     def __call__(self, input, target):
         loss = super().__call__(input, target)
-        if self.check_finite and not np.isfinite(loss.data).all():
-            found = "NaN" if np.isnan(loss.data).any() else "Inf"
+        if self.check_finite and not np.isfinite(loss._data).all():
+            found = "NaN" if np.isnan(loss._data).any() else "Inf"
             causes = []
-            if isinstance(input, Tensor) and input.dtype.kind == "f" and not np.isfinite(input.data).all():
+            if isinstance(input, Tensor) and input.dtype.kind == "f" and not np.isfinite(input._data).all():
                 causes.append("the input already holds NaN/Inf (a diverging model: lower the learning rate, "
                               "clip gradients, or find the op with cr.detect_anomaly())")
-            if isinstance(target, Tensor) and target.dtype.kind == "f" and not np.isfinite(target.data).all():
+            if isinstance(target, Tensor) and target.dtype.kind == "f" and not np.isfinite(target._data).all():
                 causes.append("the target holds NaN/Inf")
             hint = "; ".join(causes) or "check the inputs and learning rate (cr.detect_anomaly() finds it)"
             raise ChainruleError(f"{type(self).__name__}: the loss is {found} for input {_describe(input)} "

@@ -54,7 +54,7 @@ def _indent(text: str, spaces: int) -> str:
 
 def _as_array(value, key: str) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     try:
         return np.asarray(value)
     except Exception as err:  # noqa: BLE001 - reported with the key
@@ -269,7 +269,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad = Tensor._wrap(np.zeros_like(param.data))
+                param.grad = Tensor._wrap(np.zeros_like(param._data))
 
     # --- dtype and device ----------------------------------------------------------------------
     def _cast(self, dtype) -> Module:
@@ -277,11 +277,11 @@ class Module:
         for module in self.modules():
             for table in (module._parameters, module._buffers):
                 for value in table.values():
-                    if value is not None and value.data.dtype.kind == "f" and value.data.dtype != dtype:
-                        value.data = value.data.astype(dtype)
+                    if value is not None and value._data.dtype.kind == "f" and value._data.dtype != dtype:
+                        value._data = value._data.astype(dtype)
                         value._version += 1
                         if value.grad is not None:
-                            value.grad = Tensor._wrap(value.grad.data.astype(dtype))
+                            value.grad = Tensor._wrap(value.grad._data.astype(dtype))
         return self
 
     def to(self, *args, dtype=None, **kwargs) -> Module:
@@ -341,9 +341,9 @@ class Module:
             if key not in state_dict:
                 continue
             array = _as_array(state_dict[key], key)
-            if array.shape != target.data.shape:
+            if array.shape != target._data.shape:
                 problems.append(f"size mismatch for {key}: copying a value of shape {array.shape} into a "
-                                f"{type(target).__name__.lower()} of shape {target.data.shape}")
+                                f"{type(target).__name__.lower()} of shape {target._data.shape}")
             arrays[key] = array
         if strict:
             if missing:
@@ -358,7 +358,7 @@ class Module:
         with no_grad():
             for key, array in arrays.items():
                 target = targets[key]
-                target.data[...] = array.astype(target.data.dtype, copy=False)
+                target._data[...] = array.astype(target._data.dtype, copy=False)
                 target._version += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -36,7 +36,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     norm_type = float(norm_type)
     if not params:
         return Tensor(np.array(0.0, dtype=np.float32))
-    grads = [p.grad.data for p in params]
+    grads = [p.grad._data for p in params]
     if math.isinf(norm_type):
         total = max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
     else:
@@ -55,25 +55,25 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for p in _with_grads(parameters):
-        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
 def parameters_to_vector(parameters) -> Tensor:
     """All parameters flattened and joined into one 1-D tensor (a copy, outside the graph)."""
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return Tensor(np.concatenate([p.data.reshape(-1) for p in parameters]))
+    return Tensor(np.concatenate([p._data.reshape(-1) for p in parameters]))
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place."""
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
-    needed = sum(p.data.size for p in parameters)
+    data = vec._data if isinstance(vec, Tensor) else np.asarray(vec)
+    needed = sum(p._data.size for p in parameters)
     if data.ndim != 1 or data.size != needed:
         raise ShapeError(f"vector_to_parameters: expected a 1-D vector of {needed} values, got shape "
                          f"{data.shape}")
     start = 0
     for p in parameters:
-        p.data[...] = data[start:start + p.data.size].reshape(p.shape)
+        p._data[...] = data[start:start + p._data.size].reshape(p.shape)
         p._version += 1
-        start += p.data.size
+        start += p._data.size

@@ -141,9 +141,9 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     a, b = operands(a, b)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":  # true division of ints gives floats
-        a = Tensor._wrap(a.data.astype(np.float32))
-        b = Tensor._wrap(b.data.astype(np.float32))
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":  # true division of ints gives floats
+        a = Tensor._wrap(a._data.astype(np.float32))
+        b = Tensor._wrap(b._data.astype(np.float32))
     return apply(div_p, (a, b), {})
 
 
@@ -186,7 +186,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
 
 def where(condition, a, b) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (condition carries no gradient)."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    condition = np.asarray(condition._data if isinstance(condition, Tensor) else condition, dtype=bool)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a, b = operands(a, b)

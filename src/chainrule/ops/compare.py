@@ -13,7 +13,7 @@ def _compare(function, name):
     def compare(a, b) -> Tensor:
         a, b = operands(a, b)
         try:
-            return Tensor._wrap(np.asarray(function(a.data, b.data)))
+            return Tensor._wrap(np.asarray(function(a._data, b._data)))
         except ValueError as err:
             raise ShapeError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast: {err}") from None
 
@@ -34,27 +34,27 @@ logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
 def logical_not(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.logical_not(x.data))
+    return Tensor._wrap(np.logical_not(x._data))
 
 
 def bitwise_and(a, b) -> Tensor:
     a, b = operands(a, b)
-    return Tensor._wrap(np.asarray(a.data & b.data))
+    return Tensor._wrap(np.asarray(a._data & b._data))
 
 
 def bitwise_or(a, b) -> Tensor:
     a, b = operands(a, b)
-    return Tensor._wrap(np.asarray(a.data | b.data))
+    return Tensor._wrap(np.asarray(a._data | b._data))
 
 
 def invert(x: Tensor) -> Tensor:
-    return Tensor._wrap(~x.data)
+    return Tensor._wrap(~x._data)
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True when both tensors have the same shape and values."""
-    return a.shape == b.shape and bool(np.array_equal(a.data, b.data))
+    return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    return bool(np.allclose(a.data, b.data, rtol=rtol, atol=atol))
+    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol))

@@ -83,7 +83,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices`` of any shape."""
-    index = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    index = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers (int64), got {index.dtype} with shape "
                          f"{index.shape}")

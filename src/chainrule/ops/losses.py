@@ -186,7 +186,7 @@ def _class_targets(op, x, target, ignore_index) -> tuple:
     """Check integer class targets against logits of shape (N, C, d1, ...): return them as an
     array, and whether any of them may be ``ignore_index`` (False when every one is a class
     and ignore_index is not one)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target._data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{op}: target must hold class indices as integers (int64), got {t.dtype} "
                          f"with shape {t.shape} for input of shape {x.shape}; use target.long() (or pass "
@@ -212,7 +212,7 @@ def _class_targets(op, x, target, ignore_index) -> tuple:
 def _class_weights(op, weight, classes, dtype):
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
     if w.shape != (classes,):
         raise ShapeError(f"{op}: weight must have one entry per class, shape ({classes},), got {w.shape}")
     return w
@@ -231,7 +231,7 @@ def _one_hot_coefficients(x_shape, t, ignore_index, w, dtype):
 def _unbatched(x, target):
     """(C,) logits with a scalar target are a batch of one."""
     if x.ndim == 1:
-        t = target.data if isinstance(target, Tensor) else np.asarray(target)
+        t = target._data if isinstance(target, Tensor) else np.asarray(target)
         return x.reshape(1, -1), (t.reshape(1) if t.ndim == 0 else t.reshape(1, -1)), True
     return x, target, False
 
@@ -248,16 +248,16 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x, target, unbatched = _unbatched(input, target)
-    t_dtype = (target.data if isinstance(target, Tensor) else np.asarray(target)).dtype
+    t_dtype = (target._data if isinstance(target, Tensor) else np.asarray(target)).dtype
     classes, dtype = x.shape[1], x.dtype
     w = _class_weights(op, weight, classes, dtype)
     class_shape = (1, classes) + (1,) * (x.ndim - 2)
     if t_dtype.kind == "f" and (target.shape if hasattr(target, "shape") else ()) == x.shape:
-        q = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=dtype)
+        q = np.asarray(target._data if isinstance(target, Tensor) else target, dtype=dtype)
         coefficients = q * (1.0 - label_smoothing) + label_smoothing / classes
         if w is not None:
             coefficients = coefficients * w.reshape(class_shape)
-        divisor = x.data.size // classes
+        divisor = x._data.size // classes
     else:
         t, may_ignore = _class_targets(op, x, target, ignore_index)
         if w is None and label_smoothing == 0 and x.ndim == 2:
@@ -301,7 +301,7 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100, reduc
 def _broadcast_weight(op, weight, shape, dtype, what):
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
     try:
         np.broadcast_shapes(w.shape, shape)
     except ValueError:
@@ -330,7 +330,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")
     pw = _broadcast_weight(op, pos_weight, input.shape, input.dtype, "pos_weight")
     per_element = apply(bce_with_logits_p, (input, target), {"weight": w, "pos_weight": pw})
-    return _reduce(per_element, reduction, per_element.data.size)
+    return _reduce(per_element, reduction, per_element._data.size)
 
 
 def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
@@ -338,13 +338,13 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     op = "binary_cross_entropy"
     _check_reduction(op, reduction)
     target = _check_same_shape(op, input, target)
-    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+    if input._data.size and (input._data.min() < 0 or input._data.max() > 1):
         raise ValueError(f"{op}: input (shape {input.shape}) must hold probabilities in [0, 1], got "
-                         f"values in [{input.data.min():.4g}, {input.data.max():.4g}]; use "
+                         f"values in [{input._data.min():.4g}, {input._data.max():.4g}]; use "
                          "binary_cross_entropy_with_logits for raw scores")
     w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")
     per_element = apply(bce_p, (input, target), {"weight": w})
-    return _reduce(per_element, reduction, per_element.data.size)
+    return _reduce(per_element, reduction, per_element._data.size)
 
 
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:

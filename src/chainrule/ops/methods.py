@@ -43,9 +43,9 @@ def _inplace(ufunc, function, name):
         if _check_inplace(self, other, name):
             raise GraphError(f"{name}: in-place ops are not recorded in the graph; use the out-of-place "
                              f"form (x = x {name[:-1]} y) for tensors that need gradients")
-        value = other.data if isinstance(other, Tensor) else other
+        value = other._data if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
+            ufunc(self._data, value, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as err:
             raise GraphError(f"{name}: cannot update a tensor of shape {self.shape} {self.dtype} in place "
                              f"with {np.shape(value)} {getattr(value, 'dtype', type(value).__name__)}: {err}"
@@ -66,7 +66,7 @@ def _setitem(self, index, value):
     if _check_inplace(self, value, "__setitem__"):
         raise GraphError("x[index] = value cannot be recorded in the graph; build the tensor with "
                          "cr.where, cr.cat or masked_fill instead")
-    self.data[I.normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+    self._data[I.normalize_index(index)] = value._data if isinstance(value, Tensor) else value
     self._version += 1
 
 
@@ -175,7 +175,7 @@ _INPLACE = {
 def _clamp_(self, min=None, max=None):  # noqa: A002
     if _check_inplace(self, None, "clamp_"):
         raise GraphError("clamp_: in-place ops are not recorded in the graph; use x = x.clamp(...)")
-    np.clip(self.data, min, max, out=self.data)
+    np.clip(self._data, min, max, out=self._data)
     self._version += 1
     return self
 

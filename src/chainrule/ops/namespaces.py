@@ -53,7 +53,7 @@ TENSORS = SimpleNamespace(
     take_along_axis=lambda t, index, axis: shape.gather(t, axis, index),
     scatter_add=indexing.scatter_add,
     scatter_add_along=indexing.scatter_add_along,
-    numel=lambda t: t.data.size,
+    numel=lambda t: t._data.size,
 )
 
 assert set(vars(ARRAYS)) == set(vars(TENSORS)), "the two VJP namespaces must offer the same functions"

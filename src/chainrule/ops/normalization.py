@@ -76,7 +76,7 @@ def _affine(value, shape, like, what, op):
     if value is None:
         return Tensor._wrap(np.full(shape, 1.0 if what == "weight" else 0.0, dtype=like.dtype))
     size = int(np.prod(shape))
-    if value.data.size != size:
+    if value._data.size != size:
         raise ShapeError(f"{op}: {what} of shape {value.shape} does not fit input of shape {like.shape} "
                          f"(expected {size} values)")
     return value.reshape(shape)
@@ -101,22 +101,22 @@ def batch_norm(input: Tensor, running_mean=None, running_var=None, weight=None, 
     if not training:
         if running_mean is None or running_var is None:
             raise ShapeError(f"{op}: evaluation mode needs running_mean and running_var (or training=True)")
-        mean = running_mean.data.reshape(shape).astype(input.dtype, copy=False)
-        inv_std = (1.0 / np.sqrt(running_var.data.reshape(shape) + eps)).astype(input.dtype, copy=False)
+        mean = running_mean._data.reshape(shape).astype(input.dtype, copy=False)
+        inv_std = (1.0 / np.sqrt(running_var._data.reshape(shape) + eps)).astype(input.dtype, copy=False)
         params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": True}
         return apply(normalize_p, (input, gamma, beta), params)
-    count = input.data.size // channels
+    count = input._data.size // channels
     if count <= 1:
         raise ShapeError(f"{op}: expected more than 1 value per channel when training, got input of shape "
                          f"{input.shape}")
-    mean, var, inv_std = _statistics(input.data, axes, eps)
+    mean, var, inv_std = _statistics(input._data, axes, eps)
     if running_mean is not None:
-        running_mean.data *= 1.0 - momentum
-        running_mean.data += momentum * mean.reshape(channels)
+        running_mean._data *= 1.0 - momentum
+        running_mean._data += momentum * mean.reshape(channels)
         running_mean._version += 1
     if running_var is not None:
-        running_var.data *= 1.0 - momentum
-        running_var.data += (momentum * count / (count - 1)) * var.reshape(channels)
+        running_var._data *= 1.0 - momentum
+        running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
         running_var._version += 1
     params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
     return apply(normalize_p, (input, gamma, beta), params)
@@ -133,6 +133,6 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
     axes = tuple(range(input.ndim - k, input.ndim))
     gamma = _affine(weight, normalized_shape, input, "weight", op)
     beta = _affine(bias, normalized_shape, input, "bias", op)
-    mean, _, inv_std = _statistics(input.data, axes, eps)
+    mean, _, inv_std = _statistics(input._data, axes, eps)
     params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
     return apply(normalize_p, (input, gamma, beta), params)

@@ -18,7 +18,7 @@ def constant(value, like: Tensor) -> Tensor:
         return value
     if isinstance(value, np.ndarray):
         return Tensor._wrap(value)
-    dtype = like.data.dtype
+    dtype = like._data.dtype
     if isinstance(value, float) and dtype.kind != "f":
         dtype = B.DEFAULT_FLOAT
     elif isinstance(value, int) and not isinstance(value, bool) and dtype.kind == "b":
@@ -37,13 +37,13 @@ def operands(a, b) -> tuple[Tensor, Tensor]:
         a = constant(a, b)
     elif not isinstance(b, Tensor):
         b = constant(b, a)
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a._data.dtype, b._data.dtype
     if da is not db and da != db and (da.kind == "f") != (db.kind == "f"):
         # int/bool with float: the int side takes the float side's dtype (numpy would pick float64)
         if da.kind == "f":
-            b = Tensor._wrap(b.data.astype(da))
+            b = Tensor._wrap(b._data.astype(da))
         else:
-            a = Tensor._wrap(a.data.astype(db))
+            a = Tensor._wrap(a._data.astype(db))
     return a, b
 
 

@@ -83,7 +83,7 @@ def _argmax_positions(padded, y4, kernel, stride, dilation):
 
 def _max_pool_vjp(xp, g, y, x, *, kernel, stride, padding, dilation, out_hw):
     if isinstance(g, Tensor):   # create_graph: route g with differentiable scatter/index ops
-        return _max_pool_vjp_graph(xp, g, y.data, x.data, kernel, stride, padding, dilation)
+        return _max_pool_vjp_graph(xp, g, y._data, x._data, kernel, stride, padding, dilation)
     padded = pad_spatial(as_4d(x), padding, _lowest(x.dtype))
     g4, y4 = as_4d(g), as_4d(y)
     grad_padded = np.zeros(padded.shape, dtype=g.dtype)
@@ -191,7 +191,7 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
     params, sizes, _ = _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial)
     x, unbatched = _batched(x, spatial)
     y = apply(max_pool1d_p if spatial == 1 else max_pool2d_p, (x,), params)
-    indices = _indices(x.data, y.data, params, sizes) if return_indices else None
+    indices = _indices(x._data, y._data, params, sizes) if return_indices else None
     if unbatched:
         y = y.reshape(y.shape[1:])
         indices = None if indices is None else indices[0]

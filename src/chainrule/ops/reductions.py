@@ -65,8 +65,8 @@ def sum(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=N
 
 
 def mean(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"mean: needs a floating-point tensor, got {x._data.dtype} (use .float())")
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     return apply(mean_p, (x,), {"axes": axes, "keepdims": keep})
 
@@ -92,7 +92,7 @@ def _select(x, dim, keepdim, axis, keepdims, pick, whole):
     if dim is None:
         return whole(x)
     dim = normalize_dim(dim, x.ndim)
-    index = pick(x.data, axis=dim, keepdims=True)
+    index = pick(x._data, axis=dim, keepdims=True)
     values = gather(x, dim, index)
     if not keepdim:
         values, index = squeeze(values, dim), np.squeeze(index, axis=dim)
@@ -137,20 +137,20 @@ def std(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, a
 def argmax(x: Tensor, dim=None, keepdim=False) -> Tensor:
     """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(x.data), dtype=np.int64))
-    return Tensor._wrap(np.argmax(x.data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+        return Tensor._wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
+    return Tensor._wrap(np.argmax(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x: Tensor, dim=None, keepdim=False) -> Tensor:
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(x.data), dtype=np.int64))
-    return Tensor._wrap(np.argmin(x.data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+        return Tensor._wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
+    return Tensor._wrap(np.argmin(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
 
 
 def all(x: Tensor, dim=None) -> Tensor:  # noqa: A001
-    return Tensor._wrap(np.asarray(np.all(x.data, axis=dim)))
+    return Tensor._wrap(np.asarray(np.all(x._data, axis=dim)))
 
 
 def any(x: Tensor, dim=None) -> Tensor:  # noqa: A001
-    return Tensor._wrap(np.asarray(np.any(x.data, axis=dim)))
+    return Tensor._wrap(np.asarray(np.any(x._data, axis=dim)))
 

@@ -36,7 +36,7 @@ gather_p = Primitive(
 # --- the functions users call ---------------------------------------------------------------
 def reshape(x: Tensor, *shape) -> Tensor:
     shape = shape_args(shape)
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     return apply(reshape_p, (x,), {"shape": shape})
 
@@ -88,7 +88,7 @@ def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
 
 def broadcast_to(x: Tensor, *shape) -> Tensor:
     shape = shape_args(shape)
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     return apply(broadcast_to_p, (x,), {"shape": shape})
 
@@ -109,7 +109,7 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
     """``out[i][j] = x[i][index[i][j]]`` along ``dim`` (PyTorch's gather)."""
-    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    index = np.asarray(index._data if isinstance(index, Tensor) else index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
     if index.ndim != x.ndim:

@@ -77,33 +77,33 @@ def to(x: Tensor, dtype=None, *args, **kwargs) -> Tensor:
     if dtype is None:
         return x
     dtype = B.to_dtype(dtype)
-    if dtype == x.data.dtype:
+    if dtype == x._data.dtype:
         return x
-    if dtype.kind == "f" and x.data.dtype.kind == "f":
+    if dtype.kind == "f" and x._data.dtype.kind == "f":
         return apply(cast_p, (x,), {"dtype": dtype})
-    return Tensor._wrap(x.data.astype(dtype))
+    return Tensor._wrap(x._data.astype(dtype))
 
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 per element (no gradient: it is piecewise constant)."""
-    return Tensor._wrap(np.sign(x.data))
+    return Tensor._wrap(np.sign(x._data))
 
 
 def floor(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.floor(x.data))
+    return Tensor._wrap(np.floor(x._data))
 
 
 def ceil(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.ceil(x.data))
+    return Tensor._wrap(np.ceil(x._data))
 
 
 def round(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    return Tensor._wrap(np.round(x.data))
+    return Tensor._wrap(np.round(x._data))
 
 
 def isnan(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.isnan(x.data))
+    return Tensor._wrap(np.isnan(x._data))
 
 
 def isfinite(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.isfinite(x.data))
+    return Tensor._wrap(np.isfinite(x._data))

@@ -111,7 +111,7 @@ class Optimizer:
                 param.grad = None
             else:
                 param.grad = param.grad.detach()
-                param.grad.data[...] = 0
+                param.grad._data[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` (re)computes and returns the loss."""
@@ -123,14 +123,14 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
+                grad = param.grad._data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
                 if grad.shape != param.shape:
                     raise ChainruleError(f"{type(self).__name__}.step: gradient of shape {grad.shape} does "
                                          f"not match its parameter of shape {param.shape}")
                 state = self.state.get(param)
                 if state is None:
                     state = self.state[param] = {}
-                self._update_parameter(param.data, grad, state, group)
+                self._update_parameter(param._data, grad, state, group)
                 param._version += 1   # an in-place change: graphs that saved the old value must notice
         return loss
 
@@ -222,7 +222,7 @@ class Optimizer:
 def _restored_value(value, param: Tensor, key: str, optimizer_name: str, index):
     """A saved buffer as this optimizer keeps it: a fresh ndarray of the parameter's dtype."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not isinstance(value, np.ndarray):
         return value.item() if isinstance(value, np.generic) else value
     if key == "step":

@@ -56,8 +56,8 @@ def _trace(session, example: int, inputs_need_grad: bool = False):
     """One example through the network, keeping z (pre-activation) and a (output) of each layer."""
     s = session.settings
     act = {"relu": cr.relu, "tanh": cr.tanh, "sigmoid": cr.sigmoid, "linear": lambda v: v}[s["activation"]]
-    x = cr.tensor(session.train_x.data[example:example + 1], requires_grad=inputs_need_grad)
-    y = cr.from_numpy(session.train_y.data[example:example + 1])
+    x = cr.tensor(session.train_x._data[example:example + 1], requires_grad=inputs_need_grad)
+    y = cr.from_numpy(session.train_y._data[example:example + 1])
     session.model.eval()
     try:
         a_values, z_values, a = [x], [None], x
@@ -113,14 +113,14 @@ def explain_weight(session, params: dict) -> dict:
                     [t for t in targets if t.requires_grad], allow_unused=True)
     if layer > 0:  # acts[0] (the inputs) has no gradient here: put a placeholder back in its slot
         grads = grads[:n_layers] + (None,) + grads[n_layers:]
-    dz = [None] + [g.data[0] if g is not None else None for g in grads[:n_layers]]
-    da = [g.data[0] if g is not None else None for g in grads[n_layers:2 * n_layers]]
+    dz = [None] + [g._data[0] if g is not None else None for g in grads[:n_layers]]
+    da = [g._data[0] if g is not None else None for g in grads[n_layers:2 * n_layers]]
     features = s["features"]
     point = session.dataset.train_points[example]
-    label = float(y.data[0])
+    label = float(y._data[0])
     lines = [f"Example #{example} of the training set: x₁ = {_fmt(point[0])}, x₂ = {_fmt(point[1])}, "
              f"{'target' if is_regression(s) else 'label'} y = {_fmt(label)}", ""]
-    out_z = float(zs[n_layers].data[0, 0])
+    out_z = float(zs[n_layers]._data[0, 0])
     lines.append("Forward")
     if is_regression(s):
         lines.append(f"  output ŷ = {_fmt(out_z)};  L = (ŷ - y)² = {_fmt(loss.item())}")
@@ -139,7 +139,7 @@ def explain_weight(session, params: dict) -> dict:
     j = neuron
     if target_layer < n_layers:
         # ∂L/∂a_j = Σ_k ∂L/∂z_k(next) · w_kj  (+ ∂L/∂a_j(next) through a skip connection)
-        w_next = session.linears[target_layer].weight.data
+        w_next = session.linears[target_layer].weight._data
         next_dz = dz[target_layer + 1]
         terms = [(float(next_dz[k]), float(w_next[k, j])) for k in range(w_next.shape[0])]
         total = sum(g * w for g, w in terms)
@@ -165,12 +165,12 @@ def explain_weight(session, params: dict) -> dict:
                   "would change if this input moved."]
         return {"title": f"∂L/∂{FEATURE_LABELS[features[j]]}", "text": "\n".join(lines),
                 "autograd": value, "by_hand": value}
-    z_j = float(zs[target_layer].data[0, j])
+    z_j = float(zs[target_layer]._data[0, j])
     dz_j = float(dz[target_layer][j])
     if target_layer < n_layers:
         _, norm, residual = _parts(list(session.model)[target_layer - 1])
-        skip_in = float(acts[target_layer - 1].data[0, j]) if residual else 0.0
-        a_j = float(acts[target_layer].data[0, j]) - skip_in
+        skip_in = float(acts[target_layer - 1]._data[0, j]) if residual else 0.0
+        a_j = float(acts[target_layer]._data[0, j]) - skip_in
         name, slope_of = ACTIVATION_SLOPES[s["activation"]]
         if norm is None:
             slope = float(slope_of(z_j, a_j))
@@ -187,9 +187,9 @@ def explain_weight(session, params: dict) -> dict:
         value = float(dz_j)
         title = f"∂L/∂b for {_neuron_name(target_layer, j, n_layers, features)}"
         return {"title": title, "text": "\n".join(lines), "autograd": value, "by_hand": value}
-    a_in = float(acts[target_layer - 1].data[0, source])
+    a_in = float(acts[target_layer - 1]._data[0, source])
     by_hand = dz_j * a_in
-    autograd_w = float(grads[-1].data[j, source])
+    autograd_w = float(grads[-1]._data[j, source])
     src = _neuron_name(target_layer - 1, source, n_layers, features)
     lines.append(f"  ∂z/∂w = the input this weight multiplies, a of {src} = {_fmt(a_in)}")
     lines += ["", f"  ∂L/∂w = ∂L/∂z · ∂z/∂w = {_fmt(dz_j)} × {_fmt(a_in)} = {_fmt(by_hand)}",
@@ -208,7 +208,7 @@ def _engine_account(session, layer, j, source, a_in, z_j, da, n_layers) -> list:
     s = session.settings
     if layer == n_layers or s["batch_norm"]:
         return []  # the output has no activation; batch norm's step is not a scalar one
-    w_value = float(session.linears[layer - 1].weight.data[j, source])
+    w_value = float(session.linears[layer - 1].weight._data[j, source])
     w = cr.tensor(w_value, requires_grad=True, name="w")
     rest = cr.tensor(z_j - w_value * a_in, name="b_plus_other_inputs")
     z = w * a_in + rest

@@ -159,26 +159,26 @@ class Session:
     def _step(self, batch: np.ndarray) -> None:
         s = self.settings
         self.model.train()
-        x = cr.from_numpy(self.train_x.data[batch])
-        y = cr.from_numpy(self.train_y.data[batch])
+        x = cr.from_numpy(self.train_x._data[batch])
+        y = cr.from_numpy(self.train_y._data[batch])
         outputs = N.forward_layers(self.model, x, keep_grads=True)
         loss = N.data_loss(outputs[-1], y, is_regression(s))
         extra = N.penalty(self.model, s["regularization"], s["reg_rate"])
         objective = loss if extra is None else loss + extra
         self.optimizer.zero_grad()
         objective.backward()
-        weight_grads = [layer.weight.grad.data.copy() for layer in self.linears]
+        weight_grads = [layer.weight.grad._data.copy() for layer in self.linears]
         if s["clip_norm"] > 0:
             nn.utils.clip_grad_norm_(self.model.parameters(), s["clip_norm"])
         self.optimizer.step()
         self._epoch_norms.append([float(np.linalg.norm(g)) for g in weight_grads])
         self.last_grads = {
             "weights": weight_grads,
-            "biases": [layer.bias.grad.data.copy() for layer in self.linears],
-            "neurons": [o.grad.data.sum(axis=0) if o.grad is not None else np.zeros(o.shape[1])
+            "biases": [layer.bias.grad._data.copy() for layer in self.linears],
+            "neurons": [o.grad._data.sum(axis=0) if o.grad is not None else np.zeros(o.shape[1])
                         for o in outputs[:-1]],
         }
-        if not np.isfinite(loss.data):
+        if not np.isfinite(loss._data):
             self.error = "the loss became NaN or infinite; reset, and lower the learning rate"
             self.playing = False
 

@@ -51,7 +51,7 @@ def _heatmaps(session: Session) -> dict:
         return column.reshape(OUTPUT_RESOLUTION, OUTPUT_RESOLUTION)[::step, ::step]
 
     layers, scales = [], []
-    for values in [inputs] + [o.data for o in outputs[:-1]]:
+    for values in [inputs] + [o._data for o in outputs[:-1]]:
         maps, layer_scales = [], []
         for j in range(values.shape[1]):
             column = small(values[:, j])
@@ -60,7 +60,7 @@ def _heatmaps(session: Session) -> dict:
             layer_scales.append(scale)
         layers.append(maps)
         scales.append(layer_scales)
-    display = N.prediction_display(np.nan_to_num(outputs[-1].data), session.settings)
+    display = N.prediction_display(np.nan_to_num(outputs[-1]._data), session.settings)
     return {"resolution": OUTPUT_RESOLUTION, "output": encode_map(display),
             "neuron_resolution": NEURON_RESOLUTION, "neurons": layers, "scales": scales}
 
@@ -71,8 +71,8 @@ def _network(session: Session) -> dict:
         "widths": N.layer_widths(session.settings),
         "features": session.settings["features"],
         "feature_labels": [FEATURE_LABELS[f] for f in session.settings["features"]],
-        "weights": [_round(layer.weight.data) for layer in session.linears],
-        "biases": [_round(layer.bias.data) for layer in session.linears],
+        "weights": [_round(layer.weight._data) for layer in session.linears],
+        "biases": [_round(layer.bias._data) for layer in session.linears],
         "weight_grads": None if grads is None else [_round(g, 8) for g in grads["weights"]],
         "bias_grads": None if grads is None else [_round(g, 8) for g in grads["biases"]],
         "neuron_grads": None if grads is None else [_round(g, 8) for g in grads["neurons"]],
