@@ -166,8 +166,9 @@ class Tensor:
                 f"with shape {self.shape} (convert it with .float() first)"
             )
         if not requires_grad and self._prim is not None:
-            raise GraphError(f"requires_grad can only be changed on leaf tensors; this one (shape {self.shape}) "
-                             f"was made by '{self._prim.name}': use .detach() for a copy outside the graph")
+            raise GraphError(f"requires_grad can only be changed on leaf tensors; this one (shape "
+                             f"{self.shape}) was made by '{self._prim.name}': use .detach() for a copy "
+                             "outside the graph")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -259,8 +260,8 @@ class Tensor:
         if self._data.ndim == 0:
             return self._data.item().__format__(format_spec)
         if format_spec:
-            raise TypeError(f"format spec {format_spec!r} needs a 0-d tensor; this one has shape {self.shape} "
-                            "(format t.item() or t.tolist() instead)")
+            raise TypeError(f"format spec {format_spec!r} needs a 0-d tensor; this one has shape "
+                            f"{self.shape} (format t.item() or t.tolist() instead)")
         return repr(self)
 
     def __repr__(self) -> str:

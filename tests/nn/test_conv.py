@@ -211,4 +211,5 @@ def test_small_cnn_step_matches_torch():
     expected.backward()
     assert abs(loss.item() - expected.item()) < 1e-12
     for (name, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
-        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)

@@ -61,7 +61,8 @@ def test_simple_fills_and_dtype_kept():
     assert t.dtype == np.float64 and -2 <= t.numpy().min() and t.numpy().max() < 3
     assert t.numpy().mean() == pytest.approx(0.5, abs=0.02)
     init.normal_(t, 1.0, 0.5)
-    assert t.numpy().mean() == pytest.approx(1.0, abs=0.01) and t.numpy().std() == pytest.approx(0.5, rel=0.01)
+    assert t.numpy().mean() == pytest.approx(1.0, abs=0.01)
+    assert t.numpy().std() == pytest.approx(0.5, rel=0.01)
     init.trunc_normal_(t, 0.0, 1.0, -1.0, 1.5)
     assert t.numpy().min() >= -1.0 and t.numpy().max() <= 1.5
     assert float(init.constant_(t, 0.25).numpy().max()) == 0.25

@@ -211,6 +211,7 @@ def test_functional_helpers_match_pytorch():
     x = data(2, 3, 4)
     np.testing.assert_allclose(nn.functional.softmax(cr.tensor(x), dim=1).numpy(),
                                TF.softmax(torch.tensor(x), 1))
-    np.testing.assert_allclose(nn.functional.pad(cr.tensor(x), (1, 2)).numpy(), TF.pad(torch.tensor(x), (1, 2)))
+    np.testing.assert_allclose(nn.functional.pad(cr.tensor(x), (1, 2)).numpy(),
+                               TF.pad(torch.tensor(x), (1, 2)))
     with pytest.raises(cr.ShapeError, match="out of range"):
         nn.functional.one_hot(cr.tensor([0, 5]), 3)

@@ -114,7 +114,8 @@ def test_state_dict_round_trip_continues_identically(name):
         second.zero_grad()
         _loss(inputs, targets, weight2, bias2).backward()
         second.step()
-        np.testing.assert_array_equal(np.concatenate([weight2.numpy().ravel(), bias2.numpy().ravel()]), full[step])
+        resumed = np.concatenate([weight2.numpy().ravel(), bias2.numpy().ravel()])
+        np.testing.assert_array_equal(resumed, full[step])
 
 
 def test_state_dict_is_a_copy_and_survives_cr_save(tmp_path):

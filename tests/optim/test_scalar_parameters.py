@@ -7,11 +7,10 @@ PyTorch tutorial (a dynamic network of scalar weights) diverged. These cases pin
 
 import numpy as np
 import pytest
+from tests.optim.test_optimizers import CASES
 
 import chainrule as cr
 from chainrule import nn, optim
-
-from tests.optim.test_optimizers import CASES
 
 torch = pytest.importorskip("torch")
 

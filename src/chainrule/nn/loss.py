@@ -46,7 +46,8 @@ class _Loss(Module):
             if isinstance(input, Tensor) and input.dtype.kind == "f" and not np.isfinite(input._data).all():
                 causes.append("the input already holds NaN/Inf (a diverging model: lower the learning rate, "
                               "clip gradients, or find the op with cr.detect_anomaly())")
-            if isinstance(target, Tensor) and target.dtype.kind == "f" and not np.isfinite(target._data).all():
+            target_bad = isinstance(target, Tensor) and target.dtype.kind == "f"
+            if target_bad and not np.isfinite(target._data).all():
                 causes.append("the target holds NaN/Inf")
             hint = "; ".join(causes) or "check the inputs and learning rate (cr.detect_anomaly() finds it)"
             raise ChainruleError(f"{type(self).__name__}: the loss is {found} for input {_describe(input)} "

@@ -138,13 +138,15 @@ def argmax(x: Tensor, dim=None, keepdim=False) -> Tensor:
     """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
-    return Tensor._wrap(np.argmax(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    index = np.argmax(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim)
+    return Tensor._wrap(index.astype(np.int64))
 
 
 def argmin(x: Tensor, dim=None, keepdim=False) -> Tensor:
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
-    return Tensor._wrap(np.argmin(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    index = np.argmin(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim)
+    return Tensor._wrap(index.astype(np.int64))
 
 
 def all(x: Tensor, dim=None) -> Tensor:  # noqa: A001
