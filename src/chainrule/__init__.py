@@ -11,7 +11,7 @@ import importlib
 from . import nn, ops
 from .autograd import grad
 from .backend import bool_ as bool  # noqa: A001 - PyTorch's name
-from .backend import float16, float32, float64, int32, int64, manual_seed
+from .backend import Generator, default_generator, float16, float32, float64, int32, int64, manual_seed
 from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, SerializationError, ShapeError
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F401,F403 - every op is a top-level function, as in PyTorch

@@ -95,17 +95,91 @@ def as_array(data, dtype=None) -> np.ndarray:
 
 
 # --- random numbers -------------------------------------------------------------------------
-class _RandomState:
-    generator = np.random.default_rng()
+class Generator:
+    """PyTorch's ``torch.Generator``: a stream of random numbers with its own seed.
+
+        g = cr.Generator().manual_seed(2147483647)    # makemore's habit
+        cr.randn(27, 27, generator=g)                  # the same numbers on every run
+
+    Every random function takes ``generator=``; without it they draw from ``default_generator``
+    (seeded by ``cr.manual_seed``). The draws come from NumPy's PCG64, so a seed always gives the
+    same stream in chainrule, but not the same numbers as PyTorch's Mersenne Twister. As in
+    PyTorch, a new Generator starts from the fixed seed 67280421310721, and the default one from
+    a seed chosen at start-up.
+    """
+
+    DEFAULT_SEED = 67280421310721
+
+    def __init__(self, device="cpu"):
+        if str(device) != "cpu":
+            raise ValueError(f"Generator(device={device!r}): chainrule runs on the CPU only; use 'cpu'")
+        self.manual_seed(self.DEFAULT_SEED)
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed``; returns the generator (``Generator().manual_seed(n)``)."""
+        seed = int(seed)
+        if not -(2 ** 63) <= seed < 2 ** 64:
+            raise ValueError(f"manual_seed: seed must be within [-2**63, 2**64), got {seed}")
+        self._seed = seed % 2 ** 64
+        self._numpy = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        seed = int(np.random.SeedSequence().entropy) % 2 ** 63
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self):
+        """The stream's position as bytes (a uint8 array; ``cr.get_rng_state`` wraps it in a Tensor)."""
+        state = self._numpy.bit_generator.state
+        words = (state["state"]["state"], state["state"]["inc"])
+        raw = b"".join(w.to_bytes(16, "little") for w in words)
+        raw += bytes([state["has_uint32"]]) + int(state["uinteger"]).to_bytes(4, "little")
+        raw += self._seed.to_bytes(8, "little")
+        return np.frombuffer(raw, dtype=np.uint8).copy()
+
+    def set_state(self, state) -> Generator:
+        raw = np.asarray(getattr(state, "_data", state), dtype=np.uint8).tobytes()
+        if len(raw) != 45:
+            raise ValueError(f"set_state: expected the 45 bytes get_state() returns, got {len(raw)}")
+        bit_generator = np.random.PCG64()
+        bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[:16], "little"), "inc": int.from_bytes(raw[16:32], "little")},
+            "has_uint32": raw[32], "uinteger": int.from_bytes(raw[33:37], "little")}
+        self._seed = int.from_bytes(raw[37:45], "little")
+        self._numpy = np.random.Generator(bit_generator)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<chainrule.Generator seed={self._seed}>"
 
 
-def manual_seed(seed: int) -> None:
-    """Seed chainrule's global random generator (used by rand, randn, init, dropout, shuffling)."""
-    _RandomState.generator = np.random.default_rng(int(seed))
+default_generator = Generator()
+default_generator.seed()
 
 
-def rng() -> np.random.Generator:
-    return _RandomState.generator
+def manual_seed(seed: int) -> Generator:
+    """Seed chainrule's default generator (used by rand, randn, init, dropout, shuffling...);
+    returns it, as PyTorch does."""
+    return default_generator.manual_seed(seed)
+
+
+def rng(generator: Generator | None = None) -> np.random.Generator:
+    """The NumPy generator behind ``generator`` (or behind the default one)."""
+    if generator is None:
+        return default_generator._numpy
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a chainrule.Generator, got {type(generator).__name__}")
+    return generator._numpy
 
 
 # --- special functions NumPy lacks ----------------------------------------------------------
