@@ -8,37 +8,86 @@
 
 import importlib
 
-from . import nn, ops
+from . import accelerator, backends, cuda, nn, ops
 from .autograd import grad
+from .backend import (
+    Generator,
+    default_generator,
+    finfo,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    iinfo,
+    int8,
+    int16,
+    int32,
+    int64,
+    manual_seed,
+    set_default_dtype,
+    uint8,
+)
 from .backend import bool_ as bool  # noqa: A001 - PyTorch's name
-from .backend import Generator, default_generator, float16, float32, float64, int32, int64, manual_seed
-from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, SerializationError, ShapeError
-from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .ops import *  # noqa: F401,F403 - every op is a top-level function, as in PyTorch
-from .tensor import (
-    Tensor,
+from .creation import (
     arange,
+    as_tensor,
+    asarray,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
+    is_floating_point,
     is_tensor,
     linspace,
+    logspace,
+    numel,
     ones,
     ones_like,
-    rand,
-    randint,
-    randn,
-    randperm,
     tensor,
     zeros,
     zeros_like,
 )
+from .device import device, get_default_device, set_default_device
+from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, SerializationError, ShapeError
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops import *  # noqa: F401,F403 - every op is a top-level function, as in PyTorch
+from .random import (
+    bernoulli,
+    fork_rng,
+    get_rng_state,
+    initial_seed,
+    multinomial,
+    normal,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+from .tensor import Tensor
 
-long = int64
+# PyTorch's dtype aliases (torch.float is float32, torch.int is int32, torch.long is int64 ...)
+float = float32  # noqa: A001
 double = float64
 half = float16
+short = int16
+int = int32  # noqa: A001
+long = int64
 __version__ = "0.1.0"
 
 # Loaded on first use (PEP 562): `cr.optim`, `cr.data`, `cr.save`, `cr.explain` ... work as always,

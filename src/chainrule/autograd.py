@@ -171,10 +171,20 @@ def _sum_to_shape(grad, shape):
     return grad
 
 
-def _as_grad(value, like, create_graph):
-    """A hook's return value or a user gradient as the engine's representation."""
+def _as_grad(value, like, create_graph, hook=None):
+    """A hook's return value as the engine's representation: same shape as the gradient it
+    replaces (else a clear error naming the hook), cast to its dtype."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        shape = np.shape(value)
+    if tuple(shape) != like.shape:
+        name = getattr(hook, "__name__", repr(hook))
+        raise GraphError(f"hook {name!r} returned a gradient of shape {tuple(shape)} for a tensor of shape "
+                         f"{like.shape}: a hook may change the values of a gradient, not its shape")
     if isinstance(value, Tensor):
-        return value if create_graph else value._data
+        if create_graph:
+            return value if value.dtype == like.dtype else value.to(like.dtype)
+        return value._data.astype(like.dtype, copy=False)
     array = np.asarray(value, dtype=like.dtype)
     return Tensor._wrap(array) if create_graph else array
 
@@ -188,7 +198,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _walk(roots, root_grads, retain_graph, create_graph, capture)
+        with np.errstate(all="ignore"):   # NaN/Inf arise silently, as in PyTorch (detect_anomaly finds them)
+            return _walk(roots, root_grads, retain_graph, create_graph, capture)
     finally:
         if collecting:
             gc.enable()
@@ -268,7 +279,7 @@ def _run_tensor_hooks(tensor, grad_output, create_graph):
     for hook in tensor._hooks or ():
         returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
         if returned is not None:
-            grad_output = _as_grad(returned, tensor._data, create_graph)
+            grad_output = _as_grad(returned, tensor._data, create_graph, hook)
     if tensor._retained:
         tensor._grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
     return grad_output
@@ -317,7 +328,7 @@ def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) ->
         for hook in leaf._hooks:
             returned = hook(grad if create_graph else Tensor._wrap(grad))
             if returned is not None:
-                grad = _as_grad(returned, leaf._data, create_graph)
+                grad = _as_grad(returned, leaf._data, create_graph, hook)
     if create_graph:
         leaf._grad = grad if leaf._grad is None else leaf._grad + grad
         return

@@ -12,8 +12,11 @@ import ctypes
 import math
 import os
 import sys
+import warnings
 
 import numpy as np
+
+from .errors import ArgumentError, DTypeError, NumberRangeError, ShapeError
 
 # --- memory: keep freed arrays' pages instead of faulting them in again every step -----------
 _M_TOP_PAD = -2  # glibc mallopt parameter
@@ -38,36 +41,89 @@ def _keep_freed_pages() -> bool:
 
 MALLOC_TUNED = _keep_freed_pages()
 
+# --- floating-point warnings ----------------------------------------------------------------
+# PyTorch computes log(0) = -inf or 0/0 = NaN silently (cr.detect_anomaly() finds where). NumPy
+# warns instead; the warnings raised from chainrule's own modules are filtered here, once, so a
+# user's own NumPy code keeps its warnings and chainrule's hot path pays nothing.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule(\.|$)",
+                        message=r"(invalid value|divide by zero|overflow|underflow) encountered")
+
 # --- dtypes ---------------------------------------------------------------------------------
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 float16 = np.dtype(np.float16)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
-DEFAULT_FLOAT = float32
+DEFAULT_FLOAT = float32   # what Python floats become; set_default_dtype changes it
 
 _DTYPE_NAMES = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
-    "float16": float16, "half": float16, "int32": int32, "int": int32,
-    "int64": int64, "long": int64, "bool": bool_,
+    "float16": float16, "half": float16, "int8": int8, "int16": int16, "short": int16,
+    "int32": int32, "int": int32, "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
+}
+_TENSOR_TYPE_NAMES = {  # torch.FloatTensor style names, as Tensor.type() spells them
+    float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int8: "CharTensor",
+    int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor", bool_: "BoolTensor",
 }
 
 
 def to_dtype(dtype) -> np.dtype:
-    """Accept a numpy dtype, a Python type or a name ('float32', 'long', ...)."""
+    """Accept a numpy dtype, a Python type or a name ('float32', 'long', 'torch.float64',
+    'torch.LongTensor')."""
     if isinstance(dtype, str):
+        name = dtype[6:] if dtype.startswith("torch.") else dtype
+        for kind, tensor_name in _TENSOR_TYPE_NAMES.items():
+            if name == tensor_name:
+                return kind
         try:
-            return _DTYPE_NAMES[dtype]
+            return _DTYPE_NAMES[name]
         except KeyError:
-            raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_NAMES)}") from None
+            if name in ("cpu", "cuda", "mps") or name.startswith(("cpu:", "cuda:")):
+                raise DTypeError(f"{dtype!r} is a device, not a dtype") from None
+            raise DTypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_NAMES)}") from None
     if dtype is float:
         return DEFAULT_FLOAT
     if dtype is int:
         return int64
     if dtype is bool:
         return bool_
-    return np.dtype(dtype)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"not a dtype: {dtype!r}") from None
+
+
+def tensor_type_name(dtype) -> str:
+    """'torch.FloatTensor' for float32, as PyTorch's Tensor.type() answers."""
+    return "torch." + _TENSOR_TYPE_NAMES.get(np.dtype(dtype), f"{np.dtype(dtype)}Tensor")
+
+
+def set_default_dtype(dtype) -> None:
+    """The dtype Python floats and float factories (zeros, randn...) get: float32 (default) or float64."""
+    global DEFAULT_FLOAT
+    dtype = to_dtype(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"set_default_dtype: only floating-point types are supported as the default type, "
+                        f"got {dtype}")
+    DEFAULT_FLOAT = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    return DEFAULT_FLOAT
+
+
+def finfo(dtype=None):
+    """Machine limits of a float dtype (eps, max, tiny...), NumPy's finfo under PyTorch's name."""
+    return np.finfo(DEFAULT_FLOAT if dtype is None else to_dtype(dtype))
+
+
+def iinfo(dtype):
+    """Limits of an integer dtype (min, max, bits)."""
+    return np.iinfo(to_dtype(dtype))
 
 
 def is_float(dtype) -> bool:
@@ -75,23 +131,54 @@ def is_float(dtype) -> bool:
 
 
 def as_array(data, dtype=None) -> np.ndarray:
-    """Convert Python data to an ndarray with PyTorch's inference: floats -> float32,
-    ints -> int64, bools -> bool; an ndarray keeps its dtype; ``dtype`` overrides."""
-    if dtype is not None:
-        return np.asarray(data, dtype=to_dtype(dtype))
+    """Convert Python data to an ndarray with PyTorch's inference: floats -> the default float
+    dtype, ints -> int64, bools -> bool; an ndarray keeps its dtype; ``dtype`` overrides.
+    Ragged nested lists and integers beyond int64 are refused with one clear line."""
     if isinstance(data, np.ndarray):
-        return data
+        return data if dtype is None else data.astype(to_dtype(dtype), copy=False)
     if isinstance(data, np.generic):
-        return np.asarray(data)
-    array = np.asarray(data)
+        return np.asarray(data, dtype=None if dtype is None else to_dtype(dtype))
+    try:
+        array = np.asarray(data, dtype=None if dtype is None else to_dtype(dtype))
+    except ValueError as err:
+        raise ShapeError(_ragged_message(data) or f"cannot make a tensor from this data: {err}") from None
+    except OverflowError:
+        raise NumberRangeError(f"a number in the data does not fit {to_dtype(dtype)}") from None
+    if dtype is not None:
+        return array
     if array.dtype.kind == "f":
         return array.astype(DEFAULT_FLOAT, copy=False)
-    if array.dtype.kind in "iu":
+    if array.dtype.kind == "i":
         return array.astype(int64, copy=False)
+    if array.dtype.kind == "u" or array.dtype.kind == "O" and _all_ints(data):
+        raise NumberRangeError("an integer in the data does not fit int64, PyTorch's integer type "
+                            f"(largest {np.iinfo(np.int64).max}); use a float tensor for such numbers")
     if array.dtype.kind == "b":
         return array
-    raise TypeError(f"cannot make a tensor from data of type {type(data).__name__} "
+    raise DTypeError(f"cannot make a tensor from data of type {type(data).__name__} "
                     f"(numpy dtype {array.dtype})")
+
+
+def _all_ints(data) -> bool:
+    if isinstance(data, (list, tuple)):
+        return all(_all_ints(item) for item in data)
+    return isinstance(data, int)
+
+
+def _ragged_message(data) -> str | None:
+    """PyTorch's wording for nested lists of unequal lengths: where the first mismatch is."""
+    level, dim = [data], 0
+    while level and all(isinstance(item, (list, tuple)) for item in level):
+        lengths = {len(item) for item in level}
+        if len(lengths) > 1:
+            first = len(level[0])
+            other = next(n for n in (len(item) for item in level) if n != first)
+            return f"expected sequence of length {first} at dim {dim} (got {other})"
+        level = [child for item in level for child in item]
+        dim += 1
+    if level and any(isinstance(item, (list, tuple)) for item in level):
+        return f"expected a number, not a sequence, at dim {dim} (nested lists of mixed depth)"
+    return None
 
 
 # --- random numbers -------------------------------------------------------------------------
@@ -112,7 +199,7 @@ class Generator:
 
     def __init__(self, device="cpu"):
         if str(device) != "cpu":
-            raise ValueError(f"Generator(device={device!r}): chainrule runs on the CPU only; use 'cpu'")
+            raise ArgumentError(f"Generator(device={device!r}): chainrule runs on the CPU only; use 'cpu'")
         self.manual_seed(self.DEFAULT_SEED)
 
     @property
@@ -123,7 +210,7 @@ class Generator:
         """Restart the stream from ``seed``; returns the generator (``Generator().manual_seed(n)``)."""
         seed = int(seed)
         if not -(2 ** 63) <= seed < 2 ** 64:
-            raise ValueError(f"manual_seed: seed must be within [-2**63, 2**64), got {seed}")
+            raise ArgumentError(f"manual_seed: seed must be within [-2**63, 2**64), got {seed}")
         self._seed = seed % 2 ** 64
         self._numpy = np.random.Generator(np.random.PCG64(self._seed))
         return self
@@ -149,11 +236,12 @@ class Generator:
     def set_state(self, state) -> Generator:
         raw = np.asarray(getattr(state, "_data", state), dtype=np.uint8).tobytes()
         if len(raw) != 45:
-            raise ValueError(f"set_state: expected the 45 bytes get_state() returns, got {len(raw)}")
+            raise ArgumentError(f"set_state: expected the 45 bytes get_state() returns, got {len(raw)}")
         bit_generator = np.random.PCG64()
         bit_generator.state = {
             "bit_generator": "PCG64",
-            "state": {"state": int.from_bytes(raw[:16], "little"), "inc": int.from_bytes(raw[16:32], "little")},
+            "state": {"state": int.from_bytes(raw[:16], "little"),
+                      "inc": int.from_bytes(raw[16:32], "little")},
             "has_uint32": raw[32], "uinteger": int.from_bytes(raw[33:37], "little")}
         self._seed = int.from_bytes(raw[37:45], "little")
         self._numpy = np.random.Generator(bit_generator)
@@ -178,7 +266,7 @@ def rng(generator: Generator | None = None) -> np.random.Generator:
     if generator is None:
         return default_generator._numpy
     if not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a chainrule.Generator, got {type(generator).__name__}")
+        raise ArgumentError(f"generator must be a chainrule.Generator, got {type(generator).__name__}")
     return generator._numpy
 
 

@@ -13,6 +13,16 @@ class DTypeError(ChainruleError, TypeError):
     """A dtype an op cannot take (gradients of integer tensors, index tensors that are floats...)."""
 
 
+class ArgumentError(ChainruleError, ValueError, TypeError):
+    """An argument an op cannot take: a wrong form (``randint(5, 100)`` without a size tuple), a
+    value out of range (a negative size, low >= high), an unknown option. It is also a ValueError
+    and a TypeError, so code written for either (or for PyTorch's RuntimeError) catches it."""
+
+
+class NumberRangeError(ArgumentError, OverflowError):
+    """A number that does not fit the dtype it must become (``tensor(2**63)`` as int64)."""
+
+
 class GraphError(ChainruleError):
     """Misuse of the graph: backward through a freed graph, non-scalar backward, stale saved values."""
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 
@@ -23,9 +24,16 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
-    """Context manager and decorator that sets grad mode; restores the old mode on exit."""
+    """Context manager and decorator that sets grad mode; restores the old mode on exit.
+
+    Used as ``with cr.no_grad():``, ``@cr.no_grad()`` or ``@cr.no_grad`` (no parentheses)."""
 
     enabled = True
+
+    def __new__(cls, *args, **kwargs):
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return object.__new__(cls)(args[0])   # @no_grad without parentheses
+        return object.__new__(cls)
 
     def __enter__(self):
         self._previous = _mode.grad_enabled
@@ -37,13 +45,17 @@ class _GradModeContext:
         return False
 
     def __call__(self, function):
+        fresh = self.clone
+
+        @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with fresh():
                 return function(*args, **kwargs)
 
-        wrapper.__name__ = getattr(function, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(function, "__doc__", None)
         return wrapper
+
+    def clone(self):
+        return self.__class__()
 
 
 class no_grad(_GradModeContext):
@@ -59,8 +71,32 @@ class enable_grad(_GradModeContext):
 
 
 class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)``: a context (or decorator) with recording on or off."""
+
     def __init__(self, mode: bool):
         self.enabled = bool(mode)
+        self._previous = _mode.grad_enabled
+        _mode.grad_enabled = self.enabled   # PyTorch's: calling it as a function switches at once
+
+    def __enter__(self):
+        return self
+
+    def clone(self):
+        return set_grad_enabled(self.enabled)
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode(mode=True)``: like ``no_grad`` here (no graph is recorded)."""
+
+    def __init__(self, mode: bool = True):
+        self.enabled = not mode
+
+    def clone(self):
+        return inference_mode(not self.enabled)
+
+
+def is_inference_mode_enabled() -> bool:
+    return not _mode.grad_enabled
 
 
 class detect_anomaly:

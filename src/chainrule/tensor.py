@@ -11,6 +11,7 @@ import weakref
 
 from . import backend as B
 from .backend import np
+from .device import CPU, check_device, device
 from .errors import DTypeError, GraphError, ShapeError
 
 
@@ -203,8 +204,41 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        """Always the CPU (``device('cpu')``, equal to the string 'cpu')."""
+        return CPU
+
+    is_cuda = False
+    is_mps = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
+        """There is no GPU: raises, saying that chainrule runs on the CPU."""
+        check_device("cuda" if device is None else device, "Tensor.cuda")
+        return self
+
+    def pin_memory(self, device=None) -> Tensor:
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        return self
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def get_device(self) -> int:
+        return -1
 
     def size(self, dim: int | None = None):
         return self._data.shape if dim is None else self._data.shape[dim]
@@ -226,7 +260,7 @@ class Tensor:
     def tolist(self):
         return self._data.tolist()
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
         return self
 
     def __len__(self) -> int:
@@ -329,108 +363,3 @@ def _float_formatter(data):
     if finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
         return {"float_kind": lambda v: f"{v:.4e}"}
     return {"float_kind": lambda v: f"{v:.4f}"}
-
-
-# --- creation functions ---------------------------------------------------------------------
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(int(s) for s in size)
-
-
-def _float_dtype(dtype):
-    return B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
-
-
-def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    """A new tensor from data (copied). Floats become float32, ints int64, bools bool."""
-    if isinstance(data, Tensor):
-        data = data._data
-    array = B.as_array(data, dtype)
-    if array is data or (isinstance(data, np.ndarray) and np.shares_memory(array, data)):
-        array = array.copy()
-    return Tensor(array, requires_grad=requires_grad, name=name)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array`` and keeping its dtype."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy expects an ndarray, got {type(array).__name__}")
-    return Tensor._wrap(array)
-
-
-def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad=requires_grad)
-
-
-def ones(*size, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.ones(_shape(size), _float_dtype(dtype)), requires_grad=requires_grad)
-
-
-def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    if dtype is None:
-        dtype = B.as_array(fill_value).dtype
-    return Tensor(np.full(_shape((size,)), fill_value, B.to_dtype(dtype)), requires_grad=requires_grad)
-
-
-def zeros_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.zeros(t.shape, t.dtype if dtype is None else B.to_dtype(dtype)),
-                  requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.ones(t.shape, t.dtype if dtype is None else B.to_dtype(dtype)),
-                  requires_grad=requires_grad)
-
-
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.full(t.shape, fill_value, t.dtype if dtype is None else B.to_dtype(dtype)),
-                  requires_grad=requires_grad)
-
-
-def rand(*size, dtype=None, requires_grad=False) -> Tensor:
-    """Uniform samples in [0, 1) from chainrule's generator (see manual_seed)."""
-    data = B.rng().random(_shape(size), dtype=B.float64).astype(_float_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def randn(*size, dtype=None, requires_grad=False) -> Tensor:
-    """Standard normal samples from chainrule's generator (see manual_seed)."""
-    data = B.rng().standard_normal(_shape(size)).astype(_float_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
-    if high is None:
-        low, high = 0, low
-    return Tensor(B.rng().integers(low, high, size=tuple(size)).astype(B.to_dtype(dtype or "int64")))
-
-
-def randperm(n: int) -> Tensor:
-    return Tensor(B.rng().permutation(int(n)).astype(B.int64))
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    values = np.arange(start, end, step)
-    if dtype is None:
-        dtype = B.int64 if values.dtype.kind in "iu" else B.DEFAULT_FLOAT
-    return Tensor(values.astype(B.to_dtype(dtype)), requires_grad=requires_grad)
-
-
-def linspace(start, end, steps, dtype=None, requires_grad=False) -> Tensor:
-    values = np.linspace(start, end, int(steps)).astype(_float_dtype(dtype))
-    return Tensor(values, requires_grad=requires_grad)
-
-
-def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad=requires_grad)
-
-
-def empty(*size, dtype=None, requires_grad=False) -> Tensor:
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
-
-
-def is_tensor(obj) -> bool:
-    return isinstance(obj, Tensor)

@@ -162,7 +162,7 @@ def test_mismatched_shapes_name_op_and_shapes():
     a, b = cr.ones(2, 3), cr.ones(4, 5)
     with pytest.raises(cr.ShapeError, match=r"add.*\(2, 3\) float32, \(4, 5\) float32"):
         a + b
-    with pytest.raises(cr.ShapeError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
+    with pytest.raises(cr.ShapeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
         a @ b
     with pytest.raises(cr.ShapeError, match="reshape"):
         a.reshape(5)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import ast
 
+from ..creation import tensor
 from ..ops.activations import relu, sigmoid, tanh
 from ..ops.unary import abs as absolute
 from ..ops.unary import cos, exp, log, sin, sqrt
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor
 
 MAX_LENGTH = 500
 FUNCTIONS = {"exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,

@@ -107,8 +107,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise."""
-    negative = _arithmetic.minimum(input, 0.0)
-    return _activations.relu(input) + (negative.exp() - 1.0) * alpha
+    return _activations.elu(input, alpha)
 
 
 # --- losses ---------------------------------------------------------------------------------

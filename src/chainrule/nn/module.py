@@ -24,6 +24,7 @@ from collections import OrderedDict, namedtuple
 from .. import backend as B
 from ..autograd import no_grad
 from ..backend import np
+from ..device import check_device, dtype_of_to_call
 from ..errors import ChainruleError, ShapeError
 from ..tensor import Tensor
 from .hooks import RemovableHandle, call_with_backward_hooks
@@ -284,15 +285,15 @@ class Module:
                             value.grad = Tensor._wrap(value.grad._data.astype(dtype))
         return self
 
-    def to(self, *args, dtype=None, **kwargs) -> Module:
-        """``to(dtype)`` casts floating parameters and buffers; devices other than 'cpu' are refused."""
-        for arg in args + tuple(v for k, v in kwargs.items() if k == "device"):
-            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
-                if arg != "cpu":
-                    raise ChainruleError(f"{type(self).__name__}.to({arg!r}): chainrule runs on the CPU only")
-            elif arg is not None:
-                dtype = arg
+    def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None) -> Module:
+        """``to(dtype)`` casts floating parameters and buffers; ``to(device)`` accepts the CPU only
+        (any other device fails with one line: chainrule runs on the CPU)."""
+        dtype = dtype_of_to_call(args, dtype, device, f"{type(self).__name__}.to")
         return self if dtype is None else self._cast(dtype)
+
+    def cuda(self, device=None) -> Module:
+        check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+        return self
 
     def float(self) -> Module:
         return self._cast("float32")
@@ -305,6 +306,9 @@ class Module:
 
     def cpu(self) -> Module:
         return self
+
+    def type(self, dst_type) -> Module:  # noqa: A003
+        return self._cast(dst_type)
 
     # --- saving and restoring ------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:

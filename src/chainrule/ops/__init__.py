@@ -16,7 +16,23 @@
 
 from .. import autograd
 from .activations import gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, softplus, tanh
-from .arithmetic import add, clamp, div, masked_fill, matmul, maximum, minimum, mul, neg, pow, sub, where
+from .arithmetic import (
+    add,
+    clamp,
+    div,
+    floor_divide,
+    fmod,
+    masked_fill,
+    matmul,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    remainder,
+    sub,
+    where,
+)
 from .compare import (
     allclose,
     eq,
@@ -70,6 +86,7 @@ from .unary import (
     sin,
     sqrt,
     to,
+    trunc,
 )
 
 bind()
@@ -80,6 +97,7 @@ true_divide = div
 multiply = mul
 subtract = sub
 absolute = abs
+fix = trunc
 
 __all__ = [
     "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "broadcast_to",
@@ -92,5 +110,6 @@ __all__ = [
     "subtract", "sum", "swapaxes", "tanh", "to", "transpose", "true_divide", "unsqueeze", "var", "view",
     "where",
 ]
+__all__ += ["floor_divide", "fmod", "remainder", "trunc", "fix"]
 __all__ += ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
             "adaptive_avg_pool1d", "adaptive_avg_pool2d"]

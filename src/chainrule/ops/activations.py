@@ -2,6 +2,8 @@
 
     y = relu(x)            dL/dx = g * [x > 0]
     y = leaky_relu(x, s)   dL/dx = g * (1 if x > 0 else s)
+    y = elu(x, a)          y = x if x > 0 else a (e^x - 1);   dL/dx = g * (1 if x > 0 else a e^x)
+                           (a e^0 = a at exactly 0, as PyTorch)
     y = sigmoid(x)         dL/dx = g * y * (1 - y)
     y = tanh(x)            dL/dx = g * (1 - y^2)
     y = gelu(x)            dL/dx = g * (Phi(x) + x * phi(x))           Phi, phi: normal cdf, pdf
@@ -23,6 +25,7 @@ from ..autograd import Primitive, apply
 from ..backend import np
 from ..tensor import Tensor
 from .operands import kept_shape, normalize_dim, reduce_args
+from .unary import as_float
 
 
 def _relu_forward(x):
@@ -38,6 +41,12 @@ relu_p = Primitive(
 leaky_relu_p = Primitive(
     "leaky_relu", lambda x, slope: np.where(x > 0, x, x * slope),
     lambda xp, g, y, x, slope: xp.where(x > 0, g, g * slope))
+
+
+elu_p = Primitive(
+    "elu",
+    lambda x, alpha: np.where(x > 0, x, np.expm1(np.minimum(x, 0)) * alpha).astype(x.dtype, copy=False),
+    lambda xp, g, y, x, alpha: xp.where(x > 0, g, g * (xp.exp(xp.where(x > 0, 0.0, x)) * alpha)))
 
 
 def _sigmoid(x):
@@ -90,8 +99,8 @@ softplus_p = Primitive(
 
 
 def _softmax_forward(x, axis):
-    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
-    return shifted / shifted.sum(axis=axis, keepdims=True)
+    shifted = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True, initial=-np.inf))
+    return shifted / np.add.reduce(shifted, axis=axis, keepdims=True)
 
 
 softmax_p = Primitive(
@@ -100,8 +109,8 @@ softmax_p = Primitive(
 
 
 def _log_softmax_forward(x, axis):
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True, initial=-np.inf)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 log_softmax_p = Primitive(
@@ -110,9 +119,9 @@ log_softmax_p = Primitive(
 
 
 def _logsumexp_forward(x, axes, keepdims):
-    peak = x.max(axis=axes, keepdims=True)
+    peak = np.maximum.reduce(x, axis=axes, keepdims=True, initial=-np.inf)   # over nothing: -inf
     peak = np.where(np.isfinite(peak), peak, 0)
-    out = np.log(np.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
+    out = np.log(np.add.reduce(np.exp(x - peak), axis=axes, keepdims=True)) + peak
     return out if keepdims else np.squeeze(out, axis=axes)
 
 
@@ -133,32 +142,37 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return apply(leaky_relu_p, (x,), {"slope": float(negative_slope)})
 
 
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return apply(elu_p, (as_float(x),), {"alpha": float(alpha)})
+
+
 def sigmoid(x: Tensor) -> Tensor:
-    return apply(sigmoid_p, (x,), {})
+    return apply(sigmoid_p, (as_float(x),), {})
 
 
 def tanh(x: Tensor) -> Tensor:
-    return apply(tanh_p, (x,), {})
+    return apply(tanh_p, (as_float(x),), {})
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return apply(gelu_p if approximate == "none" else gelu_tanh_p, (x,), {})
+    return apply(gelu_p if approximate == "none" else gelu_tanh_p, (as_float(x),), {})
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return apply(softplus_p, (x,), {"beta": float(beta), "threshold": float(threshold)})
+    return apply(softplus_p, (as_float(x),), {"beta": float(beta), "threshold": float(threshold)})
 
 
 def softmax(x: Tensor, dim: int = -1, *, axis=None) -> Tensor:
-    return apply(softmax_p, (x,), {"axis": normalize_dim(dim if axis is None else axis, x.ndim)})
+    return apply(softmax_p, (as_float(x),), {"axis": normalize_dim(dim if axis is None else axis, x.ndim)})
 
 
 def log_softmax(x: Tensor, dim: int = -1, *, axis=None) -> Tensor:
-    return apply(log_softmax_p, (x,), {"axis": normalize_dim(dim if axis is None else axis, x.ndim)})
+    axis = normalize_dim(dim if axis is None else axis, x.ndim)
+    return apply(log_softmax_p, (as_float(x),), {"axis": axis})
 
 
 def logsumexp(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
-    return apply(logsumexp_p, (x,), {"axes": axes, "keepdims": keep})
+    return apply(logsumexp_p, (as_float(x),), {"axes": axes, "keepdims": keep})

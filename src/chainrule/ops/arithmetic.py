@@ -9,6 +9,7 @@ input's shape.
     y = a * b        dL/da = g * b                dL/db = g * a
     y = a / b        dL/da = g / b                dL/db = -g * a / b^2
     y = a ** b       dL/da = g * b * a^(b-1)      dL/db = g * y * ln(a)   (0 where a = 0, b >= 0)
+                     (dL/da = 0 where b = 0, so 0 ** 0 has gradient 0, as PyTorch)
     y = x ** p       dL/dx = g * p * x^(p-1)      (p a constant)
     y = -x           dL/dx = -g
     y = a @ b        dL/da = g @ b^T              dL/db = a^T @ g          (batched; 1-D handled)
@@ -19,11 +20,13 @@ input's shape.
 
 from __future__ import annotations
 
+from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from .operands import constant, operands
+from .unary import as_float
 
 add_p = Primitive(
     "add", np.add,
@@ -50,10 +53,11 @@ def _pow_vjp_exponent(xp, g, y, a, b):
     return g * xp.where((a == 0) & (b >= 0), 0.0, y * xp.log(xp.where(a == 0, 1.0, a)))
 
 
-pow_p = Primitive(
-    "pow", np.power,
-    lambda xp, g, y, a, b: g * b * a ** (b - 1),
-    _pow_vjp_exponent)
+def _pow_vjp_base(xp, g, y, a, b):
+    return xp.where(b == 0, 0.0, g * b * a ** (b - 1))   # 0 ** 0: gradient 0, as PyTorch
+
+
+pow_p = Primitive("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
 
 
 def _pow_scalar_vjp(xp, g, y, x, exponent):
@@ -120,6 +124,28 @@ def _clamp_vjp(xp, g, y, x, low, high):
 
 clamp_p = Primitive("clamp", _clamp_forward, _clamp_vjp)
 
+def _no_derivative(name):
+    def vjp(xp, g, y, a, b):
+        raise GraphError(f"the derivative of '{name}' is not implemented (as in PyTorch): the rounded "
+                         "quotient is piecewise constant; use a / b for a gradient")
+    return vjp
+
+
+floor_divide_p = Primitive("floor_divide", np.floor_divide, _no_derivative("floor_divide"),
+                           _no_derivative("floor_divide"))
+trunc_divide_p = Primitive("trunc_divide", lambda a, b: np.trunc(np.true_divide(a, b)).astype(
+    np.result_type(a, b)), _no_derivative("div(rounding_mode='trunc')"), _no_derivative("div"))
+
+remainder_p = Primitive(
+    "remainder", np.remainder,
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g * xp.floor(a / b))
+
+fmod_p = Primitive(
+    "fmod", np.fmod,
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g * xp.trunc(a / b))
+
 where_p = Primitive(
     "where", lambda a, b, condition: np.where(condition, a, b),
     lambda xp, g, y, a, b, condition: xp.where(condition, g, 0.0),
@@ -139,16 +165,48 @@ def mul(a, b) -> Tensor:
     return apply(mul_p, operands(a, b), {})
 
 
-def div(a, b) -> Tensor:
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """a / b; integers divide to the default float dtype. ``rounding_mode='floor'`` or ``'trunc'``
+    rounds the quotient (no gradient through the rounding, as in PyTorch)."""
     a, b = operands(a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return apply(trunc_divide_p, (a, b), {})
+    if rounding_mode is not None:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"{rounding_mode!r}")
     if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":  # true division of ints gives floats
-        a = Tensor._wrap(a._data.astype(np.float32))
-        b = Tensor._wrap(b._data.astype(np.float32))
+        a = Tensor._wrap(a._data.astype(B.DEFAULT_FLOAT))
+        b = Tensor._wrap(b._data.astype(B.DEFAULT_FLOAT))
     return apply(div_p, (a, b), {})
 
 
+def floor_divide(a, b) -> Tensor:
+    """a // b, rounded towards minus infinity (Python's rule, PyTorch's since 1.13)."""
+    return apply(floor_divide_p, operands(a, b), {})
+
+
+def remainder(a, b) -> Tensor:
+    """a % b with the sign of b (Python's and PyTorch's rule): a - b * floor(a / b)."""
+    return apply(remainder_p, operands(a, b), {})
+
+
+def fmod(a, b) -> Tensor:
+    """C's remainder, with the sign of a: a - b * trunc(a / b)."""
+    return apply(fmod_p, operands(a, b), {})
+
+
 def pow(base, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+    """base ** exponent. An integer tensor to a float power gives the default float dtype; to a
+    negative integer power it is an error (as in PyTorch)."""
     if isinstance(base, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if base._data.dtype.kind in "biu":
+            if isinstance(exponent, float):
+                base = as_float(base)
+            elif exponent < 0:
+                raise ValueError("pow: integers to negative integer powers are not allowed "
+                                 f"(base {base.dtype} of shape {base.shape}, exponent {exponent})")
         return apply(pow_scalar_p, (base,), {"exponent": exponent})
     return apply(pow_p, operands(base, exponent), {})
 
@@ -158,12 +216,32 @@ def neg(x: Tensor) -> Tensor:
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
-    a, b = operands(a, b)
+    """Matrix product with PyTorch's rules: 1-D operands are vectors, leading dims broadcast, and
+    both operands must have the same dtype (an int matrix times a float one is an error)."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul: both operands must be tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and "
                          f"{b.shape}")
+    if a._data.dtype != b._data.dtype:
+        raise DTypeError(f"matmul: expected m1 and m2 to have the same dtype, but got: {a.dtype} != "
+                         f"{b.dtype} "
+                         f"(shapes {_by(a.shape)} and {_by(b.shape)}; convert one with .to())")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != inner_b:
+        raise ShapeError(f"matmul: mat1 and mat2 shapes cannot be multiplied ({_by(a.shape)} and "
+                         f"{_by(b.shape)})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"matmul: the batch dimensions of {_by(a.shape)} and {_by(b.shape)} do not "
+                         "broadcast") from None
     return apply(matmul_p, (a, b), {})
+
+
+def _by(shape) -> str:
+    return "x".join(str(s) for s in shape)
 
 
 def maximum(a, b) -> Tensor:
@@ -181,6 +259,8 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
         return x if max is None else minimum(x, max)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if x._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        x = as_float(x)   # an integer tensor clamped to float bounds is a float tensor (PyTorch)
     return apply(clamp_p, (x,), {"low": min, "high": max})
 
 

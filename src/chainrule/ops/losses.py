@@ -62,6 +62,8 @@ def _spread(g, reduction, divisor, shape):
     """dL/d(per-element loss) with the class axis kept: g reshaped (none) or g/divisor (mean)."""
     if reduction == "none":
         return g.reshape(shape[:1] + (1,) + shape[2:])
+    if reduction == "mean" and divisor == 0:
+        return g * 0.0   # every target ignored (or weighted 0): the loss is NaN, its gradient 0 (PyTorch)
     return g / divisor if reduction == "mean" else g
 
 

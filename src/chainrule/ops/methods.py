@@ -120,6 +120,8 @@ _OPERATORS = {
     "__sub__": M.sub, "__rsub__": _reflected(M.sub),
     "__mul__": M.mul, "__rmul__": _reflected(M.mul),
     "__truediv__": M.div, "__rtruediv__": _reflected(M.div),
+    "__floordiv__": M.floor_divide, "__rfloordiv__": _reflected(M.floor_divide),
+    "__mod__": M.remainder, "__rmod__": _reflected(M.remainder),
     "__pow__": M.pow, "__rpow__": _reflected(M.pow),
     "__matmul__": M.matmul, "__rmatmul__": _reflected(M.matmul),
     "__neg__": M.neg, "__pos__": lambda self: self, "__abs__": U.abs,
@@ -137,6 +139,8 @@ _METHODS = {
     # elementwise
     "exp": U.exp, "log": U.log, "log1p": U.log1p, "sqrt": U.sqrt, "abs": U.abs, "sin": U.sin,
     "cos": U.cos, "erf": U.erf, "sign": U.sign, "floor": U.floor, "ceil": U.ceil, "round": U.round,
+    "trunc": U.trunc, "fix": U.trunc, "floor_divide": M.floor_divide, "remainder": M.remainder,
+    "fmod": M.fmod,
     "isnan": U.isnan, "isfinite": U.isfinite, "clone": U.clone,
     # activations
     "relu": A.relu, "leaky_relu": A.leaky_relu, "sigmoid": A.sigmoid, "tanh": A.tanh, "gelu": A.gelu,
@@ -157,7 +161,7 @@ _METHODS = {
     "to": U.to, "float": lambda self: U.to(self, "float32"), "double": lambda self: U.to(self, "float64"),
     "half": lambda self: U.to(self, "float16"), "long": lambda self: U.to(self, "int64"),
     "int": lambda self: U.to(self, "int32"), "bool": lambda self: U.to(self, "bool"),
-    "type_as": lambda self, other: U.to(self, other.dtype),
+    "type_as": lambda self, other: U.to(self, other.dtype), "type": U.type_,
     # graph
     "backward": _backward, "register_hook": autograd.register_hook, "retain_grad": _retain_grad,
     # in place
@@ -169,6 +173,8 @@ _INPLACE = {
     ("sub_", "__isub__"): (np.subtract, M.sub),
     ("mul_", "__imul__"): (np.multiply, M.mul),
     ("div_", "__itruediv__"): (np.true_divide, M.div),
+    ("floor_divide_", "__ifloordiv__"): (np.floor_divide, M.floor_divide),
+    ("remainder_", "__imod__"): (np.remainder, M.remainder),
 }
 
 

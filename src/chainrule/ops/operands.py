@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .. import backend as B
+from ..autograd import apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import DTypeError, NumberRangeError, ShapeError
 from ..tensor import Tensor
+from .unary import cast_p
 
 
 def constant(value, like: Tensor) -> Tensor:
@@ -25,26 +27,62 @@ def constant(value, like: Tensor) -> Tensor:
         dtype = B.int64
     try:
         return Tensor._wrap(np.asarray(value, dtype=dtype))
+    except OverflowError:   # a Python int beyond a narrow int tensor's range wraps, as in PyTorch
+        if isinstance(value, int) and -2 ** 63 <= value < 2 ** 63:
+            return Tensor._wrap(np.asarray(value, dtype=np.int64).astype(dtype))
+        raise NumberRangeError(f"the number {value} does not fit the tensor's dtype {dtype}") from None
     except (TypeError, ValueError):
-        raise TypeError(f"cannot combine a tensor with a {type(value).__name__}: {value!r}") from None
+        raise DTypeError(f"cannot combine a tensor with a {type(value).__name__}: {value!r}") from None
 
 
 def operands(a, b) -> tuple[Tensor, Tensor]:
-    """Both operands of a binary op as tensors, with PyTorch's promotion of int with float32."""
+    """Both operands of a binary op as tensors of one dtype, promoted as PyTorch promotes.
+
+    Python numbers never upcast a tensor (see ``constant``). Between two tensors the higher
+    category wins (bool < integer < float); within a category the wider type wins, except that a
+    0-d tensor does not widen a tensor with dimensions (0-d float64 + float32 vector is float32,
+    as in PyTorch; NumPy would say float64). An integer meeting a float takes the float's dtype.
+    """
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
-            raise TypeError(f"expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+            raise DTypeError(f"expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}")
         a = constant(a, b)
     elif not isinstance(b, Tensor):
         b = constant(b, a)
     da, db = a._data.dtype, b._data.dtype
-    if da is not db and da != db and (da.kind == "f") != (db.kind == "f"):
-        # int/bool with float: the int side takes the float side's dtype (numpy would pick float64)
-        if da.kind == "f":
-            b = Tensor._wrap(b._data.astype(da))
-        else:
-            a = Tensor._wrap(a._data.astype(db))
-    return a, b
+    if da is db or da == db:
+        return a, b
+    target = promote(a, b)
+    return cast(a, target), cast(b, target)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote_types(da, db):
+    """PyTorch's promote_types: the higher category's type, or the wider of one category."""
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    return np.promote_types(da, db)
+
+
+def promote(a: Tensor, b: Tensor):
+    """The dtype of ``a op b`` (see ``operands``)."""
+    da, db = a._data.dtype, b._data.dtype
+    if (a._data.ndim == 0) == (b._data.ndim == 0):
+        return promote_types(da, db)
+    dims, zero = (da, db) if b._data.ndim == 0 else (db, da)
+    return promote_types(dims, zero) if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
+
+
+def cast(t: Tensor, dtype) -> Tensor:
+    """``t`` as ``dtype``: through the differentiable cast when a float gradient must flow back."""
+    if t._data.dtype == dtype:
+        return t
+    if t._requires_grad and dtype.kind == "f":
+        return apply(cast_p, (t,), {"dtype": dtype})
+    return Tensor._wrap(t._data.astype(dtype))
 
 
 def as_tensor(value) -> Tensor:

@@ -7,11 +7,12 @@ g is dL/dy; "g spread" means g reshaped to keep the reduced dims and broadcast b
     y = amax(x)          dL/dx = g spread * [x = y] / #ties        (ties share evenly, as PyTorch)
     y = max(x, dim)      (values, indices); dL/dx = g at the index chosen (as PyTorch's max(dim))
     y = var(x)           dL/dx = g spread * 2 (x - mean) / (N - correction)
-    y = std(x)           = sqrt(var(x))
+    y = std(x)           dL/dx = g spread * (x - mean) / ((N - correction) y)   (0 where y = 0)
 """
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 from ..autograd import Primitive, apply
@@ -20,7 +21,18 @@ from ..tensor import Tensor
 from .arithmetic import maximum, minimum
 from .operands import kept_shape, normalize_dim, reduce_args
 from .shape import gather, squeeze
-from .unary import sqrt
+
+
+def _reduced_shape(shape: tuple, axes, keepdims: bool) -> tuple:
+    """The shape a reduction over ``axes`` (None: all) leaves."""
+    if keepdims:
+        return kept_shape(shape, axes)
+    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _count(shape: tuple, axes) -> int:
+    """How many values each output of a reduction over ``axes`` (None: all) combines."""
+    return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
 
 
 def _spread(xp, g, x, axes):
@@ -31,9 +43,22 @@ sum_p = Primitive(
     "sum", lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
     lambda xp, g, y, x, axes, keepdims: _spread(xp, g, x, axes))
 
-mean_p = Primitive(
-    "mean", lambda x, axes, keepdims: np.mean(x, axis=axes, keepdims=keepdims),
-    lambda xp, g, y, x, axes, keepdims: _spread(xp, g * (xp.numel(y) / xp.numel(x)), x, axes))
+def _mean_forward(x, axes, keepdims):
+    if x.size == 0:   # the mean of nothing is NaN (PyTorch), without NumPy's warning
+        return np.full(_reduced_shape(x.shape, axes, keepdims), np.nan, x.dtype)
+    if x.dtype == np.float16:   # accumulate in float32, as np.mean and PyTorch do
+        return (np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=np.float32) / _count(x.shape, axes)
+                ).astype(np.float16)
+    return np.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(_count(x.shape, axes))
+
+
+def _mean_vjp(xp, g, y, x, axes, keepdims):
+    if xp.numel(x) == 0:
+        return xp.broadcast_to(g.reshape(kept_shape(x.shape, axes)), x.shape)   # an empty gradient
+    return _spread(xp, g * (xp.numel(y) / xp.numel(x)), x, axes)
+
+
+mean_p = Primitive("mean", _mean_forward, _mean_vjp)
 
 
 def _extreme_vjp(xp, g, y, x, axes, keepdims):
@@ -46,16 +71,51 @@ amax_p = Primitive("amax", lambda x, axes, keepdims: np.max(x, axis=axes, keepdi
 amin_p = Primitive("amin", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extreme_vjp)
 
 
+def _var_forward(x, axes, keepdims, correction, root=False):
+    """Two passes: the mean, then the squared deviations (ufuncs called here, so a NaN or overflow
+    stays silent, as in PyTorch); ``root`` gives the std. If huge values overflow that, the values
+    are scaled by a power of two first (exact), so constant rows of 1e308 give 0 and the std of
+    [1e308, -1e308] is 1.41e308 (PyTorch: inf in some layouts)."""
+    count = _count(x.shape, axes)
+    if count - correction <= 0:   # too few values: NaN, as PyTorch (NumPy would also warn)
+        return np.full(_reduced_shape(x.shape, axes, keepdims), np.nan, x.dtype)
+    out = _squared_deviations(x, axes, keepdims) / (count - correction)
+    if root:
+        out = np.sqrt(out)
+    if x.dtype.kind == "f" and not np.isfinite(out).all() and np.isfinite(x).all():
+        exponent = np.frexp(np.maximum.reduce(np.abs(x), axis=axes, keepdims=True))[1]
+        scaled = _squared_deviations(np.ldexp(x, -exponent), axes, True) / (count - correction)
+        out = np.ldexp(np.sqrt(scaled), exponent) if root else np.ldexp(scaled, 2 * exponent)
+        out = out if keepdims else out.reshape(_reduced_shape(x.shape, axes, False))
+    return out.astype(x.dtype, copy=False)
+
+
+def _squared_deviations(x, axes, keepdims):
+    centred = x - np.add.reduce(x, axis=axes, keepdims=True) / _count(x.shape, axes)
+    return np.add.reduce(centred * centred, axis=axes, keepdims=keepdims)
+
+
 def _var_vjp(xp, g, y, x, axes, keepdims, correction):
     shape = kept_shape(x.shape, axes)
-    count = xp.numel(x) / xp.numel(y)
     centred = x - x.mean(axis=axes, keepdims=True)
-    return g.reshape(shape) * centred * (2.0 / (count - correction))
+    return g.reshape(shape) * centred * np.divide(2.0, np.float64(_count(x.shape, axes) - correction))
 
 
-var_p = Primitive(
-    "var", lambda x, axes, keepdims, correction: np.var(x, axis=axes, ddof=correction, keepdims=keepdims),
-    _var_vjp)
+var_p = Primitive("var", _var_forward, _var_vjp)
+
+
+def _std_vjp(xp, g, y, x, axes, keepdims, correction):
+    """d sqrt(v) = dv / (2 sqrt(v)), but 0 where the std is 0 (constant rows), as PyTorch."""
+    shape = kept_shape(x.shape, axes)
+    centred = x - x.mean(axis=axes, keepdims=True)
+    std = y.reshape(shape)
+    scale = xp.where(std == 0, 0.0, g.reshape(shape) / xp.where(std == 0, 1.0, std))
+    return scale * centred * np.divide(1.0, np.float64(_count(x.shape, axes) - correction))
+
+
+std_p = Primitive(
+    "std", lambda x, axes, keepdims, correction: _var_forward(x, axes, keepdims, correction, root=True),
+    _std_vjp)
 
 
 # --- the functions users call ---------------------------------------------------------------
@@ -131,7 +191,12 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, a
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None) -> Tensor:
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    """Standard deviation, sqrt(var); its gradient is 0 (not NaN) where the std is 0."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
+    params = {"axes": axes, "keepdims": keep, "correction": _correction(unbiased, correction)}
+    return apply(std_p, (x,), params)
 
 
 def argmax(x: Tensor, dim=None, keepdim=False) -> Tensor:

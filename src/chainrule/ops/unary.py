@@ -9,6 +9,7 @@
     y = cos(x)       dL/dx = -g * sin(x)
     y = erf(x)       dL/dx = g * 2/sqrt(pi) * exp(-x^2)
     y = x (copy)     dL/dx = g
+    sign, floor, ceil, trunc, round    dL/dx = 0   (piecewise constant, as PyTorch)
     y = cast(x)      dL/dx = g cast back to x's dtype (float <-> float only)
 """
 
@@ -19,6 +20,7 @@ import math
 from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
+from ..device import dtype_of_to_call
 from ..tensor import Tensor
 
 exp_p = Primitive("exp", np.exp, lambda xp, g, y, x: g * y)
@@ -30,23 +32,34 @@ sin_p = Primitive("sin", np.sin, lambda xp, g, y, x: g * xp.cos(x))
 cos_p = Primitive("cos", np.cos, lambda xp, g, y, x: -g * xp.sin(x))
 erf_p = Primitive("erf", B.erf, lambda xp, g, y, x: g * (xp.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))))
 clone_p = Primitive("clone", np.copy, lambda xp, g, y, x: g)
+sign_p = Primitive("sign", np.sign, lambda xp, g, y, x: g * 0)
+floor_p = Primitive("floor", np.floor, lambda xp, g, y, x: g * 0)
+ceil_p = Primitive("ceil", np.ceil, lambda xp, g, y, x: g * 0)
+trunc_p = Primitive("trunc", np.trunc, lambda xp, g, y, x: g * 0)
+round_p = Primitive("round", lambda x, decimals: np.round(x, decimals), lambda xp, g, y, x, decimals: g * 0)
 cast_p = Primitive("cast", lambda x, dtype: x.astype(dtype), lambda xp, g, y, x, dtype: g)
 
 
+def as_float(x: Tensor) -> Tensor:
+    """Integers and bools become the default float dtype first: PyTorch's rule for exp, sqrt,
+    sigmoid and the other functions whose values are not whole numbers."""
+    return x if x._data.dtype.kind in "fc" else Tensor._wrap(x._data.astype(B.DEFAULT_FLOAT))
+
+
 def exp(x: Tensor) -> Tensor:
-    return apply(exp_p, (x,), {})
+    return apply(exp_p, (as_float(x),), {})
 
 
 def log(x: Tensor) -> Tensor:
-    return apply(log_p, (x,), {})
+    return apply(log_p, (as_float(x),), {})
 
 
 def log1p(x: Tensor) -> Tensor:
-    return apply(log1p_p, (x,), {})
+    return apply(log1p_p, (as_float(x),), {})
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return apply(sqrt_p, (x,), {})
+    return apply(sqrt_p, (as_float(x),), {})
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -54,51 +67,67 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def sin(x: Tensor) -> Tensor:
-    return apply(sin_p, (x,), {})
+    return apply(sin_p, (as_float(x),), {})
 
 
 def cos(x: Tensor) -> Tensor:
-    return apply(cos_p, (x,), {})
+    return apply(cos_p, (as_float(x),), {})
 
 
 def erf(x: Tensor) -> Tensor:
-    return apply(erf_p, (x,), {})
+    return apply(erf_p, (as_float(x),), {})
 
 
 def clone(x: Tensor) -> Tensor:
     return apply(clone_p, (x,), {})
 
 
-def to(x: Tensor, dtype=None, *args, **kwargs) -> Tensor:
-    """Convert the dtype. Float-to-float conversions keep the gradient path; conversions to
-    integer or bool types give a tensor without gradient. Device strings ('cpu') are accepted."""
-    if isinstance(dtype, str) and dtype.startswith("cpu"):
-        dtype = args[0] if args else kwargs.get("dtype")
-    if dtype is None:
-        return x
-    dtype = B.to_dtype(dtype)
-    if dtype == x._data.dtype:
-        return x
+def to(x: Tensor, *args, dtype=None, device=None, non_blocking=False, copy=False,
+       memory_format=None) -> Tensor:
+    """PyTorch's ``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``, ``t.to(other)``.
+
+    Float-to-float conversions keep the gradient path; conversions to integer or bool types give
+    a tensor without gradient. The device must be the CPU. Returns ``x`` itself when nothing
+    changes (unless ``copy=True``).
+    """
+    dtype = dtype_of_to_call(args, dtype, device, "Tensor.to")
+    if dtype is not None:
+        dtype = B.to_dtype(dtype)
+    if dtype is None or dtype == x._data.dtype:
+        return clone(x) if copy else x
     if dtype.kind == "f" and x._data.dtype.kind == "f":
         return apply(cast_p, (x,), {"dtype": dtype})
     return Tensor._wrap(x._data.astype(dtype))
 
 
+def type_(x: Tensor, dtype=None, non_blocking=False, **kwargs):
+    """``t.type()`` -> 'torch.FloatTensor'; ``t.type(dtype or 'torch.LongTensor')`` -> converted."""
+    if dtype is None:
+        return B.tensor_type_name(x.dtype)
+    return to(x, dtype)
+
+
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 per element (no gradient: it is piecewise constant)."""
-    return Tensor._wrap(np.sign(x._data))
+    """-1, 0 or 1 per element (zero gradient: it is piecewise constant)."""
+    return apply(sign_p, (x,), {})
 
 
 def floor(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.floor(x._data))
+    return apply(floor_p, (x,), {})
 
 
 def ceil(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.ceil(x._data))
+    return apply(ceil_p, (x,), {})
 
 
-def round(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    return Tensor._wrap(np.round(x._data))
+def trunc(x: Tensor) -> Tensor:
+    """Round towards zero."""
+    return apply(trunc_p, (x,), {})
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even (as PyTorch and NumPy), to ``decimals`` places."""
+    return apply(round_p, (x,), {"decimals": int(decimals)})
 
 
 def isnan(x: Tensor) -> Tensor:

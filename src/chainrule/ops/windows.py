@@ -47,12 +47,10 @@ def output_length(n: int, pad_before: int, pad_after: int, kernel: int, stride: 
                   ceil_mode: bool = False) -> int:
     """How many windows fit along one axis (PyTorch's rule, ceil_mode included)."""
     span = n + pad_before + pad_after - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
-    count = (-(-span // stride) if ceil_mode else span // stride) + 1
+    count = (span + (stride - 1 if ceil_mode else 0)) // stride + 1   # // rounds down, as PyTorch's
     if ceil_mode and (count - 1) * stride >= n + pad_before:
         count -= 1   # the last window would start in the right padding only
-    return count
+    return max(count, 0)
 
 
 def pad_spatial(array, padding, value=0.0):
