@@ -27,7 +27,8 @@ def test_help_everywhere(command):
                                   ["demo", "--dataset", "mnist"], ["nope"], ["gradient-flow", "--depth", "1"],
                                   ["explain", "--expr", "__import__('os').system('echo hacked')"],
                                   ["explain", "--set", "w=two"],
-                                  ["explain", "--expr", "a*b", "--set", "a=1"]])
+                                  ["explain", "--expr", "a*b", "--set", "a=1"], ["explain", "--set", "z=5"],
+                                  ["explain", "--set", "x=nan"], ["explain", "--set", "x=1", "x=2"]])
 def test_bad_input_exits_2_with_one_line(args):
     result = run(*args)
     assert result.returncode == 2
@@ -40,8 +41,34 @@ def test_explain_prints_the_lessons_numbers_in_order():
     assert result.returncode == 0
     out = result.stdout
     positions = [out.index(s) for s in ["2 × 3 = 6", "6 − 10 = −4", "(−4)² = 16", "2 × (−4) = −8",
-                                         "d(diff)/d(wx) = 1", "dw = x = 3", "−8 × 3 = −24"]]
+                                         "∂(diff)/∂(wx) = 1", "∂w = x = 3", "−8 × 3 = −24"]]
     assert positions == sorted(positions)
+    assert "so L = 16" in out and out.rstrip().endswith("dL/dw = −24")
+
+
+def test_explain_writes_the_sum_of_the_paths():
+    result = run("explain", "--expr", "x*x + x", "--set", "x=3")
+    assert result.returncode == 0
+    assert "dL/dx = 1 + 3 + 3 = 7" in result.stdout
+    assert "[path 1 of 3]" in result.stdout and "multivariable chain rule" in result.stdout
+
+
+def test_explain_set_changes_one_lesson_value_and_keeps_the_others(capsys):
+    assert cli.main(["explain", "--set", "w=5"]) == 0
+    out = capsys.readouterr().out
+    assert "the leaves: w = 5, x = 3, y = 10" in out
+    assert "so L = 25" in out and out.rstrip().endswith("dL/dw = 30")     # (5·3 − 10)² and 2·5·3
+    assert cli.main(["explain", "--set", "y=6", "--wrt", "w", "x"]) == 0
+    out = capsys.readouterr().out
+    assert "so L = 0" in out and "dL/dw = 0" in out and "dL/dx = 0" in out
+
+
+def test_explain_flags_values_outside_the_domain(capsys):
+    assert cli.main(["explain", "--expr", "log(x)", "--set", "x=-1"]) == 0
+    out = capsys.readouterr().out
+    assert "⚠ warning: at L: log is defined only for x > 0, but x = −1, so the result is nan" in out
+    assert "⚠ warning: L is nan, not a real number" in out
+    assert out.index("⚠ warning: these gradients") < out.index("dL/dx = −1")
 
 
 def test_explain_an_expression_of_the_users(capsys):

@@ -20,7 +20,7 @@ import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.backend import np
 from chainrule.insight import graph, plots
-from chainrule.insight.expression import ExpressionError, build, parse_assignments
+from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments
 from chainrule.insight.flow import GradientFlow, format_table
 from chainrule.playground import launch as playground_launch
 
@@ -85,11 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="write out the chain rule for an expression",
                                   description="Write out forward and backward pass of an expression, "
                                   "node by node. Default: the lesson's L = (w*x - y)**2 at w=2, x=3, y=10.")
-    explain.add_argument("--expr", default=LESSON_EXPRESSION,
-                         help=f"the expression ({LESSON_EXPRESSION!r}); numbers, names, + - * / **, "
-                         "unary minus, exp log sin cos tanh sigmoid relu sqrt abs")
+    explain.add_argument("--expr", default=None,
+                         help=f"the expression (default: the lesson's {LESSON_EXPRESSION!r}); numbers, "
+                         "names, + - * / **, unary minus, exp log sin cos tanh sigmoid relu sqrt abs")
     explain.add_argument("--set", nargs="+", default=None, metavar="NAME=NUMBER",
-                         help="values of the names (w=2 x=3 y=10 for the default)")
+                         help="values of the names; without --expr they change the lesson's w=2 x=3 y=10 "
+                         "(the others keep theirs)")
     explain.add_argument("--wrt", nargs="+", default=None, metavar="NAME",
                          help="differentiate with respect to these names (default: w for the lesson's "
                          "example, every name otherwise)")
@@ -138,11 +139,14 @@ def main(argv=None) -> int:
 
 # --- explain --------------------------------------------------------------------------------------
 def run_explain(args) -> int:
-    lesson = args.expr == LESSON_EXPRESSION and args.set is None
-    values = parse_assignments(LESSON_VALUES if lesson else args.set)
+    """The lesson's example unless --expr is given; --set changes some values and keeps the rest."""
+    lesson = args.expr is None
+    expression = LESSON_EXPRESSION if lesson else args.expr
+    defaults = parse_assignments(LESSON_VALUES) if lesson else None
+    values = bind(expression, parse_assignments(args.set), defaults)
     wrt = args.wrt if args.wrt is not None else (LESSON_WRT if lesson else None)
     with np.errstate(all="ignore"):
-        result = build(args.expr, values, wrt)
+        result = build(expression, values, wrt)
         print(cr.explain(result, style=args.style), end="")
     return 0
 
