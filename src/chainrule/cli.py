@@ -11,17 +11,19 @@ Every subcommand has ``--help``. A bad flag prints one line and exits with statu
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.backend import np
-from chainrule.insight import graph, plots
-from chainrule.insight.expression import ExpressionError, build, parse_assignments
+from chainrule.insight import flow_plots, plots
+from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments
 from chainrule.insight.flow import GradientFlow, format_table
+from chainrule.insight.report import write_report
 from chainrule.playground import launch as playground_launch
 
 try:  # optional extra: pip install chainrule[progress]
@@ -30,6 +32,9 @@ except ImportError:  # pragma: no cover - the built-in bar is used instead
     tqdm = None
 
 LESSON_EXPRESSION, LESSON_VALUES, LESSON_WRT = "(w*x - y)**2", ["w=2", "x=3", "y=10"], ["w"]
+TEST_FRACTION, MIN_TEST_POINTS = 0.25, 10   # an accuracy on fewer test points says next to nothing
+MAX_SAMPLES, MAX_EPOCHS, MAX_WIDTH, MAX_HIDDEN_LAYERS = 1_000_000, 100_000, 4096, 16
+MAX_DEPTH, MAX_STEPS = 200, 10_000
 DATASETS = {  # name -> (generator, noise)
     "moons": (data.make_moons, 0.2), "circles": (data.make_circles, 0.08), "spiral": (data.make_spiral, 0.15),
     "xor": (data.make_xor, 0.15), "gaussians": (data.make_gaussians, 0.8),
@@ -43,21 +48,46 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive(kind, minimum=None):
-    """An argparse type: a finite number > 0 (and >= ``minimum`` when given)."""
+class UsageError(ValueError):
+    """A bad value or combination of flags, found before any work starts: one line, exit 2."""
+
+
+def _number(kind, minimum=None, maximum=None):
+    """An argparse type: a finite number > 0 (or >= ``minimum``, when given), <= ``maximum``."""
     noun = {"int": "whole number", "float": "number"}[kind.__name__]
     wanted = f"a {noun} >= {minimum}" if minimum is not None else f"a positive {noun}"
+    if maximum is not None:
+        wanted += f" and <= {maximum:,}"
 
     def convert(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
-        if not value > 0 or value == float("inf") or (minimum is not None and value < minimum):
+        too_small = value < minimum if minimum is not None else not value > 0
+        if too_small or value != value or value in (float("inf"), float("-inf")) \
+                or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
-    convert.__name__ = f"positive {kind.__name__}"
+    convert.__name__ = f"{noun}"
     return convert
+
+
+SEED = _number(int, minimum=0, maximum=2**32 - 1)
+
+
+def writable_folder(path: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, a folder that cannot be written: create it (and its parents) and
+    write and delete a probe file there. (Permission bits are not enough: root passes them on
+    /proc, and a read-only mount passes them too.)"""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {path}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".chainrule-probe-"):
+            pass
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot write there ({err.strerror or err})") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,15 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="train a small MLP on a 2-D dataset and write a report",
                                description="Train a small MLP on built-in 2-D data (two moons by default) "
                                "and write a report folder: loss curve, decision boundary, gradient flow, "
-                               "the graph of one training step, summary.json and report.md.")
+                               "the graph of one training step, summary.json and report.md. A quarter of "
+                               f"the points is held out as the test set (at least {MIN_TEST_POINTS}).")
     demo.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
-    demo.add_argument("--samples", type=_positive(int), default=400, help="points to generate (400)")
-    demo.add_argument("--epochs", type=_positive(int), default=100, help="passes over the data (100)")
-    demo.add_argument("--hidden", type=_positive(int), nargs="+", default=[16, 16],
-                      help="hidden layer widths (16 16)")
-    demo.add_argument("--lr", type=_positive(float), default=0.01, help="Adam learning rate (0.01)")
-    demo.add_argument("--batch-size", type=_positive(int), default=32, help="mini-batch size (32)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    demo.add_argument("--samples", type=_number(int, maximum=MAX_SAMPLES), default=400,
+                      help=f"points to generate (400; at least {min_samples()}, a quarter kept for testing)")
+    demo.add_argument("--epochs", type=_number(int, maximum=MAX_EPOCHS), default=100,
+                      help="passes over the data (100)")
+    demo.add_argument("--hidden", type=_number(int, maximum=MAX_WIDTH), nargs="+", default=[16, 16],
+                      help=f"hidden layer widths (16 16; at most {MAX_HIDDEN_LAYERS} layers)")
+    demo.add_argument("--lr", type=_number(float, maximum=10.0), default=0.01,
+                      help="Adam learning rate (0.01)")
+    demo.add_argument("--batch-size", type=_number(int), default=32,
+                      help="mini-batch size (32; at most the number of training points)")
+    demo.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
     demo.add_argument("--out", type=Path, default=Path("chainrule-report"),
                       help="report folder (./chainrule-report)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
@@ -85,11 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="write out the chain rule for an expression",
                                   description="Write out forward and backward pass of an expression, "
                                   "node by node. Default: the lesson's L = (w*x - y)**2 at w=2, x=3, y=10.")
-    explain.add_argument("--expr", default=LESSON_EXPRESSION,
-                         help=f"the expression ({LESSON_EXPRESSION!r}); numbers, names, + - * / **, "
-                         "unary minus, exp log sin cos tanh sigmoid relu sqrt abs")
+    explain.add_argument("--expr", default=None,
+                         help=f"the expression (default: the lesson's {LESSON_EXPRESSION!r}); numbers, "
+                         "names, + - * / **, unary minus, exp log sin cos tanh sigmoid relu sqrt abs")
     explain.add_argument("--set", nargs="+", default=None, metavar="NAME=NUMBER",
-                         help="values of the names (w=2 x=3 y=10 for the default)")
+                         help="values of the names; without --expr they change the lesson's w=2 x=3 y=10 "
+                         "(the others keep theirs)")
     explain.add_argument("--wrt", nargs="+", default=None, metavar="NAME",
                          help="differentiate with respect to these names (default: w for the lesson's "
                          "example, every name otherwise)")
@@ -99,11 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     flow = commands.add_parser("gradient-flow", help="deep sigmoid vs ReLU / residual / batch norm / clipped",
                                description="The lesson's experiment: train deep MLP variants for a few "
                                "steps, print each layer's gradient norm and save a plot.")
-    flow.add_argument("--depth", type=_positive(int, minimum=2), default=20, help="layers per network (20)")
-    flow.add_argument("--width", type=_positive(int), default=32, help="units per hidden layer (32)")
-    flow.add_argument("--steps", type=_positive(int), default=20, help="SGD steps per variant (20)")
-    flow.add_argument("--lr", type=_positive(float), default=0.1, help="SGD learning rate (0.1)")
-    flow.add_argument("--seed", type=int, default=0)
+    flow.add_argument("--depth", type=_number(int, minimum=2, maximum=MAX_DEPTH), default=20,
+                      help="Linear layers per network (20)")
+    flow.add_argument("--width", type=_number(int, maximum=MAX_WIDTH), default=32,
+                      help="units per hidden layer (32)")
+    flow.add_argument("--steps", type=_number(int, maximum=MAX_STEPS), default=20,
+                      help="SGD steps per variant (20)")
+    flow.add_argument("--lr", type=_number(float, maximum=100.0), default=0.1, help="SGD learning rate (0.1)")
+    flow.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
     flow.add_argument("--out", type=Path, default=Path("chainrule-report"), help="folder for the plot")
     flow.set_defaults(run=run_gradient_flow)
 
@@ -125,7 +164,7 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.run(args)
-    except ExpressionError as err:   # a malformed --expr/--set/--wrt is a usage error, like a bad flag
+    except (UsageError, ExpressionError) as err:   # like a bad flag: one line, status 2, nothing done
         print(f"chainrule {args.command}: error: {err}".splitlines()[0], file=sys.stderr)
         return 2
     except (cr.ChainruleError, OSError) as err:
@@ -138,16 +177,46 @@ def main(argv=None) -> int:
 
 # --- explain --------------------------------------------------------------------------------------
 def run_explain(args) -> int:
-    lesson = args.expr == LESSON_EXPRESSION and args.set is None
-    values = parse_assignments(LESSON_VALUES if lesson else args.set)
+    """The lesson's example unless --expr is given; --set changes some values and keeps the rest."""
+    lesson = args.expr is None
+    expression = LESSON_EXPRESSION if lesson else args.expr
+    defaults = parse_assignments(LESSON_VALUES) if lesson else None
+    values = bind(expression, parse_assignments(args.set), defaults)
     wrt = args.wrt if args.wrt is not None else (LESSON_WRT if lesson else None)
     with np.errstate(all="ignore"):
-        result = build(args.expr, values, wrt)
+        result = build(expression, values, wrt)
         print(cr.explain(result, style=args.style), end="")
     return 0
 
 
 # --- demo -----------------------------------------------------------------------------------------
+def test_count(samples: int) -> int:
+    """Points held out for testing: a quarter, rounded up (as data.train_test_split does)."""
+    return math.ceil(TEST_FRACTION * samples)
+
+
+def min_samples() -> int:
+    """The fewest --samples that leave MIN_TEST_POINTS for the test set."""
+    return next(n for n in range(2, 10 * MIN_TEST_POINTS) if test_count(n) >= MIN_TEST_POINTS)
+
+
+def check_demo(args) -> None:
+    """Every flag of `chainrule demo` checked against the others, before any work starts."""
+    n_test = test_count(args.samples)
+    n_train = args.samples - n_test
+    if n_test < MIN_TEST_POINTS:
+        raise UsageError(f"--samples {args.samples} leaves {n_test} test point{'s' if n_test != 1 else ''}; "
+                         f"an accuracy needs at least {MIN_TEST_POINTS}, so use --samples {min_samples()} or "
+                         f"more (a quarter of the points is held out for testing)")
+    if args.batch_size > n_train:
+        raise UsageError(f"--batch-size {args.batch_size} is more than the {n_train} training points of "
+                         f"--samples {args.samples} ({n_test} are held out for testing): use --batch-size "
+                         f"{n_train} or less, or more --samples")
+    if len(args.hidden) > MAX_HIDDEN_LAYERS:
+        raise UsageError(f"--hidden: {len(args.hidden)} layers; at most {MAX_HIDDEN_LAYERS}")
+    writable_folder(args.out)
+
+
 def make_mlp(widths: list, activation=nn.ReLU) -> nn.Sequential:
     layers = []
     for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
@@ -157,12 +226,15 @@ def make_mlp(widths: list, activation=nn.ReLU) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def accuracy(model, X, y) -> float:
+def evaluate(model, X, y, loss_fn) -> tuple:
+    """(loss, accuracy) of ``model`` on all of X, y, in eval mode and without a graph."""
     with cr.no_grad():
         model.eval()
-        predicted = model(X)._data.argmax(axis=1)
+        output = model(X)
+        loss = loss_fn(output, y).item()
         model.train()
-    return float((predicted == y._data).mean())
+    return loss, float((output._data.argmax(axis=1) == y._data).mean())
+
 
 
 class Progress:
@@ -201,11 +273,12 @@ class Progress:
 
 
 def run_demo(args) -> int:
+    check_demo(args)
     started = time.perf_counter()
     cr.manual_seed(args.seed)
     make, noise = DATASETS[args.dataset]
     X, y = make(n_samples=args.samples, noise=noise, seed=args.seed)
-    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, seed=args.seed)
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=TEST_FRACTION, seed=args.seed)
     n_classes = int(y._data.max()) + 1
     model = make_mlp([2, *args.hidden, n_classes])
     loader = data.DataLoader(data.TensorDataset(X_train, y_train), batch_size=args.batch_size, shuffle=True,
@@ -213,7 +286,7 @@ def run_demo(args) -> int:
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
     flow = GradientFlow(model)
-    history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
+    history = {key: [] for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")}
     print(f"chainrule demo: {args.dataset} ({len(X_train)} train / {len(X_test)} test points), "
           f"MLP 2 → {' → '.join(map(str, args.hidden))} → {n_classes}, Adam lr={args.lr}, "
           f"{args.epochs} epochs")
@@ -221,18 +294,17 @@ def run_demo(args) -> int:
     report_every = max(args.epochs // 10, 1)
     try:
         for epoch in range(1, args.epochs + 1):
-            losses = []
             for xb, yb in loader:
                 optimizer.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                loss.backward()
+                loss_fn(model(xb), yb).backward()
                 optimizer.step()
-                losses.append(loss.item())
-            history["loss"].append(float(np.mean(losses)))
-            history["train_accuracy"].append(accuracy(model, X_train, y_train))
-            history["test_accuracy"].append(accuracy(model, X_test, y_test))
-            line = (f"loss {history['loss'][-1]:.4f}  train acc {history['train_accuracy'][-1]:.1%}  "
-                    f"test acc {history['test_accuracy'][-1]:.1%}")
+            for split, (X_part, y_part) in (("train", (X_train, y_train)), ("test", (X_test, y_test))):
+                loss, correct = evaluate(model, X_part, y_part, loss_fn)
+                history[f"{split}_loss"].append(loss)
+                history[f"{split}_accuracy"].append(correct)
+            last = {key: values[-1] for key, values in history.items()}
+            line = (f"loss train {last['train_loss']:.4f} test {last['test_loss']:.4f}  "
+                    f"accuracy train {last['train_accuracy']:.1%} test {last['test_accuracy']:.1%}")
             progress.update(line)
             if epoch % report_every == 0 or epoch == args.epochs:
                 progress.write(f"epoch {epoch:>4}/{args.epochs}  {line}")
@@ -241,57 +313,22 @@ def run_demo(args) -> int:
     seconds = time.perf_counter() - started
     flow_report = flow.report()
     flow.remove()
-    summary = {"dataset": args.dataset, "epochs": args.epochs, "hidden": args.hidden, "lr": args.lr,
-               "seed": args.seed, "final_loss": history["loss"][-1],
+    summary = {"dataset": args.dataset, "samples": args.samples, "train_points": len(X_train),
+               "test_points": len(X_test), "epochs": args.epochs, "hidden": args.hidden, "lr": args.lr,
+               "batch_size": args.batch_size, "seed": args.seed,
+               "final_loss": history["train_loss"][-1], "final_test_loss": history["test_loss"][-1],
                "train_accuracy": history["train_accuracy"][-1], "test_accuracy": history["test_accuracy"][-1],
                "training_seconds": round(seconds, 2),
                "gradient_flow": sorted(flow_report.kinds) or ["healthy"]}
     print(f"done in {seconds:.1f}s: train accuracy {summary['train_accuracy']:.1%}, "
-          f"test accuracy {summary['test_accuracy']:.1%}, final loss {summary['final_loss']:.4f}")
-    files = write_report(args.out, model, flow, flow_report, history, summary, X_train, y_train, X, y)
-    print(f"report written to {args.out.resolve()}/ ({', '.join(files)})")
-    return 0
-
-
-def write_report(out: Path, model, flow, flow_report, history, summary, X_train, y_train, X, y) -> list:
-    """Plots, the graph of one step, summary.json and report.md; a missing extra skips its file
-    with a one-line note."""
-    out.mkdir(parents=True, exist_ok=True)
-    written, notes = [], []
-    pictures = [("loss_curve.png", lambda p: plots.plot_training_curves(history, p, title="Training")),
-                ("decision_boundary.png", lambda p: plots.plot_decision_boundary(
-                    model, X, y, p, title=f"{summary['dataset']}: test accuracy "
-                    f"{summary['test_accuracy']:.1%}")),
-                ("gradient_flow.png", lambda p: plots.plot_gradient_flow(flow, p))]
-    for name, draw in pictures:
-        try:
-            draw(out / name)
-            written.append(name)
-        except plots.MissingExtraError as err:
-            notes.append(f"skipped {name}: {err}")
-    batch_x, batch_y = X_train[:4], y_train[:4]
-    step_loss = nn.CrossEntropyLoss()(model(batch_x), batch_y)
-    names = {batch_x: "x"} | {p: n for n, p in model.named_parameters()}
-    drawing = graph.draw_graph(step_loss, out / "graph.svg", names=names)
-    written.append(drawing.path.name)
-    if not drawing.rendered:
-        notes.append(f"graph.svg: {drawing.message}")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    written.append("summary.json")
-    lines = [f"# chainrule demo: {summary['dataset']}", "",
-             f"- train accuracy: {summary['train_accuracy']:.1%}",
-             f"- test accuracy: {summary['test_accuracy']:.1%}",
-             f"- final loss: {summary['final_loss']:.4f} after {summary['epochs']} epochs "
-             f"({summary['training_seconds']} s)", ""]
-    lines += [f"![{name}]({name})" for name in written if name.endswith((".png", ".svg"))]
-    lines += ["", "## Gradient flow", "", "```", str(flow_report), "```", ""]
-    lines += ["## The chain rule for one step (4 points)", "", "```",
-              cr.explain(step_loss, names=names, max_nodes=12), "```"]
-    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    written.append("report.md")
+          f"test accuracy {summary['test_accuracy']:.1%} ({len(X_test)} points), "
+          f"final loss train {summary['final_loss']:.4f} test {summary['final_test_loss']:.4f}")
+    files, notes = write_report(args.out, model, flow, flow_report, history, summary,
+                                (X_train, y_train, X_test, y_test))
     for note in notes:
         print(f"note: {note}")
-    return written
+    print(f"report written to {args.out.resolve()}/ ({', '.join(files)})")
+    return 0
 
 
 # --- gradient-flow --------------------------------------------------------------------------------
@@ -312,7 +349,7 @@ def deep_variant(depth: int, width: int, activation, residual=False, batch_norm=
     return model
 
 
-VARIANTS = {  # name -> (activation, residual, batch norm, clip gradients at norm 1)
+VARIANTS = {  # name -> (activation, residual, batch norm, clip gradients at norm CLIP_NORM)
     "sigmoid": (nn.Sigmoid, False, False, False),
     "relu (He init)": (nn.ReLU, False, False, False),
     "sigmoid+residual": (nn.Sigmoid, True, False, False),
@@ -320,45 +357,77 @@ VARIANTS = {  # name -> (activation, residual, batch norm, clip gradients at nor
     "sigmoid+clipped": (nn.Sigmoid, False, False, True),
     "relu+residual+bn": (nn.ReLU, True, True, False),
 }
+CLIP_NORM = 1.0
+
+
+def layer_names(depth: int) -> list:
+    """The experiment's names for its Linear layers, in the table, the verdicts and the plot."""
+    return [f"layer {i}" + (" (input)" if i == 0 else " (output)" if i == depth - 1 else "")
+            for i in range(depth)]
+
+
+def train_variant(args, X, y, activation, residual, batch_norm, clip) -> tuple:
+    """Median gradient norm per Linear layer, the flow report, and the steps where clipping acted."""
+    cr.manual_seed(args.seed)
+    model = deep_variant(args.depth, args.width, activation, residual, batch_norm)
+    optimizer = optim.SGD(model.parameters(), lr=args.lr)
+    clipped, largest = 0, 0.0
+    with GradientFlow(model) as flow, np.errstate(all="ignore"):
+        try:
+            for _ in range(args.steps):
+                optimizer.zero_grad()
+                nn.CrossEntropyLoss()(model(X), y).backward()
+                if clip:
+                    total = nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM).item()
+                    clipped, largest = clipped + (total > CLIP_NORM), max(largest, total)
+                optimizer.step()
+        except cr.ChainruleError:     # a diverging variant: its report says so
+            pass
+        norms = [norm for _, norm in flow.layer_norms()]
+        names = layer_names(args.depth)
+        report = flow.report(labels=names if len(norms) == len(names) else None)
+    return norms, report, (clipped, largest)
 
 
 def run_gradient_flow(args) -> int:
+    writable_folder(args.out)
     X, y = data.make_moons(256, noise=0.2, seed=args.seed)
-    norms, verdicts = {}, {}
+    norms, reports, reasons = {}, {}, {}
     for name, (activation, residual, batch_norm, clip) in VARIANTS.items():
-        cr.manual_seed(args.seed)
-        model = deep_variant(args.depth, args.width, activation, residual, batch_norm)
-        optimizer = optim.SGD(model.parameters(), lr=args.lr)
-        with GradientFlow(model) as flow, np.errstate(all="ignore"):
-            try:
-                for _ in range(args.steps):
-                    optimizer.zero_grad()
-                    nn.CrossEntropyLoss()(model(X), y).backward()
-                    if clip:
-                        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                    optimizer.step()
-            except cr.ChainruleError:     # a diverging variant: its report says so
-                pass
-            report = flow.report()
-        norms[name] = [norm for _, norm in flow.layer_norms()]
-        verdicts[name] = ", ".join(sorted(report.kinds)) or "healthy"
-    rows = [{"layer": f"{i}" + (" (input)" if i == 0 else " (output)" if i == args.depth - 1 else "")}
-            | {name: norms[name][i] if i < len(norms[name]) else None for name in VARIANTS}
-            for i in range(args.depth)]
-    print(f"Median gradient norm ‖dL/dW‖ per layer over {args.steps} SGD steps (lr {args.lr}), "
+        norms[name], reports[name], (clipped, largest) = train_variant(args, X, y, activation, residual,
+                                                                      batch_norm, clip)
+        if clip and clipped == 0:
+            reasons[name] = (f"clipping at norm {CLIP_NORM:g} never acted: the total gradient norm stayed "
+                             f"at most {largest:.1e}")
+    names = layer_names(args.depth)
+    rows = [{"Linear layer": names[i]} | {name: norms[name][i] if i < len(norms[name]) else None
+                                          for name in VARIANTS} for i in range(args.depth)]
+    print(f"Median gradient norm ‖dL/dW‖ per Linear layer over {args.steps} SGD steps (lr {args.lr}), "
           f"{args.depth} layers of width {args.width}, two moons:")
     print(format_table(rows))
     print()
+    same, flags = flow_plots.coinciding(norms), {}
     for name in VARIANTS:
         first, last = norms[name][0], norms[name][-1]
         ratio = f"first/last layer {first / last:.1e}" if first and last else "no gradient"
-        print(f"{name:<18} {verdicts[name]:<22} ({ratio})")
+        flags[name] = ", ".join(sorted(reports[name].kinds)) or "healthy"
+        print(f"{name:<18} {flags[name]:<10} ({ratio})")
+        for finding in reports[name].findings:
+            if finding.kind == "uneven":
+                print(f"{'':<18} {finding.message}")
+                flags[name] += f": {', '.join(finding.layers)} far above the rest"
+        if name in same:
+            why = f": {reasons[name]}" if name in reasons else ""
+            print(f"{'':<18} the same numbers as {same[name]}{why}")
     print("\nSigmoid's derivative is at most 0.25, so the gradient shrinks layer after layer (vanishing). "
           "ReLU (He-initialised), residual connections and batch normalisation keep it flowing; "
-          "clipping only caps large gradients (exploding) and cannot revive vanishing ones.")
+          "clipping only caps large gradients (exploding) and cannot revive vanishing ones. A layer far "
+          "above the others (uneven) is a warning too: it takes much larger steps than the rest.")
     try:
-        path = plots.plot_layer_norms(norms, args.out / "gradient_flow_layers.png",
-                                      title=f"{args.depth}-layer MLPs: gradient norm per layer")
+        path = plots.plot_layer_norms(norms, args.out / "gradient_flow_layers.png", reasons=reasons,
+                                      flags=flags,
+                                      title=f"{args.depth}-layer MLPs: median gradient norm per Linear layer",
+                                      xlabel=f"Linear layer, 0 = input … {args.depth - 1} = output")
         print(f"plot saved to {path.resolve()}")
     except plots.MissingExtraError as err:
         print(f"note: skipped the plot: {err}")

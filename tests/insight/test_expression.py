@@ -3,7 +3,7 @@
 import pytest
 
 import chainrule as cr
-from chainrule.insight.expression import ExpressionError, build, parse_assignments, variables
+from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments, variables
 
 
 def test_lesson_expression_builds_the_lessons_graph():
@@ -35,3 +35,28 @@ def test_missing_values_and_unknown_wrt_are_named():
         build("x * 2", {"x": 1}, wrt=["z"])
     with pytest.raises(ExpressionError, match="NAME=NUMBER"):
         parse_assignments(["w"])
+
+
+def test_names_are_listed_as_written():
+    assert variables("(w*x - y)**2") == ["w", "x", "y"]
+
+
+def test_bind_keeps_the_defaults_it_is_not_told_to_change():
+    lesson = {"w": 2.0, "x": 3.0, "y": 10.0}
+    assert bind("(w*x - y)**2", {"w": 5.0}, lesson) == {"w": 5.0, "x": 3.0, "y": 10.0}
+    assert bind("(w*x - y)**2", {}, lesson) == lesson
+    assert bind("a + 1", {"a": 1.0}) == {"a": 1.0}
+
+
+def test_bind_refuses_a_name_the_expression_does_not_use():
+    with pytest.raises(ExpressionError,
+                       match=r"--set z: not used in '\(w\*x - y\)\*\*2' \(its names: w, x, y\)"):
+        bind("(w*x - y)**2", {"z": 5.0}, {"w": 2.0, "x": 3.0, "y": 10.0})
+
+
+@pytest.mark.parametrize("pairs, message", [(["x=nan"], "not a finite number"),
+                                            (["x=inf"], "not a finite number"),
+                                            (["x=1", "x=2"], "given twice")])
+def test_non_finite_and_repeated_values_are_refused(pairs, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_assignments(pairs)

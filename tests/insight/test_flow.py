@@ -113,3 +113,29 @@ def test_playground_words_the_insight_diagnosis():
     assert vanishing["status"] == "vanishing" and "sigmoid" in vanishing["message"]
     assert diagnose([0.5, 0.3, 0.2], "relu")["status"] == "healthy"
     assert diagnose([], "relu")["status"] == "idle"
+
+
+def test_one_layer_far_above_the_rest_is_uneven_and_named():
+    from chainrule.insight.flow import SPREAD_RATIO, diagnose_norms, spread_findings
+
+    labels = [f"layer {i}" for i in range(19)] + ["layer 19 (output)"]
+    norms = [0.4] * 19 + [13.7]                       # the sigmoid+residual net of the issue
+    (uneven,) = spread_findings(labels, norms)
+    assert uneven.kind == "uneven" and uneven.layers == ["layer 19 (output)"]
+    assert "layer 19 (output) gets 1.37e+01, 34× the median of the other layers (4.00e-01)" in uneven.message
+    assert spread_findings(labels, [0.4] * 19 + [0.99 * SPREAD_RATIO * 0.4]) == []   # just under: fine
+    assert spread_findings(labels, [0.1, 0.3] * 10) == []                              # 3× is healthy
+    assert diagnose_norms(labels, norms, spread=True)[0].kind == "uneven"
+    assert diagnose_norms(labels, norms) == []       # the playground's call: unchanged without spread=True
+
+
+def test_sigmoid_residual_net_is_not_called_healthy():
+    flow = train(deep_mlp(20, residual=True), steps=10)
+    names = [f"layer {i}" for i in range(20)]
+    report = flow.report(labels=names)
+    assert report.kinds == {"uneven"} and report.findings[0].layers == ["layer 19"]
+    text = str(report)
+    assert "UNEVEN" in text and "Healthy" not in text and "layer 19 gets" in text
+    assert report.table[0]["layer"] == "layer 0"
+    with pytest.raises(ValueError, match="labels"):
+        flow.report(labels=["too few"])

@@ -7,18 +7,27 @@ For the lesson's example, L = (w × x − y)² with w = 2, x = 3, y = 10::
       diff = wx − y = 6 − 10 = −4
       L = diff² = (−4)² = 16
     Backward pass
-      at L = diff²:   local d(L)/d(diff) = 2 × diff = 2 × (−4) = −8,  upstream dL/dL = 1,
+      at L = diff²:   local ∂L/∂(diff) = 2 × diff = 2 × (−4) = −8,  upstream dL/dL = 1,
                       product dL/d(diff) = 1 × (−8) = −8
       ...
-      at wx = w × x:  local d(wx)/dw = x = 3, upstream dL/d(wx) = −8, product dL/dw = −8 × 3 = −24
+      at wx = w × x:  local ∂(wx)/∂w = x = 3, upstream dL/d(wx) = −8, product dL/dw = −8 × 3 = −24
 
+∂ is a local derivative (one op, its other inputs held fixed), d a total one (see notation.py).
 Every node applies the chain rule once:
 
-    dL/d(input) = dL/d(output) × d(output)/d(input)        (upstream × local)
+    dL/d(input) = dL/d(output) × ∂(output)/∂(input)        (upstream × local)
 
-and a value used in several places adds the gradients that reach it. The numbers come from
-the engine's own derivative table (the VJPs in ``chainrule.ops``), walked here separately so
-that the user's graph is neither consumed nor changed and no ``.grad`` is touched.
+and a value used in several places gets one contribution per use, its "paths" to L, which add
+up (the multivariable chain rule); the sum is written where the paths meet:
+
+    L = x·x + x at x = 3:   dL/dx = 1 + 3 + 3 = 7
+
+A value outside a function's domain (log of a negative number, division by zero, ...) and the
+first NaN or Inf are flagged at the node where they appear (see domain.py).
+
+The numbers come from the engine's own derivative table (the VJPs in ``chainrule.ops``), walked
+here separately so that the user's graph is neither consumed nor changed and no ``.grad`` is
+touched.
 """
 
 from __future__ import annotations
@@ -30,7 +39,11 @@ from ..backend import np
 from ..errors import GraphError
 from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor
+from .domain import backward_problem, finite, forward_problem, kink_note, non_finite_word
 from .notation import ELEMENTWISE, NOTATIONS, VJP_WORDS, forward_formula, local_formula
+from .writer import Writer, show_value, sum_of
+
+__all__ = ["explain", "show_value"]
 
 DEFAULT_MAX_NODES = 30
 MAX_LEAVES_SHOWN = 20
@@ -147,78 +160,44 @@ def _local_values(node, index: int):
     return np.asarray(local)
 
 
-class _Writer:
-    """Collects headings, equations and notes, and renders them as text, Markdown or LaTeX."""
-
-    def __init__(self, notation):
-        self.N, self.lines = notation, []
-
-    def heading(self, title: str) -> None:
-        style = self.N.style
-        if style == "markdown":
-            self.lines += ["", f"### {title}", ""]
-        elif style == "latex":
-            self.lines += [f"% {title}"]
-        else:
-            self.lines += [f"{title}"]
-
-    def equation(self, label: str, lhs: str, rhs: list, level: int = 1) -> None:
-        chain = []
-        for part in rhs:
-            if part is not None and (not chain or chain[-1] != part) and part != lhs:
-                chain.append(part)
-        style = self.N.style
-        if style == "latex":
-            text = lhs + " &= " + " = ".join(chain) + " \\\\" + (f"  % {label}" if label else "")
-        else:
-            body = lhs + " = " + " = ".join(chain)
-            prefix = f"{label:<9}" if label else ""
-            text = ("  " * (level - 1) + "- " if style == "markdown" else "  " * level) + prefix + body
-        self.lines.append(text)
-
-    def note(self, text: str, level: int = 1) -> None:
-        style = self.N.style
-        if style == "latex":
-            self.lines.append(f"% {text}")
-        elif style == "markdown":
-            self.lines.append("  " * (level - 1) + "- " + text)
-        else:
-            self.lines.append("  " * level + text)
-
-    def begin_math(self) -> None:
-        if self.N.style == "latex":
-            self.lines.append("\\begin{align*}")
-
-    def end_math(self) -> None:
-        if self.N.style == "latex":
-            self.lines.append("\\end{align*}")
-
-    def text(self) -> str:
-        return "\n".join(self.lines).strip("\n") + "\n"
-
-
-def show_value(N, array) -> str:
-    """A scalar as a number; an array as its shape and its first few numbers."""
-    array = np.asarray(array)
-    if array.size == 1:
-        return N.number(array.reshape(()).item()) if array.dtype.kind in "fiub" else str(array)
-    shape = "×".join(str(s) for s in array.shape) if N.style != "latex" else \
-        " \\times ".join(str(s) for s in array.shape)
-    head = ", ".join(N.number(v) for v in array.reshape(-1)[:3].astype(float))
-    more = (", …" if N.style != "latex" else ", \\dots") if array.size > 3 else ""
-    if N.style == "latex":
-        return f"\\left[{shape}:\\ {head}{more}\\right]"
-    return f"[{shape}: {head}{more}]"
-
-
 def _written(N, namer, t: Tensor) -> str:
     name = namer(t)
     return N.name(name) if name is not None else show_value(N, t._data)
 
 
+def _use_key(t: Tensor):
+    """What identifies a value in the graph: its node, or the leaf tensor itself."""
+    return t._node if t._node is not None else id(t)
+
+
+def _uses(contributions: dict) -> dict:
+    """{value: [(node, input index), ...]}: every use of a value that sends a gradient back, in
+    the order of the backward walk. More than one use means more than one path to L."""
+    uses = {}
+    for node, index in contributions:
+        uses.setdefault(_use_key(node.inputs[index]), []).append((node, index))
+    return uses
+
+
+def _target_operands(N, node, given_arrays) -> list:
+    """The data a loss compares with (cross-entropy's target), which the node holds as a
+    parameter rather than as an input: written by name when the caller named it."""
+    for key in ("target", "coefficients"):
+        target = node.params.get(key)
+        if isinstance(target, np.ndarray):
+            for array, name in given_arrays:
+                if array.shape[:1] == target.shape[:1] and array.size == target.size \
+                        and np.array_equal(array.reshape(target.shape), target):
+                    return [N.name(name)]
+            return ["target " + show_value(N, target)] if target.size > 1 else [show_value(N, target)]
+    return []
+
+
 def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None) -> str:
     """The chain rule for ``tensor``'s graph, written out: forward values, then per node the
-    local derivative, the upstream gradient and their product, then the leaves' gradients.
+    local derivative, the upstream gradient and their product, then the leaves' gradients (the
+    sum of their paths when a leaf is used more than once). Values outside a function's domain
+    and the first NaN/Inf are flagged where they appear.
 
     style      "text" (Unicode), "markdown" or "latex" (an ``align*`` block per pass)
     max_nodes  graphs with more ops are summarised (op counts) and only the ops nearest the
@@ -236,94 +215,179 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
     N = NOTATIONS[style]()
     order, tensor_of, leaves = _graph(tensor)
     namer = _name_graph(tensor, order, tensor_of, leaves, _given_names(names))
-    node_grads, leaf_grads, contributions = _backward_walk(tensor, order)
-    root_name = namer(tensor)
-    out = _Writer(N)
-    shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
-    if len(shown) < len(order):
-        counts = Counter(node.prim.name for node in order)
-        summary = ", ".join(f"{op} ×{n}" for op, n in counts.most_common())
-        out.heading("Summary")
-        out.note(f"The graph has {len(order)} ops ({summary}) and {len(leaves)} leaves; the "
-                 f"{len(shown)} ops nearest the output are written out below.")
-    if tensor._data.size != 1:
-        out.note(f"{root_name} has shape {tensor.shape}: this explains the gradient of the sum of its "
-                 "elements (every upstream gradient starts at 1).", level=0)
-
-    out.heading("Forward pass (input to output)")
-    out.begin_math()
-    named_leaves = [f"{N.name(namer(t))} = {show_value(N, t._data)}" for t in leaves if namer(t) is not None]
-    if named_leaves:
-        out.note("the leaves: " + ", ".join(named_leaves), level=1)
-    for node in shown:
-        t = tensor_of[node]
-        operands = [_written(N, namer, i) for i in node.inputs]
-        values = [show_value(N, i._data) if i._data.size == 1 else _written(N, namer, i) for i in node.inputs]
-        out.equation("", N.name(namer(t)), [forward_formula(N, node.prim.name, operands, node.params),
-                                            forward_formula(N, node.prim.name, values, node.params),
-                                            show_value(N, t._data)])
-    out.end_math()
-    out.note(f"so {N.name(root_name)} = {show_value(N, tensor._data)}", level=1)
-
-    out.heading("Backward pass (the chain rule, output to inputs)")
-    out.begin_math()
-    for node in reversed(shown):
-        _explain_node(out, N, namer, node, tensor_of, root_name, node_grads, contributions)
-    out.end_math()
-
-    out.heading("Gradients of the leaves")
-    out.begin_math()
-    with_grads = [t for t in leaves if t.requires_grad and id(t) in leaf_grads]
-    for t in with_grads[:MAX_LEAVES_SHOWN]:
-        grad = leaf_grads[id(t)]
-        norm = None if grad.size == 1 else f"norm {N.number(float(np.linalg.norm(grad)))}"
-        out.equation("", N.d(root_name, namer(t)), [show_value(N, grad)])
-        if norm:
-            out.lines[-1] += f"   ({norm})" if N.style != "latex" else f"  % {norm}"
-    out.end_math()
-    if len(with_grads) > MAX_LEAVES_SHOWN:
-        out.note(f"... and {len(with_grads) - MAX_LEAVES_SHOWN} more leaves", level=1)
+    with np.errstate(all="ignore"):   # NaN/Inf are reported in words, node by node
+        walk = _backward_walk(tensor, order)
+        out = Writer(N)
+        context = _Context(N, namer, tensor, tensor_of, walk, names)
+        shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
+        if len(shown) < len(order):
+            counts = Counter(node.prim.name for node in order)
+            summary = ", ".join(f"{op} ×{n}" for op, n in counts.most_common())
+            out.heading("Summary")
+            out.note(f"The graph has {len(order)} ops ({summary}) and {len(leaves)} leaves; the "
+                     f"{len(shown)} ops nearest the output are written out below.")
+        if tensor._data.size != 1:
+            out.note(f"{context.root_name} has shape {tensor.shape}: this explains the gradient of the sum "
+                     "of its elements (every upstream gradient starts at 1).", level=0)
+        problems = _write_forward(out, context, order, shown, leaves)
+        out.heading("Backward pass (the chain rule, output to inputs)")
+        out.begin_math()
+        out.prose(N.legend)
+        for node in reversed(shown):
+            _explain_node(out, context, node, problems)
+        out.end_math()
+        _write_leaf_gradients(out, context, leaves, problems)
     return out.text()
 
 
-def _explain_node(out, N, namer, node, tensor_of, root_name, node_grads, contributions) -> None:
-    """One node's chain rule: for each input that needs a gradient, local, upstream, product."""
-    op, t = node.prim.name, tensor_of[node]
-    out_name = namer(t)
-    operands = [_written(N, namer, i) for i in node.inputs]
-    out.note(f"at {N.name(out_name)} = {forward_formula(N, op, operands, node.params)}:", level=1)
-    upstream = node_grads[node]
-    consumers = [g for (n, i), g in contributions.items() if n.inputs[i] is t and n is not node]
-    upstream_parts = []
-    if len(consumers) > 1:
-        upstream_parts = [" + ".join(N.operand(show_value(N, g)) for g in consumers)]
-    if len(consumers) > 1:
-        out.note(f"{N.name(out_name)} is used {len(consumers)} times, so the gradients reaching it add up",
-                 level=2)
-    scalar = all(i._data.size == 1 for i in node.inputs) and t._data.size == 1
-    out.equation("upstream", N.d(root_name, out_name), upstream_parts + [show_value(N, upstream)], level=2)
-    for index, source in enumerate(node.inputs):
-        if not source.requires_grad or (node, index) not in contributions:
+class _Context:
+    """What every part of the write-up needs: notation, names, the graph and the backward walk."""
+
+    def __init__(self, N, namer, root, tensor_of, walk, names):
+        self.N, self.namer, self.root, self.tensor_of = N, namer, root, tensor_of
+        self.node_grads, self.leaf_grads, self.contributions = walk
+        self.uses = _uses(self.contributions)
+        self.root_name = namer(root)
+        self.given_arrays = [(np.asarray(t._data), str(n)) for t, n in dict(names).items()
+                             if isinstance(t, Tensor)] if isinstance(names, dict) else []
+
+    def written(self, t: Tensor) -> str:
+        return _written(self.N, self.namer, t)
+
+    def value_or_name(self, t: Tensor) -> str:
+        return show_value(self.N, t._data) if t._data.size == 1 else self.written(t)
+
+
+def _write_forward(out, c, order, shown, leaves) -> dict:
+    """The forward pass, each node's value, and {node: why its value is not a real number}."""
+    N = c.N
+    out.heading("Forward pass (input to output)")
+    out.begin_math()
+    named_leaves = [f"{N.name(c.namer(t))} = {show_value(N, t._data)}" for t in leaves
+                    if c.namer(t) is not None]
+    if named_leaves:
+        out.note("the leaves: " + ", ".join(named_leaves), level=1)
+    for t in leaves:
+        if not finite(t._data):
+            out.warning(f"the input {N.math(c.written(t))} holds {non_finite_word(N, t._data)}: every value "
+                        "computed from it is not a real number either")
+    problems = {}
+    for node in order:
+        t, op = c.tensor_of[node], node.prim.name
+        operands = [c.written(i) for i in node.inputs]
+        problem = forward_problem(N, op, operands, [i._data for i in node.inputs], node.params, node.output)
+        if problem:
+            problems[node] = problem
+        if node not in shown:
             continue
-        source_name = namer(source)
-        local_lhs = N.partial(out_name, source_name)
-        result = show_value(N, contributions[(node, index)])
-        if op in ELEMENTWISE and node.prim.vjps and index < len(node.prim.vjps):
-            values = [show_value(N, i._data) if i._data.size == 1 else _written(N, namer, i)
-                      for i in node.inputs]
-            local = _local_values(node, index)
-            by_name = local_formula(N, op, index, operands, N.name(out_name), node.params)
-            by_value = local_formula(N, op, index, values, show_value(N, t._data), node.params) \
-                if scalar else None
-            out.equation("local", local_lhs, [by_name, by_value, show_value(N, local)], level=2)
-            joiner = N.times if scalar else (" ⊙ " if N.style != "latex" else " \\odot ")
-            symbolic = None if t is tensor_of[None] else N.d(root_name, out_name) + joiner + local_lhs
-            product = show_value(N, upstream) + joiner + N.operand(show_value(N, local)) if scalar else None
-            out.equation("product", N.d(root_name, source_name), [symbolic, product, result], level=2)
-        else:
-            words = VJP_WORDS.get(op, ())
-            rule = words[index] if index < len(words) else f"the vector-Jacobian product of '{op}'"
-            rule = rule.format(*operands, up=N.d(root_name, out_name))
-            out.note(f"{op} is not element-wise: its local derivative is a Jacobian, applied as {rule}",
-                     level=2)
-            out.equation("product", N.d(root_name, source_name), [result], level=2)
+        extra = _target_operands(N, node, c.given_arrays)
+        values = [c.value_or_name(i) for i in node.inputs]
+        out.equation("", N.name(c.namer(t)), [forward_formula(N, op, operands + extra, node.params),
+                                              forward_formula(N, op, values + extra, node.params),
+                                              show_value(N, t._data)])
+        if problem:
+            out.warning(f"at {N.math(N.name(c.namer(t)))}: {problem}")
+    out.end_math()
+    out.note(f"so {N.name(c.root_name)} = {show_value(N, c.root._data)}", level=1)
+    if not finite(c.root._data):
+        first = next(iter(problems), None)
+        where = f" (it first went wrong at {N.math(N.name(c.namer(c.tensor_of[first])))})" \
+            if first is not None and first is not c.root._node else ""
+        value = non_finite_word(N, c.root._data)
+        out.warning(f"{N.math(N.name(c.root_name))} is {value}, not a real number{where}; "
+                    "the derivatives below are computed anyway, but they describe no real slope")
+    return problems
+
+
+def _explain_node(out, c, node, problems) -> None:
+    """One node's chain rule: upstream (the sum of its paths when used twice), then for each
+    input that needs a gradient, local derivative and product."""
+    N, op, t = c.N, node.prim.name, c.tensor_of[node]
+    out_name = c.namer(t)
+    operands = [c.written(i) for i in node.inputs]
+    written = forward_formula(N, op, operands + _target_operands(N, node, c.given_arrays), node.params)
+    out.note(f"at {N.name(out_name)} = {written}:", level=1)
+    upstream = c.node_grads[node]
+    paths = c.uses.get(node, [])
+    upstream_parts = []
+    if len(paths) > 1:
+        out.note(f"{N.name(out_name)} is used {len(paths)} times, so {N.d(c.root_name, out_name)} adds its "
+                 f"{len(paths)} paths (the multivariable chain rule)", level=2)
+        upstream_parts = [sum_of(N, [show_value(N, c.contributions[key]) for key in paths])]
+    scalar = all(i._data.size == 1 for i in node.inputs) and t._data.size == 1
+    out.equation("upstream", N.d(c.root_name, out_name), upstream_parts + [show_value(N, upstream)], level=2)
+    if node in problems:
+        out.warning(f"{N.math(N.name(out_name))} is not a real number (see the forward pass), so the local "
+                    "derivatives here are numbers without meaning", level=2)
+    note = kink_note(N, op, [i._data for i in node.inputs])
+    if note:
+        out.note(note, level=2)
+    for index, source in enumerate(node.inputs):
+        if not source.requires_grad or (node, index) not in c.contributions:
+            continue
+        _explain_input(out, c, node, index, operands, scalar, explained=node in problems)
+
+
+def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> None:
+    """Local derivative and product for input ``index`` of ``node``."""
+    N, op, t, source = c.N, node.prim.name, c.tensor_of[node], node.inputs[index]
+    out_name, source_name = c.namer(t), c.namer(source)
+    upstream, contribution = c.node_grads[node], c.contributions[(node, index)]
+    local_lhs = N.partial(out_name, source_name)
+    if sum(i is source for i in node.inputs) > 1:     # x × x: which slot this derivative is for
+        local_lhs = N.slot(local_lhs, index + 1)
+    paths = c.uses[_use_key(source)]
+    product_lhs = N.d(c.root_name, source_name) if len(paths) == 1 else \
+        N.path(c.root_name, source_name, paths.index((node, index)) + 1, len(paths))
+    result, local = show_value(N, contribution), None
+    if op in ELEMENTWISE and node.prim.vjps and index < len(node.prim.vjps):
+        values = [c.value_or_name(i) for i in node.inputs]
+        local = _local_values(node, index)
+        by_name = local_formula(N, op, index, operands, N.name(out_name), node.params)
+        by_value = local_formula(N, op, index, values, show_value(N, t._data), node.params) \
+            if scalar else None
+        out.equation("local", local_lhs, [by_name, by_value, show_value(N, local)], level=2)
+        joiner = N.times if scalar else (" ⊙ " if N.style != "latex" else " \\odot ")
+        symbolic = None if t is c.root else N.d(c.root_name, out_name) + joiner + local_lhs
+        product = show_value(N, upstream) + joiner + N.operand(show_value(N, local)) if scalar else None
+        out.equation("product", product_lhs, [symbolic, product, result], level=2)
+    else:
+        words = VJP_WORDS.get(op, ())
+        rule = words[index] if index < len(words) else f"the vector-Jacobian product of '{op}'"
+        rule = rule.format(*operands, up=N.d(c.root_name, out_name))
+        out.note(f"{op} is not element-wise: its local derivative is a Jacobian, applied as {rule}", level=2)
+        out.equation("product", product_lhs, [result], level=2)
+    problem = None if explained else backward_problem(N, op, upstream, local, contribution)
+    if problem:
+        out.warning(f"{N.math(product_lhs)}: {problem}", level=2)
+
+
+def _write_leaf_gradients(out, c, leaves, problems) -> None:
+    """Each leaf's gradient; for a leaf used several times, the sum of its paths written out."""
+    N = c.N
+    out.heading("Gradients of the leaves")
+    out.begin_math()
+    if problems:
+        out.warning("these gradients come from a point where the computation left the real numbers "
+                    "(see the warnings above): do not trust them")
+    with_grads = [t for t in leaves if t.requires_grad and id(t) in c.leaf_grads]
+    for t in with_grads[:MAX_LEAVES_SHOWN]:
+        grad, name = c.leaf_grads[id(t)], c.namer(t)
+        paths = c.uses.get(id(t), [])
+        parts = []
+        if len(paths) > 1:
+            out.prose(f"{N.math(N.name(name))} reaches {N.math(N.name(c.root_name))} along {len(paths)} "
+                      "paths; "
+                      "where paths meet, their contributions add (the multivariable chain rule):")
+            parts = [sum_of(N, [show_value(N, c.contributions[key]) for key in paths])]
+        out.equation("", N.d(c.root_name, name), parts + [show_value(N, grad)])
+        if grad.size != 1:
+            norm = f"norm {N.number(float(np.linalg.norm(grad)))}"
+            out.lines[-1] += f"   ({norm})" if N.style != "latex" else f"  % {norm}"
+        if not finite(grad) and not problems:
+            out.warning(f"{N.math(N.d(c.root_name, name))} is {non_finite_word(N, grad)}: see where the "
+                        "gradient "
+                        "stopped being finite above")
+    out.end_math()
+    if len(with_grads) > MAX_LEAVES_SHOWN:
+        out.note(f"... and {len(with_grads) - MAX_LEAVES_SHOWN} more leaves", level=1)

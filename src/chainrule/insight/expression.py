@@ -12,6 +12,7 @@ with a message naming what was found (nothing is ever evaluated as Python code):
 from __future__ import annotations
 
 import ast
+import math
 
 from ..creation import tensor
 from ..ops.activations import relu, sigmoid, tanh
@@ -31,7 +32,8 @@ class ExpressionError(ValueError):
 
 
 def parse_assignments(pairs) -> dict:
-    """["w=2", "x=3"] -> {"w": 2.0, "x": 3.0}."""
+    """["w=2", "x=3"] -> {"w": 2.0, "x": 3.0}; a name given twice, or a value that is not a
+    finite number (nan, inf), is refused."""
     values = {}
     for pair in pairs or []:
         name, sep, number = pair.partition("=")
@@ -39,10 +41,27 @@ def parse_assignments(pairs) -> dict:
         if not sep or not name.isidentifier():
             raise ExpressionError(f"--set expects NAME=NUMBER pairs such as w=2, got {pair!r}")
         try:
-            values[name] = float(number)
+            value = float(number)
         except ValueError:
             raise ExpressionError(f"--set {name}: {number.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"--set {name}: {number.strip()!r} is not a finite number")
+        if name in values:
+            raise ExpressionError(f"--set {name}: given twice ({values[name]:g} and {value:g})")
+        values[name] = value
     return values
+
+
+def bind(text: str, given: dict, defaults: dict | None = None) -> dict:
+    """The values for the names of ``text``: ``defaults`` (e.g. the lesson's w=2, x=3, y=10)
+    overridden by ``given``. A given name the expression does not use is an error, not a silent
+    no-op (a typo such as --set z=5 would otherwise change nothing without a word)."""
+    names = variables(text)
+    unused = [name for name in given if name not in names]
+    if unused:
+        raise ExpressionError(f"--set {', '.join(unused)}: not used in {text.strip()!r} "
+                              f"(its names: {', '.join(names) or 'none'})")
+    return {name: value for name, value in (defaults or {}).items() if name in names} | dict(given)
 
 
 def variables(text: str) -> list:
@@ -50,9 +69,10 @@ def variables(text: str) -> list:
     tree = _parse(text)
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and id(node) not in called and node.id not in FUNCTIONS \
-                and node.id not in found:
+    names = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Name)),
+                   key=lambda node: (node.lineno, node.col_offset))     # as written, left to right
+    for node in names:
+        if id(node) not in called and node.id not in FUNCTIONS and node.id not in found:
             found.append(node.id)
     return found
 

@@ -28,93 +28,24 @@ from ..autograd import is_grad_enabled
 from ..backend import np
 from ..nn.activation import ReLU
 from ..nn.module import Module
-
-VANISH_RATIO = 1e-3      # first layer's gradient below this fraction of the output layer's
-VANISH_ABSOLUTE = 1e-7   # or a layer's gradient norm below this
-EXPLODE_RATIO = 1e3      # first layer's gradient above this multiple of the output layer's
-EXPLODE_ABSOLUTE = 1e4   # or any gradient norm above this
-EXPLODE_GROWTH = 1e2     # or norms growing by this factor over training
-DEAD_FRACTION = 0.5      # a ReLU layer with at least this fraction of dead units
-LARGE_UPDATE = 0.1       # an optimiser step moving weights by more than 10%
-
-REMEDIES = {
-    "vanishing": (
-        "Remedies from the lesson: use ReLU (its derivative is 1 for positive inputs, so it does not "
-        "shrink the gradient); add residual (skip) connections, which give the gradient a highway past "
-        "the layers; add batch normalisation to keep values in the range where derivatives are not tiny."),
-    "exploding": (
-        "Remedies from the lesson: clip the gradients (nn.utils.clip_grad_norm_(model.parameters(), 1.0) "
-        "between backward() and step()); lower the learning rate (w_new = w_old − lr × gradient: too "
-        "large a step overshoots and feeds on itself); batch normalisation keeps values in a healthy range."),
-    "dead_relu": (
-        "Dead ReLUs output 0 for every input, so their derivative is 0 and they never recover. Lower the "
-        "learning rate, use LeakyReLU (a small slope for negative inputs), or add batch normalisation."),
-    "large_updates": (
-        "Each step moves the weights by a large fraction of their size: the learning rate is probably "
-        "too high (a healthy update-to-weight ratio is around 1e-3)."),
-}
-
-
-class Finding:
-    """One diagnosis: ``kind`` ("vanishing", "exploding", "dead_relu", "large_updates"), the layers
-    concerned (input first) and an explanation in words with the lesson's remedies."""
-
-    def __init__(self, kind: str, layers: list, message: str):
-        self.kind, self.layers, self.message = kind, list(layers), message
-
-    def __repr__(self) -> str:
-        return f"Finding({self.kind!r}, layers={self.layers})"
-
-
-class FlowReport:
-    """The findings and the per-layer table; ``str(report)`` is the text for a reader."""
-
-    def __init__(self, findings: list, table: list, steps: int):
-        self.findings, self.table, self.steps = findings, table, steps
-
-    @property
-    def kinds(self) -> set:
-        return {f.kind for f in self.findings}
-
-    @property
-    def healthy(self) -> bool:
-        return not self.findings
-
-    def __contains__(self, kind: str) -> bool:
-        return kind in self.kinds
-
-    def __str__(self) -> str:
-        lines = [f"Gradient flow over {self.steps} step(s), layers listed from the input:",
-                 format_table(self.table), ""]
-        if not self.findings:
-            lines.append("Healthy: gradient norms stay within a few orders of magnitude from the output "
-                         "layer back to the input layer, with no Inf/NaN and no dead ReLU layers.")
-        for finding in self.findings:
-            lines.append(f"{finding.kind.upper().replace('_', ' ')}: {finding.message}")
-            lines.append("  " + REMEDIES[finding.kind])
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-
-def format_table(rows: list) -> str:
-    """Rows of dicts as aligned text columns (the keys of the first row are the headings)."""
-    if not rows:
-        return "(no gradients recorded yet: run a backward pass)"
-    headings = list(rows[0])
-    cells = [[_cell(row[h]) for h in headings] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headings)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headings, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(cell_row, widths)) for cell_row in cells]
-    return "\n".join(out)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.2e}" if np.isfinite(value) else str(value)
-    return str(value)
+from .diagnosis import (  # noqa: F401  (re-exported: chainrule.insight.flow is where users look)
+    DEAD_FRACTION,
+    EXPLODE_ABSOLUTE,
+    EXPLODE_GROWTH,
+    EXPLODE_RATIO,
+    LARGE_UPDATE,
+    REMEDIES,
+    SPREAD_RATIO,
+    VANISH_ABSOLUTE,
+    VANISH_RATIO,
+    Finding,
+    FlowReport,
+    diagnose_norms,
+    format_table,
+    growth_toward_input,
+    spread_findings,
+    vanishing_findings,
+)
 
 
 def _percent(fraction) -> str | None:
@@ -129,55 +60,6 @@ def _norm(array) -> float:
 def _median(values) -> float | None:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.median(finite)) if finite else None
-
-
-def vanishing_findings(labels: list, norms: list) -> list:
-    """Vanishing gradients from per-layer gradient norms (input side first, None for unknown)."""
-    known = [(label, m) for label, m in zip(labels, norms) if m is not None]
-    if not known:
-        return []
-    output_label, output_norm = known[-1]
-    starved = [label for label, m in known
-               if m < VANISH_ABSOLUTE or (len(known) > 1 and m < VANISH_RATIO * output_norm)]
-    if not starved:
-        return []
-    first_label, first_norm = known[0]
-    if output_norm == 0:
-        return [Finding("vanishing", starved, "no gradient reaches the weight layers at all (every norm "
-                        "is 0): the units are saturated or dead, so nothing learns.")]
-    per_layer = (first_norm / output_norm) ** (1 / max(len(known) - 1, 1)) if output_norm > 0 else 0.0
-    named = ", ".join(starved[:3]) + (f" and {len(starved) - 3} more" if len(starved) > 3 else "")
-    message = (f"the gradients shrink toward the input, by about ×{per_layer:.2g} per layer: the output "
-               f"layer {output_label} gets norm {output_norm:.2e} but the first layer {first_label} gets "
-               f"{first_norm:.2e}. The first layers ({named}) receive almost no signal and barely learn.")
-    return [Finding("vanishing", starved, message)]
-
-
-def growth_toward_input(labels: list, norms: list) -> list:
-    """Exploding gradients seen as norms growing from the output layer back to the input."""
-    known = [(label, m) for label, m in zip(labels, norms) if m is not None]
-    if not known:
-        return []
-    (first_label, first_norm), (output_label, output_norm) = known[0], known[-1]
-    if len(known) > 1 and output_norm > 0 and first_norm > EXPLODE_RATIO * output_norm:
-        return [Finding("exploding", [first_label], f"the gradients grow toward the input: "
-                        f"{output_norm:.2e} at {output_label}, {first_norm:.2e} at {first_label}.")]
-    return []
-
-
-def diagnose_norms(labels: list, norms: list) -> list:
-    """Findings from one reading of per-layer weight-gradient norms (input side first): Inf/NaN
-    or huge norms, growth toward the input (exploding), shrinking toward the input (vanishing).
-    For callers that keep their own norms, such as the playground."""
-    broken = [label for label, n in zip(labels, norms) if not np.isfinite(n)]
-    if broken:
-        return [Finding("exploding", broken, f"the gradient of {', '.join(broken[:3])} is not finite "
-                        "(NaN or infinite): the updates overflowed.")]
-    huge = [label for label, n in zip(labels, norms) if n > EXPLODE_ABSOLUTE]
-    if huge:
-        return [Finding("exploding", huge, f"gradient norms reached {max(norms):.2e} "
-                        f"(in {', '.join(huge[:3])}).")]
-    return growth_toward_input(labels, norms) or vanishing_findings(labels, norms)
 
 
 class GradientFlow:
@@ -286,14 +168,16 @@ class GradientFlow:
         """(label, median gradient norm over the steps) per layer, input first."""
         return [(self.layer_label(n), _median(self.grad_norms[n])) for n in self.layers()]
 
-    def table(self) -> list:
+    def table(self, labels: list | None = None) -> list:
+        """One row per weight layer: its median gradient norm, update ratio, activation spread
+        and dead-ReLU share; ``labels`` replaces the module labels in the "layer" column."""
         rows = []
-        for name in self.layers():
+        for i, name in enumerate(self.layers()):
             prefix = name.rsplit(".", 1)[0] if "." in name else ""
             follower = self._activation_after(prefix)
             stats = self.activation_stats.get(follower, {}) if follower else {}
             rows.append({
-                "layer": self.layer_label(name),
+                "layer": labels[i] if labels else self.layer_label(name),
                 "grad norm": _median(self.grad_norms[name]),
                 "update/weight": _median(self.update_ratios[name]),
                 "act std": _median(stats.get("std", [])),
@@ -310,25 +194,31 @@ class GradientFlow:
         return None if list(self.model.get_submodule(follower).parameters()) else follower
 
     # --- diagnosis ------------------------------------------------------------------------------
-    def report(self) -> FlowReport:
-        """Diagnose vanishing / exploding gradients, dead ReLUs and oversized updates."""
+    def report(self, labels: list | None = None) -> FlowReport:
+        """Diagnose vanishing / exploding gradients, one layer far above the rest (uneven), dead
+        ReLUs and oversized updates. ``labels``: names for the weight layers (input first) to use
+        instead of the module labels, e.g. "layer 19 (output)"."""
         for name, param in self.parameters.items():  # measure the last step's update too
             if name in self._snapshots and name not in self._provisional and self.grad_norms[name]:
                 self._measure_update(name, param)
                 self._provisional.add(name)
         findings = []
         layers = self.layers()
-        labels = [self.layer_label(n) for n in layers]
+        if labels is not None and len(labels) != len(layers):
+            raise ValueError(f"GradientFlow.report: {len(labels)} labels for {len(layers)} weight layers")
+        labels = labels or [self.layer_label(n) for n in layers]
         medians = [_median(self.grad_norms[n]) for n in layers]
         findings += self._exploding(layers, labels, medians)
         if not any(f.kind == "exploding" for f in findings):
             findings += self._vanishing(labels, medians)
+        if not findings:
+            findings += spread_findings(labels, medians)
         findings += self._dead_relus()
         ratios = [r for n in layers for r in self.update_ratios[n][-5:] if np.isfinite(r)]
         if ratios and np.median(ratios) > LARGE_UPDATE:
             findings.append(Finding("large_updates", [], f"the median update/weight ratio over the last "
                                     f"steps is {np.median(ratios):.2g}."))
-        return FlowReport(findings, self.table(), self.steps)
+        return FlowReport(findings, self.table(labels), self.steps)
 
     def _vanishing(self, labels, medians) -> list:
         return vanishing_findings(labels, medians)

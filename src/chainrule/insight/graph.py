@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ..backend import np
 from ..tensor import Tensor
-from .explain import _backward_walk, _given_names, _graph, _name_graph, show_value
+from .explain import _backward_walk, _given_names, _graph, _name_graph
 from .notation import TextNotation
+from .writer import show_value
 
 try:  # optional extra: pip install chainrule[graph]
     import graphviz
@@ -58,6 +59,8 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
         return "\n".join(lines) + "\n"
     order, tensor_of, leaves = _graph(tensor)
     namer = _name_graph(tensor, order, tensor_of, leaves, _given_names(names))
+    given_arrays = [(np.asarray(t._data), str(n)) for t, n in dict(names).items()
+                    if isinstance(t, Tensor)] if isinstance(names, dict) else []
     node_grads, leaf_grads = ({}, {}) if not gradients else _backward_walk(tensor, order)[:2]
     shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
     ids = {node: f"op{i}" for i, node in enumerate(shown)}
@@ -79,7 +82,8 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
         lines.append(f'  earlier [shape=note, fillcolor="#ffffff", label={_quote(label)}];')
     for node in shown:
         t = tensor_of[node]
-        label = f"{node.prim.name}\n{namer(t)} = {_describe(N, node.output)}".replace(" = [", "\n[")
+        heading = _op_heading(node.prim.name, namer(t))
+        label = f"{heading} = {_describe(N, node.output)}".replace(" = [", "\n[")
         if node in node_grads:
             label += f"\ngrad {_describe(N, node_grads[node])}"
         color = COLORS["output"] if t is tensor else COLORS["op"]
@@ -90,8 +94,33 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
             else:
                 source = leaf_ids[id(t_in)]
             lines.append(f"  {source} -> {ids[node]};")
+        target = _target_label(N, node, given_arrays)
+        if target:
+            lines.append(f'  target{ids[node]} [shape=ellipse, style="filled,dashed", '
+                         f'fillcolor={_quote(COLORS["constant"])}, label={_quote(target)}];')
+            lines.append(f'  target{ids[node]} -> {ids[node]} [style=dashed];')
     lines.append("}")
     return "\n".join(dict.fromkeys(lines)) + "\n"   # (an input used twice gets one arrow)
+
+
+def _op_heading(op: str, name: str) -> str:
+    """"mul\nwx" when the value has a name of its own; just "linear_2" when its name is the op's
+    (an unnamed value is named after its op: writing both would say it twice)."""
+    base = name.rstrip("0123456789").rstrip("_") if name[-1:].isdigit() else name
+    return name if base == op or name == op else f"{op}\n{name}"
+
+
+def _target_label(N, node, given_arrays) -> str | None:
+    """The data a loss node compares against (held as a parameter, not an input): cross-entropy's
+    class indices or target probabilities, named when the caller named them."""
+    for key in ("target", "coefficients"):
+        target = node.params.get(key)
+        if isinstance(target, np.ndarray):
+            name = next((n for array, n in given_arrays if array.size == target.size
+                         and np.array_equal(array.reshape(target.shape), target)), None)
+            heading = f"target {name}" if name else "target"
+            return f"{heading}\n{_describe(N, target)}\n(data: no gradient)"
+    return None
 
 
 class GraphDrawing:

@@ -1,5 +1,12 @@
 """How ``explain`` writes mathematics: three notations and the table of local derivatives.
 
+One convention in every style (text, Markdown, LaTeX), so the two kinds of derivative never
+share a symbol:
+
+    ∂(out)/∂(in)   a LOCAL partial derivative: one op, its other inputs held fixed
+    dL/d(v)        a TOTAL derivative: how L changes with v along every path from v to L
+    dL/dx [path 2 of 3]   the part of dL/dx that flows through one use of x
+
 A formula is built from the operands' *names* (``diff²``) and again from their *values*
 (``(−4)²``) with the same template, so the reader sees the rule and then the numbers:
 
@@ -7,9 +14,11 @@ A formula is built from the operands' *names* (``diff²``) and again from their 
     ∂L/∂(diff) = 2 × diff = 2 × (−4) = −8
 
 ``FORWARD[op]`` writes what a node computes; ``LOCAL[op][i]`` writes its local derivative
-∂(output)/∂(input i) for the element-wise ops, where the chain rule is a plain product:
+∂(output)/∂(input i) for the element-wise ops, where the chain rule is a plain product, and
+where a value is used several times its paths add (the multivariable chain rule):
 
     dL/d(input) = dL/d(output) × ∂(output)/∂(input)
+    dL/dx = dL/dx [path 1] + dL/dx [path 2] + ...
 
 Ops without a template (matmul, reductions, fused losses...) are described in words; their
 numbers always come from the derivative table in ``chainrule.ops``.
@@ -23,12 +32,15 @@ SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
 
 class TextNotation:
-    """Plain Unicode text: dL/dw, ×, −4, diff²."""
+    """Plain Unicode text: dL/dw (total), ∂(wx)/∂w (local), ×, −4, diff²."""
 
     style = "text"
     times = " × "
     minus = " − "
     matmul = " @ "
+    less_equal, greater_equal = " ≤ ", " ≥ "
+    legend = ("∂ marks a local derivative (one op, its other inputs held fixed); d marks a total "
+              "derivative of L (every path to L added up)")
 
     def number(self, value: float) -> str:
         value = float(value)
@@ -55,12 +67,27 @@ class TextNotation:
         return name
 
     def d(self, of: str, wrt: str) -> str:
-        """The derivative dOf/dWrt, with names longer than one letter in parentheses."""
+        """The total derivative dOf/dWrt, with names longer than one letter in parentheses."""
         return f"d{self._d_part(of)}/d{self._d_part(wrt)}"
 
     def partial(self, of: str, wrt: str) -> str:
-        """A local derivative; written like the lesson, d(diff)/d(wx), in text."""
-        return self.d(of, wrt)
+        """A local (partial) derivative: ∂(diff)/∂(wx)."""
+        return f"∂{self._d_part(of)}/∂{self._d_part(wrt)}"
+
+    def path(self, of: str, wrt: str, number: int, count: int) -> str:
+        """The part of dOf/dWrt that flows through one of wrt's ``count`` uses."""
+        return f"{self.d(of, wrt)} [path {number} of {count}]"
+
+    def slot(self, derivative: str, number: int) -> str:
+        """A local derivative with respect to operand ``number`` (when one value fills two slots)."""
+        return f"{derivative} [operand {number}]"
+
+    def math(self, formula: str) -> str:
+        """A formula inside a sentence."""
+        return formula
+
+    def warning(self, text: str) -> str:
+        return f"⚠ warning: {text}"
 
     @staticmethod
     def _d_part(name: str) -> str:
@@ -94,14 +121,28 @@ class MarkdownNotation(TextNotation):
     def name(self, name: str) -> str:
         return name.replace("_", "\\_").replace("*", "\\*")
 
+    def warning(self, text: str) -> str:
+        return f"**⚠ warning:** {text}"
+
 
 class LatexNotation(TextNotation):
-    """LaTeX for an ``align*`` block: \\frac{\\partial L}{\\partial w}, \\times, -4."""
+    """LaTeX for an ``align*`` block: \\frac{dL}{d w} (total), \\frac{\\partial L}{\\partial w} (local)."""
 
     style = "latex"
     times = " \\times "
     minus = " - "
     matmul = " "
+    less_equal, greater_equal = " \\le ", " \\ge "
+    legend = ("$\\partial$ marks a local derivative (one op, its other inputs held fixed); $d$ marks a "
+              "total derivative of $L$ (every path to $L$ added up)")
+
+    def number(self, value: float) -> str:
+        value = float(value)
+        if math.isnan(value):
+            return "\\mathrm{NaN}"
+        if math.isinf(value):
+            return "\\infty" if value > 0 else "-\\infty"
+        return super().number(value)
 
     def negative(self, text: str) -> str:
         if "e" in text and not text.startswith(("i", "n")):
@@ -119,6 +160,18 @@ class LatexNotation(TextNotation):
 
     def partial(self, of: str, wrt: str) -> str:
         return f"\\frac{{\\partial {self.name(of)}}}{{\\partial {self.name(wrt)}}}"
+
+    def path(self, of: str, wrt: str, number: int, count: int) -> str:
+        return f"\\left.{self.d(of, wrt)}\\right|_{{\\text{{path {number} of {count}}}}}"
+
+    def slot(self, derivative: str, number: int) -> str:
+        return f"\\left.{derivative}\\right|_{{\\text{{operand {number}}}}}"
+
+    def math(self, formula: str) -> str:
+        return f"${formula}$"
+
+    def warning(self, text: str) -> str:
+        return f"\\textbf{{Warning:}} {text}"
 
     def operand(self, text: str) -> str:
         if text.startswith("-") or (" " in text and not text.startswith(("\\left(", "\\frac"))):

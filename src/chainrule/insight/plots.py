@@ -1,170 +1,182 @@
-"""Pictures of learning (matplotlib, the optional ``plots`` extra): gradient flow per layer over
-time, loss/accuracy curves, and the decision boundary of a 2-D classifier.
+"""Pictures of learning (matplotlib, the optional ``plots`` extra): loss and accuracy curves, the
+decision boundary of a 2-D classifier, and (from flow_plots.py) gradient flow per layer.
 
-Every function draws on its own ``Figure`` with the Agg canvas (no window, no global pyplot
-state, the user's backend untouched), writes a PNG (or whatever the suffix says) and returns
-the path. Without matplotlib each raises ``MissingExtraError`` whose message says what to
-install; it never fails half-way with a traceback from deep inside.
+Every ``plot_*`` function writes a PNG (or whatever the suffix says) atomically and returns the
+path; the ``*_figure`` function behind it returns the matplotlib Figure, for notebooks and tests.
+Without matplotlib each raises ``MissingExtraError`` whose message says what to install; it
+never fails half-way with a traceback from deep inside.
+
+What each picture must let a reader see at a glance:
+
+    training curves     train AND test loss (overfitting shows as the two parting), and the
+                        accuracies on an axis zoomed to where they are (0–100 % flattens 95 % vs 99 %)
+    decision boundary   the regions, a smooth boundary (the 0-contour of each class's logit
+                        margin, not a staircase of grid cells), train and test points told apart
+                        by marker, and a legend naming the classes and the splits
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..autograd import no_grad
 from ..backend import np
-from ..errors import ChainruleError
 from ..tensor import Tensor
+from .figures import INSTALL, PALETTE, Line2D, MissingExtraError, Patch, available, new_figure, save, ticker
+from .flow_plots import gradient_flow_figure, layer_norms_figure, plot_gradient_flow, plot_layer_norms
 
-try:  # optional extra: pip install chainrule[plots]
-    from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
-    Figure = FigureCanvasAgg = colormaps = None
+__all__ = ["INSTALL", "MissingExtraError", "available", "decision_boundary_figure", "gradient_flow_figure",
+           "layer_norms_figure", "plot_decision_boundary", "plot_gradient_flow", "plot_layer_norms",
+           "plot_training_curves", "predict_classes", "training_curves_figure"]
 
-INSTALL = "pip install chainrule[plots]"
-
-
-class MissingExtraError(ChainruleError, ImportError):
-    """An optional dependency (an "extra") is not installed; the message says how to get it."""
+LOSS_COLORS = {"train": "#D55E00", "test": "#0072B2"}
 
 
-def available() -> bool:
-    return Figure is not None
+def accuracy_limits(series: list, floor_gap: float = 0.02) -> tuple:
+    """Axis limits zoomed onto the accuracies: from a little below the lowest to 100 %, at
+    least ``floor_gap`` wide, never below 0."""
+    values = np.asarray([v for values in series for v in values], dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0, 1.0
+    low, high = float(values.min()), max(float(values.max()), 1.0)
+    pad = max((high - low) * 0.08, floor_gap / 2)
+    return max(0.0, low - pad), high + pad / 4
 
 
-def _figure(width: float, height: float, columns: int = 1):
-    if Figure is None:
-        raise MissingExtraError(f"matplotlib is not installed, so no plot was drawn: {INSTALL}")
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure, figure.subplots(1, columns, squeeze=False)[0]
-
-
-def _save(figure, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    return path
-
-
-def _depth_colors(count: int):
-    """Dark for the layers near the input, bright near the output."""
-    colormap = colormaps["viridis"]
-    return [colormap(v) for v in np.linspace(0.05, 0.95, max(count, 1))]
-
-
-def plot_gradient_flow(flow, path, title: str = "Gradient flow") -> Path:
-    """Left: each layer's gradient norm ‖dL/dW‖ over the steps (log scale, dark = near the input).
-    Right: the median norm per layer from input to output, where vanishing (a slope falling toward
-    the input) and exploding (rising toward it) show at a glance.
-
-    ``flow``: a ``GradientFlow`` or its ``history()`` dict."""
-    history = flow.history() if hasattr(flow, "history") else flow
-    labels, norms = history["layers"], np.asarray(history["grad_norms"], dtype=float)
-    figure, (over_time, per_layer) = _figure(11, 4.2, columns=2)
+def training_curves_figure(history: dict, title: str = "Training"):
+    """Left: train and test loss per epoch; right: train and test accuracy on a zoomed axis.
+    ``history`` holds lists under "train_loss" (or "loss") and, when known, "test_loss",
+    "train_accuracy", "test_accuracy" (fractions in [0, 1])."""
+    figure, (loss_axes, accuracy_axes) = new_figure(11, 4.2, columns=2)
     figure.suptitle(title)
-    colors = _depth_colors(len(labels))
-    positive = np.where(norms > 0, norms, np.nan)
-    for j, label in enumerate(labels):
-        if np.isfinite(positive[:, j]).any():
-            over_time.plot(np.arange(1, len(norms) + 1), positive[:, j], color=colors[j], lw=1.2,
-                           label=label if len(labels) <= 8 or j in (0, len(labels) - 1) else None)
-    over_time.set_yscale("log")
-    over_time.set_xlabel("step")
-    over_time.set_ylabel("gradient norm ‖dL/dW‖")
-    over_time.set_title("per layer, over training")
-    if labels:
-        over_time.legend(fontsize=7, loc="best")
-    with np.errstate(all="ignore"):
-        medians = np.array([np.nanmedian(positive[:, j]) if np.isfinite(positive[:, j]).any() else np.nan
-                            for j in range(len(labels))])
-    per_layer.plot(np.arange(len(labels)), medians, marker="o", color="#0d6efd")
-    per_layer.set_yscale("log")
-    per_layer.set_xticks(np.arange(len(labels)))
-    per_layer.set_xticklabels([str(i) for i in range(len(labels))])
-    per_layer.set_xlabel("layer (0 = input side)")
-    per_layer.set_ylabel("median gradient norm")
-    per_layer.set_title("input → output")
-    return _save(figure, path)
-
-
-def plot_layer_norms(norms_by_variant: dict, path, title: str = "Gradient norm per layer") -> Path:
-    """One line per variant (e.g. sigmoid, ReLU, residual...): median gradient norm of each layer,
-    input side on the left, log scale: the lesson's experiment in one picture."""
-    figure, (axes,) = _figure(8, 4.5)
-    for variant, norms in norms_by_variant.items():
-        values = np.array([np.nan if n is None or n <= 0 else n for n in norms], dtype=float)
-        axes.plot(np.arange(len(values)), values, marker="o", ms=3, label=variant)
-    axes.set_yscale("log")
-    axes.xaxis.get_major_locator().set_params(integer=True)
-    axes.set_xlabel("layer (0 = input side)")
-    axes.set_ylabel("median gradient norm ‖dL/dW‖")
-    axes.set_title(title)
-    axes.legend(fontsize=8)
-    return _save(figure, path)
-
-
-def plot_training_curves(history: dict, path, title: str = "Training") -> Path:
-    """Loss (left) and accuracy (right) per epoch. ``history`` holds lists under "loss" and,
-    when known, "train_accuracy" / "test_accuracy" (fractions in [0, 1])."""
-    figure, (loss_axes, accuracy_axes) = _figure(10, 4, columns=2)
-    figure.suptitle(title)
-    epochs = np.arange(1, len(history.get("loss", [])) + 1)
-    loss_axes.plot(epochs, history.get("loss", []), color="#dc3545")
-    loss_axes.set_xlabel("epoch")
-    loss_axes.set_ylabel("loss")
-    loss_axes.set_title("loss")
-    for key, color in (("train_accuracy", "#0d6efd"), ("test_accuracy", "#198754")):
-        values = history.get(key)
+    train_loss = history.get("train_loss", history.get("loss", []))
+    for split, values in (("train", train_loss), ("test", history.get("test_loss", []))):
         if values:
-            accuracy_axes.plot(np.arange(1, len(values) + 1), values, color=color,
-                               label=key.replace("_", " "))
-    accuracy_axes.set_ylim(0, 1.02)
+            loss_axes.plot(np.arange(1, len(values) + 1), values, color=LOSS_COLORS[split], lw=1.8,
+                           ls="-" if split == "train" else "--",
+                           label=f"{split} loss (last {values[-1]:.3f})")
+    loss_axes.set_xlabel("epoch")
+    loss_axes.set_ylabel("cross-entropy loss")
+    loss_axes.set_title("loss (train and test drifting apart = overfitting)", fontsize=10)
+    loss_axes.set_ylim(bottom=0)
+    loss_axes.grid(True, alpha=0.3)
+    if loss_axes.get_lines():
+        loss_axes.legend(fontsize=8, loc="upper right")
+    series = []
+    for split in ("train", "test"):
+        values = history.get(f"{split}_accuracy")
+        if values:
+            series.append(values)
+            accuracy_axes.plot(np.arange(1, len(values) + 1), values, color=LOSS_COLORS[split], lw=1.8,
+                               ls="-" if split == "train" else "--",
+                               label=f"{split} accuracy (last {values[-1]:.1%})")
+    low, high = accuracy_limits(series)
+    accuracy_axes.set_ylim(low, high)
+    accuracy_axes.yaxis.set_major_locator(ticker.MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+    accuracy_axes.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1.0, decimals=0 if high - low > 0.08
+                                                                    else 1))
     accuracy_axes.set_xlabel("epoch")
     accuracy_axes.set_ylabel("accuracy")
-    accuracy_axes.set_title("accuracy")
-    if history.get("train_accuracy") or history.get("test_accuracy"):
+    zoomed = f" (axis zoomed to {low:.0%}–100%)" if low > 0 else ""
+    accuracy_axes.set_title(f"accuracy{zoomed}", fontsize=10)
+    accuracy_axes.grid(True, alpha=0.3)
+    if series:
         accuracy_axes.legend(fontsize=8, loc="lower right")
-    return _save(figure, path)
+    return figure
 
 
-def predict_classes(model, points: np.ndarray) -> np.ndarray:
-    """Class of every point: argmax of the model's outputs (or output > 0 for a single logit)."""
+def plot_training_curves(history: dict, path, title: str = "Training"):
+    """Save ``training_curves_figure`` to ``path``; returns the path."""
+    return save(training_curves_figure(history, title), path)
+
+
+def model_scores(model, points: np.ndarray) -> np.ndarray:
+    """The model's outputs (logits) for ``points``, in eval mode and without a graph; a model that
+    was training is put back in training mode."""
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     try:
         with no_grad():
-            output = model(Tensor(points.astype(np.float32)))._data
+            output = np.asarray(model(Tensor(points.astype(np.float32)))._data, dtype=float)
     finally:
         if was_training:
             model.train()
-    return (output[:, 0] > 0).astype(int) if output.ndim == 1 or output.shape[1] == 1 else output.argmax(1)
+    return output.reshape(len(points), -1)
 
 
-def plot_decision_boundary(model, X, y, path, title: str = "Decision boundary",
-                           resolution: int = 200) -> Path:
-    """The regions the model assigns to each class, over a grid covering the 2-D points ``X``,
-    with the points on top, coloured by their true class ``y``."""
+def predict_classes(model, points: np.ndarray) -> np.ndarray:
+    """Class of every point: argmax of the model's outputs (or output > 0 for a single logit)."""
+    scores = model_scores(model, points)
+    return (scores[:, 0] > 0).astype(int) if scores.shape[1] == 1 else scores.argmax(1)
+
+
+def _margins(scores: np.ndarray) -> np.ndarray:
+    """Per class k: logit_k − max of the other logits (> 0 exactly where k wins). Smooth in the
+    input, so its 0-contour is a smooth boundary. One logit s: the margins are (−s, s)."""
+    if scores.shape[1] == 1:
+        return np.column_stack([-scores[:, 0], scores[:, 0]])
+    margins = np.empty_like(scores)
+    for k in range(scores.shape[1]):
+        margins[:, k] = scores[:, k] - np.delete(scores, k, axis=1).max(axis=1)
+    return margins
+
+
+def _points(X, y):
     X = np.asarray(X._data if isinstance(X, Tensor) else X, dtype=float)
-    y = np.asarray(y._data if isinstance(y, Tensor) else y).astype(int)
+    y = np.asarray(y._data if isinstance(y, Tensor) else y).astype(int).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points (N, 2), got shape {X.shape}")
-    figure, (axes,) = _figure(5.5, 5)
-    low, high = X.min(axis=0), X.max(axis=0)
+    if len(y) != len(X):
+        raise ValueError(f"plot_decision_boundary: {len(X)} points but {len(y)} labels")
+    return X, y
+
+
+def decision_boundary_figure(model, X, y, title: str = "Decision boundary", resolution: int = 300,
+                             X_test=None, y_test=None):
+    """The regions the model assigns to each class over a grid covering the points, the boundary
+    between them, and the points coloured by their true class: ``X``, ``y`` as filled circles
+    (the training points) and ``X_test``, ``y_test``, when given, as white-edged triangles."""
+    X, y = _points(X, y)
+    splits = [("train points" if X_test is not None else "points", X, y, "o")]
+    if X_test is not None:
+        splits.append(("test points", *_points(X_test, y_test), "^"))
+    everything = np.concatenate([points for _, points, _, _ in splits])
+    figure, (axes,) = new_figure(6.6, 5.4)
+    low, high = everything.min(axis=0), everything.max(axis=0)
     margin = 0.1 * (high - low) + 1e-3
     xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
     ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
-    classes = predict_classes(model, np.column_stack([grid_x.ravel(), grid_y.ravel()]))
-    n_classes = int(max(classes.max(initial=0), y.max(initial=0))) + 1
-    levels = np.arange(n_classes + 1) - 0.5
-    axes.contourf(grid_x, grid_y, classes.reshape(grid_x.shape), levels=levels, cmap="coolwarm", alpha=0.35)
-    axes.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", vmin=0, vmax=max(n_classes - 1, 1), s=12,
-                 edgecolors="k", linewidths=0.3)
+    margins = _margins(model_scores(model, np.column_stack([grid_x.ravel(), grid_y.ravel()])))
+    n_classes = max(margins.shape[1], int(max(label.max(initial=0) for _, _, label, _ in splits)) + 1)
+    colors = [PALETTE[k % len(PALETTE)] for k in range(n_classes)]
+    for k in range(margins.shape[1]):
+        surface = margins[:, k].reshape(grid_x.shape)
+        if surface.max() > 0:
+            axes.contourf(grid_x, grid_y, surface, levels=[0, np.inf], colors=[colors[k]], alpha=0.18)
+        if surface.min() < 0 < surface.max():
+            axes.contour(grid_x, grid_y, surface, levels=[0], colors="#222222", linewidths=1.4)
+    for split, points, labels, marker in splits:
+        test = split == "test points"
+        axes.scatter(points[:, 0], points[:, 1], c=[colors[label] for label in labels], marker=marker,
+                     s=46 if test else 16, edgecolors="white" if test else "none", linewidths=0.9,
+                     alpha=1.0 if test else 0.75, zorder=3 if test else 2)
+    handles = [Patch(facecolor=colors[k], alpha=0.6, label=f"class {k}") for k in range(n_classes)]
+    handles += [Line2D([], [], ls="none", marker=marker, color="#555555", markeredgecolor="white",
+                       markersize=8 if split == "test points" else 5,
+                       label=f"{split} ({len(points)})")
+                for split, points, _, marker in splits]
+    handles.append(Line2D([], [], color="#222222", lw=1.4, label="decision boundary"))
+    axes.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    axes.set_xlim(xs[0], xs[-1])
+    axes.set_ylim(ys[0], ys[-1])
     axes.set_title(title)
     axes.set_xlabel("x₁")
     axes.set_ylabel("x₂")
-    return _save(figure, path)
+    return figure
+
+
+def plot_decision_boundary(model, X, y, path, title: str = "Decision boundary", resolution: int = 300,
+                           X_test=None, y_test=None):
+    """Save ``decision_boundary_figure`` to ``path``; returns the path."""
+    return save(decision_boundary_figure(model, X, y, title, resolution, X_test, y_test), path)

@@ -1,0 +1,119 @@
+"""What every picture shares: a matplotlib Figure of its own, atomic saving, readable log axes.
+
+Each picture draws on its own ``Figure`` with the Agg canvas (no window, no global pyplot
+state, the user's backend untouched). Without matplotlib, ``new_figure`` raises
+``MissingExtraError`` whose one-line message says what to install.
+
+Log axes: a gradient norm moving by 3× is a small change, but a log axis zoomed onto it (one
+decade, two ticks) draws it as a cliff. ``log_axis`` therefore always shows at least
+``MIN_DECADES`` decades, centred on the data, with a labelled tick at every decade.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from ..backend import np
+from ..errors import ChainruleError
+
+try:  # optional extra: pip install chainrule[plots]
+    from matplotlib import ticker
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+    Figure = FigureCanvasAgg = ticker = Line2D = Patch = None
+
+INSTALL = "pip install chainrule[plots]"
+MIN_DECADES = 3
+# colour-blind-safe qualitative colours (Okabe & Ito), one per class or per variant
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442"]
+
+
+class MissingExtraError(ChainruleError, ImportError):
+    """An optional dependency (an "extra") is not installed; the message says how to get it."""
+
+
+def available() -> bool:
+    return Figure is not None
+
+
+def new_figure(width: float, height: float, columns: int = 1, sharey: bool = False):
+    """A Figure with ``columns`` axes side by side (constrained layout), and the axes."""
+    if Figure is None:
+        raise MissingExtraError(f"matplotlib is not installed, so no plot was drawn: {INSTALL}")
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, figure.subplots(1, columns, squeeze=False, sharey=sharey)[0]
+
+
+def write_atomically(path, write) -> Path:
+    """Call ``write(temporary_path)``, then move the file into place: a reader never finds half a
+    file, and a failure leaves the old one. The file gets the usual permissions (0666 less the
+    umask), not the private 0600 of a temporary file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    try:
+        write(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save(figure, path) -> Path:
+    """Write the figure (format from the suffix, PNG without one) atomically."""
+    return write_atomically(path, lambda temporary: figure.savefig(
+        temporary, format=(Path(path).suffix.lstrip(".") or "png")))
+
+
+def log_axis(axes, values, min_decades: float = MIN_DECADES, axis: str = "y") -> tuple:
+    """A log scale spanning the positive finite ``values``, widened (around their geometric
+    centre) to at least ``min_decades`` decades, with a labelled major tick at every decade
+    (every few decades on very wide ranges) and unlabelled minor ticks between. Returns the
+    limits."""
+    values = np.asarray(values, dtype=float).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    low, high = (float(values.min()), float(values.max())) if values.size else (1e-3, 1.0)
+    span = math.log10(high / low)
+    if span < min_decades:
+        centre = (math.log10(high) + math.log10(low)) / 2
+        low, high = 10 ** (centre - min_decades / 2), 10 ** (centre + min_decades / 2)
+    else:
+        low, high = low / 10 ** (0.05 * span), high * 10 ** (0.05 * span)
+    decades = math.log10(high / low)
+    step = max(1, math.ceil(decades / 10))          # at most about ten labelled ticks
+    set_scale, set_limits, target = ((axes.set_yscale, axes.set_ylim, axes.yaxis) if axis == "y"
+                                     else (axes.set_xscale, axes.set_xlim, axes.xaxis))
+    set_scale("log")
+    set_limits(low, high)
+    target.set_major_locator(ticker.LogLocator(base=10 ** step, numticks=30))
+    target.set_minor_locator(ticker.LogLocator(base=10, subs=np.arange(2, 10) if step == 1 else (1.0,),
+                                               numticks=100))
+    target.set_minor_formatter(ticker.NullFormatter())
+    target.set_major_formatter(ticker.LogFormatterSciNotation(base=10))
+    return low, high
+
+
+def rolling_median(series, window: int):
+    """The median of each ``window`` consecutive values (centred, shrinking at the ends), NaN
+    ignored: a smoothed curve that a single spike cannot drag."""
+    series = np.asarray(series, dtype=float)
+    half = max(window, 1) // 2
+    smoothed = np.full(series.shape, np.nan)
+    for i in range(len(series)):
+        chunk = series[max(0, i - half):i + half + 1]
+        chunk = chunk[np.isfinite(chunk)]
+        if chunk.size:
+            smoothed[i] = np.median(chunk)
+    return smoothed
