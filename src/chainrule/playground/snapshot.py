@@ -16,8 +16,8 @@ import chainrule as cr
 
 from . import network as N
 from .datasets import FEATURE_LABELS, features, grid
-from .diagnostics import diagnose
-from .replay import probe, probe_probability
+from .diagnostics import dead_layers, diagnose
+from .replay import activation_outputs, probe, probe_probability
 from .session import Session, _thin
 from .settings import is_regression
 from .shown import significant
@@ -114,7 +114,8 @@ def build_state(session: Session) -> dict:
     latest = session.norm_history[-1][1:] if session.norm_history else []
     n_layers = len(session.linears)
     last = session.history[-1]
-    diagnosis = diagnose(latest, session.settings["activation"])
+    dead = dead_layers(session.settings["activation"], activation_outputs(session))
+    diagnosis = diagnose(latest, session.settings, session.history, dead)
     return {
         "session": session.id,
         "version": session.version,
