@@ -45,8 +45,12 @@ def explain(session, target: Target, example: int | None) -> dict:
     lines += ["", f"So {symbol} = {shown}   ← the number in the tooltip (forward view)"]
     if not target.is_link and target.layer > 0:
         lines.append("Switch to the backward view to see how the loss pulls on this neuron.")
-    title = (f"w of {target.link_name()}" if target.is_link
-             else f"{symbol} of {target.name()} for example #{example}")
+    if target.is_link:
+        title = f"w of {target.link_name()}"
+    elif target.layer == 0:
+        title = f"{target.name()} for example #{example}"
+    else:
+        title = f"{symbol} of {target.name()} for example #{example}"
     return {"title": title, "text": "\n".join(lines), "value": float(value), "shown": shown,
             "symbol": symbol, "example": example, "batch": None,
             "example_note": f"Example #{example} of the {len(session.train_y)} training points",
