@@ -50,9 +50,10 @@ class LayerValues:
 
 def block_parts(block):
     """(linear, batch norm or None, activation module or None, residual?) of one layer block."""
-    linear = next(m for m in block.modules() if isinstance(m, nn.Linear))
-    norm = next((m for m in block.modules() if isinstance(m, nn.BatchNorm1d)), None)
-    activation = next((m for m in block.modules() if isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid))), None)
+    modules = list(block.modules())
+    linear = next(m for m in modules if isinstance(m, nn.Linear))
+    norm = next((m for m in modules if isinstance(m, nn.BatchNorm1d)), None)
+    activation = next((m for m in modules if isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid))), None)
     return linear, norm, activation, isinstance(block, nn.Residual)
 
 

@@ -114,7 +114,8 @@ def build_state(session: Session) -> dict:
     latest = session.norm_history[-1][1:] if session.norm_history else []
     n_layers = len(session.linears)
     last = session.history[-1]
-    dead = dead_layers(session.settings["activation"], activation_outputs(session))
+    relu = session.settings["activation"] == "relu"  # only ReLU units can die
+    dead = dead_layers("relu", activation_outputs(session)) if relu else []
     diagnosis = diagnose(latest, session.settings, session.history, dead)
     return {
         "session": session.id,
