@@ -175,3 +175,13 @@ def test_every_transformation_is_said():
     assert re.search(r"input x₁² = \(x₁/3\)² = \(\S+/3\)² = \S+", answer["text"])
     assert "∂z/∂w = the input this weight multiplies, a of input x₁²" in answer["text"]
     assert all(significant(v) == v for v in build_state(session)["probe"]["inputs"])
+
+
+def test_values_sent_are_the_same_doubles_whichever_path_rounds_them():
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal(5000) * 10.0 ** rng.integers(-12, 12, 5000)
+    by_array = significant(values)                              # numpy path
+    by_number = [significant(float(v)) for v in values]          # one number at a time
+    assert by_array == by_number == [float(f"{v:.5e}") for v in values]
+    assert significant([0.0, float("inf")]) == [0.0, float("inf")]
+    assert shown(1.5625) == "1.563" and shown(-2.5e-7) == "-2.500e-7" and shown(9.9996) == "10"
