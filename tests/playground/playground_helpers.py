@@ -1,6 +1,10 @@
-"""Helpers shared by the playground tests: waiting, and a real server on 127.0.0.1."""
+"""Helpers shared by the playground tests: waiting, a real server on 127.0.0.1, and headless
+Chromium (Debian's /usr/bin/chromium driven by Playwright, which never downloads a browser)."""
 
+import contextlib
+import shutil
 import socket
+import tempfile
 import threading
 import time
 
@@ -46,3 +50,25 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@contextlib.contextmanager
+def chromium_context(playwright_api, width=1400, height=900):
+    """A persistent headless Chromium context in a fresh profile, removed afterwards."""
+    profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": width, "height": height})
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)

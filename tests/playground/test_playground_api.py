@@ -138,6 +138,7 @@ def test_bad_step_sizes_are_422(client, session_id, epochs):
     ("layer=0&neuron=0&source=0", "no incoming links"),
     ("layer=1&neuron=0&example=100000", "example must be"),
     ("layer=1&neuron=0&colour=red", "unknown parameter"),
+    ("layer=1&neuron=0&view=sideways", "view must be one of"),
 ])
 def test_bad_explain_queries_are_422(client, session_id, query, words):
     response = client.get(f"/api/sessions/{session_id}/explain?{query}")

@@ -62,13 +62,12 @@ def linear_layers(model: nn.Sequential) -> list:
 
 
 def forward_layers(model: nn.Sequential, inputs: cr.Tensor, keep_grads: bool = False) -> list:
-    """Every layer's output: [hidden_0, ..., output]. With ``keep_grads`` the hidden outputs
-    keep their ∂L/∂a after backward (``.grad``), for the gradient view."""
+    """Every layer's output: [hidden_0, ..., output]. With ``keep_grads`` every output keeps its
+    ∂L/∂a (∂L/∂ŷ for the output) after backward (``.grad``), for the gradient view."""
     outputs, value = [], inputs
-    blocks = list(model)
-    for index, block in enumerate(blocks):
+    for block in model:
         value = block(value)
-        if keep_grads and index < len(blocks) - 1 and value.requires_grad:
+        if keep_grads and value.requires_grad:
             value.retain_grad()
         outputs.append(value)
     return outputs

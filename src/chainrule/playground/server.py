@@ -7,7 +7,8 @@
     POST   /api/sessions/{id}/settings     {"settings": {...changes}}
     POST   /api/sessions/{id}/play|pause|reset|regenerate
     POST   /api/sessions/{id}/step         {"epochs": n}
-    GET    /api/sessions/{id}/explain      ?layer=L&neuron=J[&source=I]  the chain rule, one example
+    GET    /api/sessions/{id}/explain      ?layer=L&neuron=J[&source=I][&example=K][&view=forward|backward]
+                                          the number the page shows for that element, derived
     GET    /api/sessions/{id}/export/model the trained weights as a chainrule save file
     GET    /api/sessions/{id}/export/code  a Python script that rebuilds and retrains the network
     DELETE /api/sessions/{id}              (or POST .../close, for the page's unload beacon)

@@ -71,6 +71,9 @@ class Session:
         self.norm_history = []   # [epoch, ‖∂L/∂W‖ per layer...]
         self._epoch_norms = []
         self.last_grads = None   # the last batch's gradients, for the gradient view
+        self.last_step = None    # what the last step needs to be replayed (see replay.py)
+        self.steps = 0           # optimiser steps taken
+        self.probe_example = 0   # the training example the explanation panel shows
         self.error = None
         self._record_losses()
 
@@ -157,8 +160,12 @@ class Session:
         return True
 
     def _step(self, batch: np.ndarray) -> None:
+        """One optimiser step. The page shows the gradients the optimiser stepped with (after the
+        penalty and clipping); the gradient-norm chart the unclipped ones. ``last_step`` keeps the
+        weights from before the step, so an explanation can replay it exactly."""
         s = self.settings
         self.model.train()
+        before = {name: p._data.copy() for name, p in self.model.named_parameters()}
         x = cr.from_numpy(self.train_x._data[batch])
         y = cr.from_numpy(self.train_y._data[batch])
         outputs = N.forward_layers(self.model, x, keep_grads=True)
@@ -167,17 +174,20 @@ class Session:
         objective = loss if extra is None else loss + extra
         self.optimizer.zero_grad()
         objective.backward()
-        weight_grads = [layer.weight.grad._data.copy() for layer in self.linears]
+        raw_weight_grads = [layer.weight.grad._data.copy() for layer in self.linears]
         if s["clip_norm"] > 0:
             nn.utils.clip_grad_norm_(self.model.parameters(), s["clip_norm"])
-        self.optimizer.step()
-        self._epoch_norms.append([float(np.linalg.norm(g)) for g in weight_grads])
+        self.steps += 1
+        self.last_step = {"batch": np.array(batch), "params": before, "settings": dict(s),
+                          "step": self.steps, "epoch": self.epoch + 1}
         self.last_grads = {
-            "weights": weight_grads,
+            "weights": [layer.weight.grad._data.copy() for layer in self.linears],
             "biases": [layer.bias.grad._data.copy() for layer in self.linears],
             "neurons": [o.grad._data.sum(axis=0) if o.grad is not None else np.zeros(o.shape[1])
-                        for o in outputs[:-1]],
+                        for o in outputs],
         }
+        self.optimizer.step()
+        self._epoch_norms.append([float(np.linalg.norm(g)) for g in raw_weight_grads])
         if not np.isfinite(loss._data):
             self.error = "the loss became NaN or infinite; reset, and lower the learning rate"
             self.playing = False

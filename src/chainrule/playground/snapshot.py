@@ -16,8 +16,12 @@ import chainrule as cr
 
 from . import network as N
 from .datasets import FEATURE_LABELS, features, grid
-from .diagnostics import diagnose
+from .diagnostics import dead_layers, diagnose
+from .replay import activation_outputs, probe, probe_probability
 from .session import Session, _thin
+from .settings import is_regression
+from .shown import significant
+from .transforms import FEATURE_FORMULAS, pipeline
 
 OUTPUT_RESOLUTION = 40
 NEURON_RESOLUTION = 20
@@ -28,10 +32,6 @@ def encode_map(values: np.ndarray) -> str:
     """Values in [-1, 1] → base64 bytes."""
     cells = np.round((np.clip(values, -1, 1) + 1) * 127.5).astype(np.uint8)
     return base64.b64encode(cells.tobytes()).decode("ascii")
-
-
-def _round(array, digits=5):
-    return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
 
 
 def _finite(value):
@@ -66,17 +66,45 @@ def _heatmaps(session: Session) -> dict:
 
 
 def _network(session: Session) -> dict:
+    """Weights and the last batch's gradients (the ones the optimiser stepped with; ``neuron_grads``
+    are ∂L/∂a of each hidden layer and ∂L/∂ŷ of the output), to 6 significant digits (shown.py)."""
     grads = session.last_grads
     return {
         "widths": N.layer_widths(session.settings),
         "features": session.settings["features"],
         "feature_labels": [FEATURE_LABELS[f] for f in session.settings["features"]],
-        "weights": [_round(layer.weight._data) for layer in session.linears],
-        "biases": [_round(layer.bias._data) for layer in session.linears],
-        "weight_grads": None if grads is None else [_round(g, 8) for g in grads["weights"]],
-        "bias_grads": None if grads is None else [_round(g, 8) for g in grads["biases"]],
-        "neuron_grads": None if grads is None else [_round(g, 8) for g in grads["neurons"]],
+        "feature_formulas": [FEATURE_FORMULAS[f] for f in session.settings["features"]],
+        "weights": [significant(layer.weight._data) for layer in session.linears],
+        "biases": [significant(layer.bias._data) for layer in session.linears],
+        "weight_grads": None if grads is None else [significant(g) for g in grads["weights"]],
+        "bias_grads": None if grads is None else [significant(g) for g in grads["biases"]],
+        "neuron_grads": None if grads is None else [significant(g) for g in grads["neurons"]],
     }
+
+
+def _probe(session: Session) -> dict:
+    """The example the explanation panel shows, through today's network (the forward view's
+    tooltips): its point, label, inputs, and z and a of every neuron."""
+    example = min(session.probe_example, len(session.train_y) - 1)
+    values = probe(session, example)
+    output = values.output
+    return {
+        "example": example,
+        "point": significant(values.point),
+        "label": values.label,
+        "inputs": significant(values.inputs),
+        "z": [significant(row) for row in values.z],
+        "a": [significant(row) for row in values.a[:-1]],
+        "output": significant(output),
+        "probability": None if is_regression(session.settings) else significant(probe_probability(output)),
+    }
+
+
+def _last_step(session: Session) -> dict | None:
+    record = session.last_step
+    if record is None:
+        return None
+    return {"step": record["step"], "epoch": record["epoch"], "batch": [int(i) for i in record["batch"]]}
 
 
 def build_state(session: Session) -> dict:
@@ -86,7 +114,9 @@ def build_state(session: Session) -> dict:
     latest = session.norm_history[-1][1:] if session.norm_history else []
     n_layers = len(session.linears)
     last = session.history[-1]
-    diagnosis = diagnose(latest, session.settings["activation"])
+    relu = session.settings["activation"] == "relu"  # only ReLU units can die
+    dead = dead_layers("relu", activation_outputs(session)) if relu else []
+    diagnosis = diagnose(latest, session.settings, session.history, dead)
     return {
         "session": session.id,
         "version": session.version,
@@ -99,6 +129,9 @@ def build_state(session: Session) -> dict:
         "loss": {"train": _finite(last[1]), "test": _finite(last[2])},
         "history": [[row[0], _finite(row[1]), _finite(row[2])] for row in history],
         "network": _network(session),
+        "probe": _probe(session),
+        "last_step": _last_step(session),
+        "pipeline": pipeline(session.settings),
         "heatmaps": _heatmaps(session),
         "grad_norms": {
             "layers": [f"hidden {i + 1}" for i in range(n_layers - 1)] + ["output"],

@@ -3,18 +3,22 @@
 import { cssColor, paintMap } from "./colors.js";
 
 const BOX = 6;
+const LOSS_LEFT = 28;  // room for the loss scale on the left of the loss chart
 const LAYER_COLORS = ["#7b3294", "#c2a5cf", "#1b7837", "#a6dba0", "#2166ac", "#f4a582", "#b2182b", "#111111"];
 
-export function drawBoundary(canvas, state, data, showTest) {
+// The output over the plane, the data on it, and the marks: a ring on the chosen example and, in
+// the backward view, a dark dot on each example of the last batch.
+export function drawBoundary(canvas, state, data, showTest, marks = {}) {
   const context = canvas.getContext("2d");
   paintMap(canvas, state.heatmaps.output, state.heatmaps.resolution);
   if (!data) return;
   const scale = canvas.width / (2 * BOX);
+  const at = (row) => [(row[0] + BOX) * scale, (BOX - row[1]) * scale];
   const dot = (row, outline) => {
-    const [x1, x2, label] = row;
-    const value = data.regression ? label : label * 2 - 1;
+    const [x, y] = at(row);
+    const value = data.regression ? row[2] : row[2] * 2 - 1;
     context.beginPath();
-    context.arc((x1 + BOX) * scale, (BOX - x2) * scale, 3.2, 0, 2 * Math.PI);
+    context.arc(x, y, 3.2, 0, 2 * Math.PI);
     context.fillStyle = cssColor(value);
     context.fill();
     context.lineWidth = 1;
@@ -23,11 +27,44 @@ export function drawBoundary(canvas, state, data, showTest) {
   };
   data.train.forEach((row) => dot(row, "#ffffff"));
   if (showTest) data.test.forEach((row) => dot(row, "#111111"));
+  if (marks.batch) {
+    context.fillStyle = "#111111";
+    for (const index of marks.batch) {
+      if (!data.train[index]) continue;
+      const [x, y] = at(data.train[index]);
+      context.beginPath();
+      context.arc(x, y, 1.4, 0, 2 * Math.PI);
+      context.fill();
+    }
+  }
+  const chosen = data.train[marks.example];
+  if (chosen) {
+    const [x, y] = at(chosen);
+    context.beginPath();
+    context.arc(x, y, 7, 0, 2 * Math.PI);
+    context.lineWidth = 2;
+    context.strokeStyle = "#111111";
+    context.stroke();
+  }
   // axes ticks
-  context.fillStyle = "rgba(0,0,0,.45)";
+  context.fillStyle = "rgba(0,0,0,.55)";
   context.font = "10px system-ui";
   context.fillText("-6", 2, canvas.height - 3);
   context.fillText("6", canvas.width - 9, canvas.height - 3);
+  context.fillText("x₁ →", canvas.width / 2 - 10, canvas.height - 3);
+  context.fillText("x₂ ↑", 2, canvas.height / 2);
+}
+
+// The training point nearest to canvas position (x, y), within 12 pixels; null when none is.
+export function nearestPoint(canvas, train, x, y) {
+  const scale = canvas.width / (2 * BOX);
+  let best = null, bestDistance = 12 * 12;
+  train.forEach((row, index) => {
+    const dx = (row[0] + BOX) * scale - x, dy = (BOX - row[1]) * scale - y;
+    const distance = dx * dx + dy * dy;
+    if (distance < bestDistance) { best = index; bestDistance = distance; }
+  });
+  return best;
 }
 
 export function drawCurve(canvas, history) {
@@ -41,7 +78,7 @@ export function drawCurve(canvas, history) {
   const line = (column, color) => {
     context.beginPath();
     rows.forEach((row, index) => {
-      const x = ((row[0] - first) / Math.max(last - first, 1)) * (width - 2) + 1;
+      const x = LOSS_LEFT + ((row[0] - first) / Math.max(last - first, 1)) * (width - LOSS_LEFT - 2);
       const y = height - 2 - (row[column] / top) * (height - 6);
       if (index === 0) context.moveTo(x, y); else context.lineTo(x, y);
     });
@@ -49,8 +86,12 @@ export function drawCurve(canvas, history) {
     context.lineWidth = 1.5;
     context.stroke();
   };
-  line(1, "#9aa3ad");   // training
+  line(1, "#9aa3ad");   // training (the legend under the chart says so)
   line(2, "#111111");   // test
+  context.fillStyle = "#5f6670";
+  context.font = "10px system-ui";
+  context.fillText(top.toPrecision(2), 0, 10);   // the loss scale, 0 to the largest loss
+  context.fillText("0", 0, height - 2);
 }
 
 // Left: one bar per layer (the latest ‖∂L/∂W‖); right: every layer's norm over the epochs.

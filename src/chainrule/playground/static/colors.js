@@ -59,3 +59,25 @@ export function formatNumber(value) {
   if (size !== 0 && (size < 1e-3 || size >= 1e4)) return value.toExponential(1);
   return value.toFixed(3);
 }
+
+// A number as every explanation prints it (shown.py on the server rounds the same way): 4
+// significant digits, exponent form below 1e-3 and from 1e4, so a tooltip and the last line of
+// its explanation carry the same digits.
+export function formatShown(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (value === 0) return "0";
+  const size = Math.abs(value);
+  if (size < 1e-3 || size >= 1e4) return value.toExponential(3);
+  return String(Number(value.toPrecision(4)));
+}
+
+// A short label under a neuron's box: `digits` significant digits (the tooltip has 4); with one
+// digit it is at most five characters ("-7e-3", "0.3"), for columns packed close on a phone.
+export function formatLabel(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "";
+  if (value === 0) return "0";
+  const size = Math.abs(value);
+  if (size < 10 ** -digits || size >= 1e3) return value.toExponential(digits - 1).replace("e+", "e");
+  return String(Number(value.toPrecision(digits)));
+}
