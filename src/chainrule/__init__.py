@@ -50,7 +50,16 @@ from .creation import (
     zeros_like,
 )
 from .device import device, get_default_device, set_default_device
-from .errors import AnomalyError, ChainruleError, DTypeError, GraphError, SerializationError, ShapeError
+from .errors import (
+    AnomalyError,
+    ArgumentError,
+    ChainruleError,
+    DeviceError,
+    DTypeError,
+    GraphError,
+    SerializationError,
+    ShapeError,
+)
 from .grad_mode import (
     detect_anomaly,
     enable_grad,

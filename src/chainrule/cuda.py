@@ -7,7 +7,7 @@ do nothing; asking for a GPU's properties says that chainrule runs on the CPU on
 
 from __future__ import annotations
 
-from .device import DeviceError
+from .errors import DeviceError
 
 
 def is_available() -> bool:

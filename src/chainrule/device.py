@@ -11,13 +11,9 @@ putting data on any other device fails with one line that says chainrule runs on
 
 from __future__ import annotations
 
-from .errors import ChainruleError
+from .errors import DeviceError
 
 _KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "hpu", "mtia", "privateuseone")
-
-
-class DeviceError(ChainruleError):
-    """A tensor was asked to live on a device other than the CPU."""
 
 
 class device:  # noqa: N801 - PyTorch's name

@@ -23,6 +23,10 @@ class NumberRangeError(ArgumentError, OverflowError):
     """A number that does not fit the dtype it must become (``tensor(2**63)`` as int64)."""
 
 
+class DeviceError(ChainruleError):
+    """A tensor was asked to live on a device other than the CPU (chainrule computes with NumPy)."""
+
+
 class GraphError(ChainruleError):
     """Misuse of the graph: backward through a freed graph, non-scalar backward, stale saved values."""
 

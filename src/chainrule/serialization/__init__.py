@@ -53,7 +53,7 @@ import errno
 import io
 import os
 
-from ..errors import SerializationError
+from ..errors import DeviceError, SerializationError
 from ..tensor import Tensor
 from .archive import MANIFEST_ENTRY, ArchiveReader, is_array_entry_name, write_archive
 from .atomic import write_atomically
@@ -102,7 +102,7 @@ def _file_error(err: OSError, message: str) -> SerializationFileError:
 
 
 # --- saving -----------------------------------------------------------------------------------
-def save(obj, path) -> None:
+def _save_state(obj, path) -> None:
     """Write ``obj`` (a state dict: nested containers of tensors, arrays and plain values) to ``path``.
 
     ``path`` is a filename (written atomically) or a binary file object opened for writing.
@@ -134,7 +134,7 @@ def save(obj, path) -> None:
 
 
 # --- loading ----------------------------------------------------------------------------------
-def load(path):
+def _load_state(path):
     """Read what ``save`` wrote: from a filename, or from a binary file object (from its start).
 
     Raises ``SerializationError`` for anything else, running no code.
@@ -260,3 +260,73 @@ class _ArrayLoader:
         if kind == "tensor":
             return Tensor(array)
         return array if kind == "ndarray" else array[()]
+
+
+# --- PyTorch's signatures: torch.save / torch.load keywords over the two functions above ------
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False) -> None:
+    """Save ``obj`` to ``f`` (a path, written atomically, or a binary file object), as ``torch.save``.
+
+        cr.save({'epoch': 3, 'model': model.state_dict(), 'optimizer': opt.state_dict(), 'loss': 0.12},
+                'checkpoint.pt')
+
+    ``obj`` may be tensors, arrays, numbers, bools, strings and None nested in dicts, lists and
+    tuples: a state dict, or a checkpoint of several. A module or optimizer itself cannot be saved
+    (save its ``state_dict()``). PyTorch's keywords ``pickle_module``, ``pickle_protocol``,
+    ``_use_new_zipfile_serialization`` and ``_disable_byteorder_record`` are accepted and change
+    nothing: chainrule never pickles, and its file is always one zip format (see the module docstring).
+    """
+    _save_state(obj, f)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read what ``cr.save`` wrote, as ``torch.load``: ``checkpoint = cr.load('checkpoint.pt')``.
+
+    f              a path or a binary file object
+    map_location   accepted where it means the CPU (chainrule is CPU-only): ``'cpu'``, a cpu device,
+                   a dict whose targets are the CPU (``{'cuda:0': 'cpu'}``), or a function
+                   ``fn(tensor, 'cpu')`` called on every loaded tensor (``lambda storage, loc: storage``)
+                   whose result, when not None, replaces it. Any other device is an error.
+    weights_only   accepted and always true in effect: a chainrule file holds only tensors, numbers,
+                   strings and containers, and loading never unpickles, so no code can run. With
+                   ``weights_only=False`` chainrule still never unpickles; a pickle file (for example
+                   one written by ``torch.save``) is refused with a ``SerializationError``.
+    mmap           accepted; the arrays are read into memory.
+    pickle_module and other pickle keywords (``encoding=...``) are accepted and unused.
+    """
+    target = _check_map_location(map_location)
+    loaded = _load_state(f)
+    return _map_tensors(loaded, map_location) if target == "function" else loaded
+
+
+def _means_cpu(place) -> bool:
+    return str(place).lower().split(":")[0] == "cpu"
+
+
+def _check_map_location(map_location):
+    if map_location is None:
+        return None
+    if isinstance(map_location, dict):
+        places = list(map_location.values())
+    elif callable(map_location) and not isinstance(map_location, str) and not hasattr(map_location, "type"):
+        return "function"
+    else:
+        places = [map_location]
+    for place in places:
+        if not _means_cpu(place):
+            raise DeviceError(f"load: map_location={map_location!r} asks for device {str(place)!r}; "
+                              "chainrule runs on the CPU only, so use map_location='cpu' or leave it out")
+    return "cpu"
+
+
+def _map_tensors(value, function):
+    """``value`` with every Tensor inside replaced by ``function(tensor, 'cpu')`` (None keeps it)."""
+    if isinstance(value, Tensor):
+        mapped = function(value, "cpu")
+        return value if mapped is None else mapped
+    if isinstance(value, dict):
+        return {key: _map_tensors(item, function) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_map_tensors(item, function) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
