@@ -113,3 +113,142 @@ __all__ = [
 __all__ += ["floor_divide", "fmod", "remainder", "trunc", "fix"]
 __all__ += ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
             "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
+
+# --- ops-surface: the rest of PyTorch's tensor functions (issue 14) ---------------------------
+#   elementwise.py  log10, log2, exp2, expm1, rsqrt, reciprocal, square, tan, asin..atanh, atan2,
+#                   hypot, logaddexp, lerp, xlogy, remainder, fmod, nan_to_num, isinf, isclose...
+#   scans.py        cumsum, cumprod, cummax, cummin, logcumsumexp, prod
+#   sorting.py      sort, argsort, topk, kthvalue, median, mode, unique
+#   matrices.py     tril, triu, diagonal, diag, diag_embed, trace, outer, kron, mm, bmm, mv, dot, addmm...
+#   einsum.py       einsum (its VJPs are einsums)
+#   linalg.py       cr.linalg.vector_norm / matrix_norm / norm, and cr.norm
+#   rearrange.py    flip, roll, repeat, tile, narrow, select, unbind, index_select, repeat_interleave,
+#                   masked_select, take_along_dim, nonzero, movedim, meshgrid...
+#   histograms.py   histc, histogram, bincount, bucketize, searchsorted
+from . import linalg  # noqa: E402
+from .einsum import einsum  # noqa: E402
+from .elementwise import (  # noqa: E402
+    acos,
+    acosh,
+    addcdiv,
+    addcmul,
+    arctan2,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bitwise_not,
+    bitwise_xor,
+    clamp_max,
+    clamp_min,
+    cosh,
+    deg2rad,
+    exp2,
+    expm1,
+    fix,
+    floor_divide,
+    fmod,
+    frac,
+    hypot,
+    isclose,
+    isin,
+    isinf,
+    isneginf,
+    isposinf,
+    isreal,
+    lerp,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    nan_to_num,
+    rad2deg,
+    reciprocal,
+    remainder,
+    rsqrt,
+    sgn,
+    signbit,
+    sinh,
+    square,
+    tan,
+    trunc,
+    xlogy,
+)
+from .histograms import bincount, bucketize, histc, histogram, searchsorted  # noqa: E402
+from .linalg import tensor_norm as norm  # noqa: E402
+from .matrices import (  # noqa: E402
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    diag,
+    diag_embed,
+    diagonal,
+    dot,
+    ger,
+    kron,
+    mm,
+    mv,
+    outer,
+    trace,
+    tril,
+    triu,
+    vdot,
+)
+from .rearrange import (  # noqa: E402
+    argwhere,
+    flip,
+    fliplr,
+    flipud,
+    index_select,
+    masked_select,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    nonzero,
+    repeat_interleave,
+    roll,
+    rot90,
+    select,
+    swapdims,
+    take,
+    take_along_dim,
+    tile,
+    unbind,
+    unflatten,
+)
+from .scans import cummax, cummin, cumprod, cumsum, logcumsumexp, prod  # noqa: E402
+from .sorting import (  # noqa: E402
+    argsort,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
+
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+negative = neg
+divide = div
+__all__ += [
+    "acos", "acosh", "addbmm", "addcdiv", "addcmul", "addmm", "addmv", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "argsort", "argwhere", "asin", "asinh", "atan", "atan2",
+    "atanh", "baddbmm", "bincount", "bitwise_not", "bitwise_xor", "bmm", "bucketize", "clamp_max",
+    "clamp_min", "cosh", "cummax", "cummin", "cumprod", "cumsum", "deg2rad", "diag", "diag_embed",
+    "diagonal", "divide", "dot", "einsum", "exp2", "expm1", "fix", "flip", "fliplr", "flipud",
+    "floor_divide", "fmod", "frac", "ger", "histc", "histogram", "hypot", "index_select", "isclose",
+    "isin", "isinf", "isneginf", "isposinf", "isreal", "kron", "kthvalue", "lerp", "linalg", "log10",
+    "log2", "logaddexp", "logaddexp2", "logcumsumexp", "masked_select", "median", "meshgrid", "mm",
+    "mode", "moveaxis", "movedim", "msort", "mv", "nan_to_num", "nanmedian", "narrow", "negative",
+    "nonzero", "norm", "outer", "prod", "rad2deg", "reciprocal", "remainder", "repeat_interleave",
+    "roll", "rot90", "rsqrt", "searchsorted", "select", "sgn", "signbit", "sinh", "sort", "square",
+    "swapdims", "take", "take_along_dim", "tan", "tile", "topk", "trace", "tril", "triu", "trunc",
+    "unbind", "unflatten", "unique", "unique_consecutive", "vdot", "xlogy",
+]

@@ -18,6 +18,7 @@ from . import indexing as I
 from . import reductions as R
 from . import shape as S
 from . import unary as U
+from .extra_methods import METHODS as SURFACE_METHODS
 
 
 def _reflected(function):
@@ -188,7 +189,7 @@ def _clamp_(self, min=None, max=None):  # noqa: A002
 
 def bind() -> None:
     """Attach every operator and method above to Tensor (done once, by ``chainrule.ops``)."""
-    for name, function in {**_OPERATORS, **_METHODS}.items():
+    for name, function in {**_OPERATORS, **_METHODS, **SURFACE_METHODS}.items():
         setattr(Tensor, name, function)
     for (method_name, operator_name), (ufunc, function) in _INPLACE.items():
         method, augmented = _inplace(ufunc, function, method_name)
