@@ -1,5 +1,5 @@
 """More elementwise functions: logs and exponentials in other bases, the rest of trigonometry,
-two-input functions (atan2, hypot, logaddexp, lerp, xlogy, remainder), and the tests
+two-input functions (atan2, hypot, logaddexp, lerp, xlogy), and the tests
 (isinf, isclose...) that carry no gradient.
 
 g = dL/dy; y is the output. ln = natural log.
@@ -27,11 +27,9 @@ g = dL/dy; y is the output. ln = natural log.
     y = logaddexp2(a, b)  dL/da = g 2^(a - y)                  dL/db = g 2^(b - y)
     y = lerp(s, e, w)     dL/ds = g (1 - w)   dL/de = g w      dL/dw = g (e - s)
     y = xlogy(x, z)       dL/dx = g log z (0 where x = 0, z <= 0)   dL/dz = g x / z
-    y = remainder(a, b)   dL/da = g                            dL/db = -g floor(a / b)
-    y = fmod(a, b)        dL/da = g                            dL/db = -g trunc(a / b)
     y = nan_to_num(x)     dL/dx = g where x is finite, else 0
 
-No gradient (piecewise constant, or a bool result): trunc/fix, sgn, floor_divide, isinf,
+No gradient (piecewise constant, or a bool result): sgn, isinf,
 isposinf, isneginf, isclose, signbit, logical/bitwise xor and not.
 Built from others: clamp_min, clamp_max, addcmul, addcdiv, deg2rad, rad2deg.
 """
@@ -61,22 +59,22 @@ def _quiet(function):
 
 
 # --- one input ---------------------------------------------------------------------------------
-log10_p = Primitive("log10", _quiet(np.log10), lambda xp, g, y, x: g / (x * LN10))
-log2_p = Primitive("log2", _quiet(np.log2), lambda xp, g, y, x: g / (x * LN2))
-exp2_p = Primitive("exp2", _quiet(np.exp2), lambda xp, g, y, x: g * (y * LN2))
-expm1_p = Primitive("expm1", _quiet(np.expm1), lambda xp, g, y, x: g * (y + 1))
-rsqrt_p = Primitive("rsqrt", _quiet(lambda x: 1 / np.sqrt(x)), lambda xp, g, y, x: g * (y * y * y) * -0.5)
-reciprocal_p = Primitive("reciprocal", _quiet(np.reciprocal), lambda xp, g, y, x: -g * (y * y))
+log10_p = Primitive("log10", np.log10, lambda xp, g, y, x: g / (x * LN10))
+log2_p = Primitive("log2", np.log2, lambda xp, g, y, x: g / (x * LN2))
+exp2_p = Primitive("exp2", np.exp2, lambda xp, g, y, x: g * (y * LN2))
+expm1_p = Primitive("expm1", np.expm1, lambda xp, g, y, x: g * (y + 1))
+rsqrt_p = Primitive("rsqrt", lambda x: 1 / np.sqrt(x), lambda xp, g, y, x: g * (y * y * y) * -0.5)
+reciprocal_p = Primitive("reciprocal", np.reciprocal, lambda xp, g, y, x: -g * (y * y))
 square_p = Primitive("square", np.square, lambda xp, g, y, x: g * (x * 2))
 tan_p = Primitive("tan", np.tan, lambda xp, g, y, x: g * (y * y + 1))
-asin_p = Primitive("asin", _quiet(np.arcsin), lambda xp, g, y, x: g * (1 - x * x) ** -0.5)
-acos_p = Primitive("acos", _quiet(np.arccos), lambda xp, g, y, x: -g * (1 - x * x) ** -0.5)
+asin_p = Primitive("asin", np.arcsin, lambda xp, g, y, x: g * (1 - x * x) ** -0.5)
+acos_p = Primitive("acos", np.arccos, lambda xp, g, y, x: -g * (1 - x * x) ** -0.5)
 atan_p = Primitive("atan", np.arctan, lambda xp, g, y, x: g / (x * x + 1))
-sinh_p = Primitive("sinh", _quiet(np.sinh), lambda xp, g, y, x: g * xp.cosh(x))
-cosh_p = Primitive("cosh", _quiet(np.cosh), lambda xp, g, y, x: g * xp.sinh(x))
+sinh_p = Primitive("sinh", np.sinh, lambda xp, g, y, x: g * xp.cosh(x))
+cosh_p = Primitive("cosh", np.cosh, lambda xp, g, y, x: g * xp.sinh(x))
 asinh_p = Primitive("asinh", np.arcsinh, lambda xp, g, y, x: g * (x * x + 1) ** -0.5)
-acosh_p = Primitive("acosh", _quiet(np.arccosh), lambda xp, g, y, x: g * (x * x - 1) ** -0.5)
-atanh_p = Primitive("atanh", _quiet(np.arctanh), lambda xp, g, y, x: g / (1 - x * x))
+acosh_p = Primitive("acosh", np.arccosh, lambda xp, g, y, x: g * (x * x - 1) ** -0.5)
+atanh_p = Primitive("atanh", np.arctanh, lambda xp, g, y, x: g / (1 - x * x))
 frac_p = Primitive("frac", lambda x: x - np.trunc(x), lambda xp, g, y, x: g)
 nan_to_num_p = Primitive(
     "nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
@@ -129,15 +127,6 @@ def _xlogy_vjp_x(xp, g, y, x, z):
 
 xlogy_p = Primitive("xlogy", _xlogy_forward, _xlogy_vjp_x, lambda xp, g, y, x, z: g * x / z)
 
-remainder_p = Primitive(
-    "remainder", _quiet(np.remainder),
-    lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: -g * xp.floor(a / b))
-
-fmod_p = Primitive(
-    "fmod", _quiet(np.fmod),
-    lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: -g * xp.trunc(a / b))
 
 
 # --- the functions users call ---------------------------------------------------------------
@@ -201,29 +190,6 @@ def xlogy(x, other) -> Tensor:
     return apply(xlogy_p, (_floating(x), _floating(other)), {})
 
 
-def remainder(a, b) -> Tensor:
-    """Python's modulus a - floor(a / b) * b: the result has the sign of b (torch.remainder, ``%``)."""
-    a, b = operands(a, b)
-    if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub":
-        return Tensor._wrap(np.asarray(np.remainder(a._data, b._data)))
-    return apply(remainder_p, (a, b), {})
-
-
-def fmod(a, b) -> Tensor:
-    """C's modulus a - trunc(a / b) * b: the result has the sign of a (torch.fmod)."""
-    a, b = operands(a, b)
-    if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub":
-        return Tensor._wrap(np.asarray(np.fmod(a._data, b._data)))
-    return apply(fmod_p, (a, b), {})
-
-
-def floor_divide(a, b) -> Tensor:
-    """floor(a / b), elementwise (torch.floor_divide, ``//``); no gradient."""
-    a, b = operands(a, b)
-    with np.errstate(all="ignore"):
-        return Tensor._wrap(np.asarray(np.floor_divide(a._data, b._data)))
-
-
 def lerp(start: Tensor, end, weight) -> Tensor:
     """start + weight * (end - start); ``weight`` a number or a tensor, all broadcasting (torch.lerp)."""
     start, end = operands(start, end)
@@ -271,14 +237,6 @@ def rad2deg(x: Tensor) -> Tensor:
 
 
 # --- no gradient --------------------------------------------------------------------------------
-def trunc(x: Tensor) -> Tensor:
-    """Round toward zero (torch.trunc, fix); no gradient, like floor and ceil here."""
-    return Tensor._wrap(np.trunc(x._data) if x._data.dtype.kind == "f" else x._data.copy())
-
-
-fix = trunc
-
-
 def sgn(x: Tensor) -> Tensor:
     """The sign, -1, 0 or 1, and 0 for NaN (torch.sgn; for real tensors torch.sign); no gradient."""
     sign = np.sign(x._data)

@@ -65,18 +65,15 @@ def _new_tensor(self, data, dtype=None, requires_grad=False):
 
 METHODS = {
     # operators PyTorch has and the base table lacks
-    "__mod__": E.remainder, "__rmod__": _reflected(E.remainder),
-    "__floordiv__": E.floor_divide, "__rfloordiv__": _reflected(E.floor_divide),
     "__xor__": E.bitwise_xor, "__rxor__": _reflected(E.bitwise_xor),
     # elementwise
     "log10": E.log10, "log2": E.log2, "exp2": E.exp2, "expm1": E.expm1, "rsqrt": E.rsqrt,
     "reciprocal": E.reciprocal, "square": E.square, "tan": E.tan, "asin": E.asin, "acos": E.acos,
     "atan": E.atan, "arcsin": E.asin, "arccos": E.acos, "arctan": E.atan, "sinh": E.sinh, "cosh": E.cosh,
     "asinh": E.asinh, "acosh": E.acosh, "atanh": E.atanh, "arcsinh": E.asinh, "arccosh": E.acosh,
-    "arctanh": E.atanh, "frac": E.frac, "trunc": E.trunc, "fix": E.trunc, "sgn": E.sgn,
+    "arctanh": E.atanh, "frac": E.frac, "sgn": E.sgn,
     "signbit": E.signbit, "atan2": E.atan2, "arctan2": E.atan2, "hypot": E.hypot,
     "logaddexp": E.logaddexp, "logaddexp2": E.logaddexp2, "xlogy": E.xlogy, "lerp": E.lerp,
-    "remainder": E.remainder, "fmod": E.fmod, "floor_divide": E.floor_divide,
     "clamp_min": E.clamp_min, "clamp_max": E.clamp_max, "nan_to_num": E.nan_to_num,
     "addcmul": E.addcmul, "addcdiv": E.addcdiv, "deg2rad": E.deg2rad, "rad2deg": E.rad2deg,
     "isinf": E.isinf, "isposinf": E.isposinf, "isneginf": E.isneginf, "isreal": E.isreal,
@@ -106,8 +103,6 @@ METHODS = {
     "histc": H.histc, "histogram": H.histogram, "bincount": H.bincount,
     # small conveniences
     "t": _t, "nelement": lambda self: self._data.size, "ndimension": lambda self: self._data.ndim,
-    "element_size": lambda self: self._data.itemsize,
-    "is_floating_point": lambda self: self._data.dtype.kind == "f",
     "is_contiguous": lambda self, memory_format=None: True,
     "new_zeros": _new_zeros, "new_ones": _new_ones, "new_empty": _new_empty, "new_full": _new_full,
     "new_tensor": _new_tensor,

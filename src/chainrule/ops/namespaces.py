@@ -68,13 +68,13 @@ from . import rearrange as _rearrange  # noqa: E402
 from . import scans as _scans  # noqa: E402
 
 vars(ARRAYS).update(
-    cosh=np.cosh, sinh=np.sinh, isfinite=np.isfinite, floor=np.floor, trunc=np.trunc,
+    cosh=np.cosh, sinh=np.sinh, isfinite=np.isfinite,
     flip=np.flip, roll=np.roll, tril=np.tril, triu=np.triu, einsum=_einsum.einsum_arrays,
     cumsum=lambda a, axis: np.cumsum(a, axis=axis), cumprod=lambda a, axis: np.cumprod(a, axis=axis),
     logcumsumexp=_scans.logcumsumexp_p.forward)
 vars(TENSORS).update(
-    cosh=_elementwise.cosh, sinh=_elementwise.sinh, isfinite=unary.isfinite, floor=unary.floor,
-    trunc=_elementwise.trunc, flip=_rearrange.flip, roll=_rearrange.roll, tril=_matrices.tril,
+    cosh=_elementwise.cosh, sinh=_elementwise.sinh, isfinite=unary.isfinite,
+    flip=_rearrange.flip, roll=_rearrange.roll, tril=_matrices.tril,
     triu=_matrices.triu, einsum=_einsum.einsum, cumsum=_scans.cumsum, cumprod=_scans.cumprod,
     logcumsumexp=_scans.logcumsumexp)
 
