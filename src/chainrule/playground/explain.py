@@ -17,6 +17,7 @@ from chainrule import nn
 from . import network as N
 from .datasets import FEATURE_LABELS
 from .settings import is_regression
+from .settings import shown as shown_value
 
 ACTIVATION_SLOPES = {
     "relu": ("relu'(z) = 1 if z > 0 else 0", lambda z, a: float(z > 0)),
@@ -97,7 +98,8 @@ def explain_weight(session, params: dict) -> dict:
     widths = N.layer_widths(s)
     unknown = sorted(set(params) - {"layer", "neuron", "source", "example"})
     if unknown:
-        raise ExplainError(f"unknown parameter(s) {', '.join(unknown)}; use layer, neuron, source, example")
+        raise ExplainError(f"unknown parameter(s) {', '.join(shown_value(name) for name in unknown[:5])}; "
+                           "use layer, neuron, source, example")
     layer = _index(params, "layer", 0, n_layers)
     neuron = _index(params, "neuron", 0, widths[layer] - 1)
     source = _index(params, "source", 0, widths[layer - 1] - 1) if layer > 0 else None
