@@ -2,6 +2,11 @@
 
 Skips cleanly when /usr/bin/chromium or playwright is missing. Screenshots go to a temporary
 directory (printed with -s).
+
+The page runs under the server's Content-Security-Policy (no inline script, no eval): every test
+fails if the page triggers a CSP violation. Playwright's wait_for_function compiles its predicate
+inside the page, which that policy forbids, so waits here poll page.evaluate (a DevTools call,
+outside the page's policy) from Python instead.
 """
 
 import os
@@ -20,6 +25,11 @@ if not os.path.exists(CHROMIUM):
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 SHOTS = tempfile.mkdtemp(prefix="chainrule-playground-shots-")
+RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => window.cspViolations.push(
+  `${event.violatedDirective} blocked ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}`));
+"""
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +45,7 @@ def browser_context():
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=ARGS,
             viewport={"width": 1400, "height": 900})
+        context.add_init_script(RECORD_CSP_VIOLATIONS)
         yield context
         context.close()
     shutil.rmtree(profile, ignore_errors=True)
@@ -46,8 +57,10 @@ def page(browser_context):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
+    violations = [] if page.is_closed() else page.evaluate("window.cspViolations || []")
     page.close()
     assert not errors, errors
+    assert not violations, violations
 
 
 def shot(page, name):
@@ -62,10 +75,15 @@ def number(page, selector):
     return float(text) if text not in ("—", "") else float("inf")
 
 
+def wait_js(page, expression, timeout=20):
+    """Wait until ``expression`` is true in the page (polled from Python; see the docstring)."""
+    wait_for(lambda: page.evaluate(expression), timeout=timeout, interval=0.1)
+
+
 def open_page(page, server, query=""):
     page.goto(f"{server.url}/{query}")
     page.wait_for_selector(".node canvas")
-    page.wait_for_function("document.body.dataset.epoch !== undefined")
+    wait_js(page, "document.body.dataset.epoch !== undefined")
 
 
 def play_until(page, condition, timeout=40):
@@ -89,10 +107,10 @@ def test_relu_learns_the_circle(page, server):
 def test_deep_sigmoid_warns_of_vanishing_gradients(page, server):
     open_page(page, server, "?dataset=circle&hidden=8,8")
     page.select_option("#activation", "sigmoid")
-    page.wait_for_function("document.querySelector('#layer_count').textContent.startsWith('2')")
+    wait_js(page, "document.querySelector('#layer_count').textContent.startsWith('2')")
     for count in range(3, 7):
         page.click("#add_layer")
-        page.wait_for_function(f"document.querySelector('#layer_count').textContent.startsWith('{count}')")
+        wait_js(page, f"document.querySelector('#layer_count').textContent.startsWith('{count}')")
     assert page.locator(".node[data-layer='6']").count() == 8
     play_until(page, lambda: page.locator("body").get_attribute("data-diagnosis") == "vanishing")
     message = page.locator("#diagnosis").text_content()
@@ -103,10 +121,10 @@ def test_deep_sigmoid_warns_of_vanishing_gradients(page, server):
 def test_gradient_view_and_explanations(page, server):
     open_page(page, server, "?activation=tanh&hidden=4,3")
     page.click("#step")
-    page.wait_for_function("Number(document.body.dataset.epoch) >= 1")
+    wait_js(page, "Number(document.body.dataset.epoch) >= 1")
     page.click("#view_backward")
     assert "view=backward" in page.url
-    page.wait_for_function("document.querySelector(\".node[data-layer='1'] .value\").textContent !== ''")
+    wait_js(page, "document.querySelector(\".node[data-layer='1'] .value\").textContent !== ''")
     widths = set(page.eval_on_selector_all(".link", "links => links.map(l => l.style.strokeWidth)"))
     assert len(widths) > 1, "links sized by |∂L/∂w|"
     page.click(".node[data-layer='2'][data-neuron='1']")
@@ -114,7 +132,7 @@ def test_gradient_view_and_explanations(page, server):
     text = page.locator("#explanation_text").text_content()
     assert "∂L/∂b" in text and "chain rule" in text
     page.locator(".hit").nth(3).dispatch_event("click")
-    page.wait_for_function("document.querySelector('#explanation_text').textContent.includes('∂L/∂w =')")
+    wait_js(page, "document.querySelector('#explanation_text').textContent.includes('∂L/∂w =')")
     assert "chainrule's autograd" in page.locator("#explanation_text").text_content()
     shot(page, "gradient-view")
 
@@ -126,7 +144,7 @@ def test_url_round_trip(page, server, browser_context):
     open_page(page, server, query)
     assert page.locator("#optimizer").input_value() == "adam"
     page.select_option("#learning_rate", "0.01")
-    page.wait_for_function("location.search.includes('learning_rate=0.01')")
+    wait_js(page, "location.search.includes('learning_rate=0.01')")
     url = page.url
     again = browser_context.new_page()
     open_page(again, server, url[len(server.url) + 1:])
@@ -146,7 +164,7 @@ def test_url_round_trip(page, server, browser_context):
 def test_export(page, server):
     open_page(page, server, "?hidden=3&activation=relu")
     page.click("#step")
-    page.wait_for_function("Number(document.body.dataset.epoch) >= 1")
+    wait_js(page, "Number(document.body.dataset.epoch) >= 1")
     with page.expect_download() as download:
         page.click("#export_code")
     assert download.value.suggested_filename == "train_playground.py"
@@ -160,6 +178,21 @@ def test_export(page, server):
     with page.expect_download() as download:
         page.click("#export_model")
     assert os.path.getsize(download.value.path()) > 0
+
+
+def test_leaving_or_reloading_the_page_closes_its_session(page, server):
+    """The unload beacon (an empty POST .../close) gets past the same-origin and JSON checks, and a
+    page that is going away does not start a new session as its event stream closes."""
+    store = server.app.state.store
+    before = set(store._sessions)
+    open_page(page, server, "?hidden=2")
+    for _ in range(3):
+        page.reload()
+        page.wait_for_selector(".node canvas")
+        wait_js(page, "document.body.dataset.epoch !== undefined")
+    wait_for(lambda: len(set(store._sessions) - before) == 1, timeout=10)   # only the open page's
+    page.goto("about:blank")
+    wait_for(lambda: not set(store._sessions) - before, timeout=10)
 
 
 def test_screenshots_were_taken():

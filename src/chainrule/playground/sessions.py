@@ -1,8 +1,11 @@
 """All live sessions: creation under a cap, lookup, idle expiry, and the trainer thread.
 
 One background thread trains every playing session in turn, a short time slice each, so twenty
-sessions share the CPU fairly and the HTTP event loop stays responsive. A session nobody has
-asked about for ``idle_seconds`` is dropped (its tab was closed or went to sleep).
+sessions share the CPU fairly and the HTTP event loop stays responsive. At the end of a slice,
+while it still holds the session's lock, the trainer publishes the session's state if a reader
+has asked for it since the last slice (see snapshot.py), so readers never wait for a slice.
+A session nobody has asked about for ``idle_seconds`` is dropped (its tab was closed or went to
+sleep).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import threading
 import time
 
 from .session import Session
+from .snapshot import publish_state
 
 SLICE_SECONDS = 0.02   # training time per playing session per round
 IDLE_PAUSE = 0.05      # how long the trainer sleeps when nobody is training
@@ -103,6 +107,12 @@ class SessionStore:
                     session.playing = False
                     session.pending_epochs = 0
                     session.version += 1
+                if session.state_wanted:
+                    session.state_wanted = False
+                    try:
+                        publish_state(session)
+                    except Exception:  # noqa: BLE001 - a reader then builds it and sees the error
+                        session.state_cache = None
             time.sleep(0)  # let request handlers in between sessions
         return len(busy)
 
