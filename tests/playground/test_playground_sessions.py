@@ -152,9 +152,12 @@ def test_the_trainer_publishes_a_state_only_when_someone_asked():
     version, body, _ = session.state_cache
     assert version == session.version and not session.state_wanted
     assert latest_state(session) == (version, body) and session.state_wanted
-    store.train_round()                       # asked: published again
+    store.train_round()                       # asked, but published under PUBLISH_SECONDS ago
+    assert session.state_cache[0] == version < session.version and session.state_wanted
+    session.state_cache = (version, body, time.monotonic() - 1)
+    store.train_round()                       # asked, and the last one is old enough: published
     version, body, _ = session.state_cache
-    assert version == session.version
+    assert version == session.version and not session.state_wanted
     store.train_round()                       # not asked since: not rebuilt...
     assert session.state_cache[0] < session.version
     assert latest_state(session) == (version, body)      # ...and a reader gets the last one meanwhile
