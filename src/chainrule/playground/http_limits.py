@@ -2,7 +2,9 @@
 
 What uvicorn's own settings cover, and ``server_config`` sets:
 
-- ``h11_max_incomplete_event_size``: a request head larger than ``MAX_HEAD_BYTES`` is refused.
+- ``h11_max_incomplete_event_size``: a request head still incomplete past ``MAX_HEAD_BYTES`` is
+  refused (h11 checks what it has buffered while it waits for more, so a head that arrives whole
+  in one read is parsed: the bound is that plus one read).
 - ``timeout_keep_alive``: an idle keep-alive connection closes ``KEEP_ALIVE_SECONDS`` after its
   last response.
 - ``proxy_headers=False``: nothing sits in front of this server, so X-Forwarded-* headers from a

@@ -168,8 +168,8 @@ def _command(session, action: str, body: dict):
 
 
 class _Stream(StreamingResponse):
-    """A streaming response that runs ``release`` once it ends, however it ends (even if it
-    never starts), so a reserved stream slot is always given back."""
+    """A streaming response that runs ``release`` once it ends, however it ends (the client
+    gone, the task cancelled, an error), so a reserved stream slot is always given back."""
 
     def __init__(self, content, release, **options):
         super().__init__(content, **options)
