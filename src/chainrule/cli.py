@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="The neural-network playground in your browser "
                                      "(needs pip install chainrule[playground]).")
     playground_launch.add_arguments(playground)
-    playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open))
+    playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open,
+                                                                     args.max_sessions))
     return parser
 
 

@@ -18,7 +18,7 @@ def store():
 
 @pytest.fixture
 def client(store):
-    with TestClient(create_app(store)) as test_client:
+    with TestClient(create_app(store), base_url="http://127.0.0.1:8000") as test_client:
         yield test_client
 
 

@@ -2,6 +2,11 @@
 
 Skips cleanly when /usr/bin/chromium or playwright is missing. Screenshots go to a temporary
 directory (printed with -s).
+
+The page runs under the server's Content-Security-Policy (no inline script, no eval): every test
+fails if the page triggers a CSP violation. Playwright's wait_for_function compiles its predicate
+inside the page, which that policy forbids, so waits here poll page.evaluate (a DevTools call,
+outside the page's policy) from Python instead.
 """
 
 import os
@@ -9,7 +14,7 @@ import tempfile
 import time
 
 import pytest
-from playground_helpers import CHROMIUM, LiveServer, chromium_context, wait_for
+from playground_helpers import CHROMIUM, LiveServer, checked_page, chromium_context, wait_for, wait_js
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not os.path.exists(CHROMIUM):
@@ -32,12 +37,8 @@ def browser_context():
 
 @pytest.fixture
 def page(browser_context):
-    page = browser_context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    page.close()
-    assert not errors, errors
+    with checked_page(browser_context) as page:
+        yield page
 
 
 def shot(page, name):
@@ -55,7 +56,7 @@ def number(page, selector):
 def open_page(page, server, query=""):
     page.goto(f"{server.url}/{query}")
     page.wait_for_selector(".node canvas")
-    page.wait_for_function("document.body.dataset.epoch !== undefined")
+    wait_js(page, "document.body.dataset.epoch !== undefined")
 
 
 def play_until(page, condition, timeout=40):
@@ -79,10 +80,10 @@ def test_relu_learns_the_circle(page, server):
 def test_deep_sigmoid_warns_of_vanishing_gradients(page, server):
     open_page(page, server, "?dataset=circle&hidden=8,8")
     page.select_option("#activation", "sigmoid")
-    page.wait_for_function("document.querySelector('#layer_count').textContent.startsWith('2')")
+    wait_js(page, "document.querySelector('#layer_count').textContent.startsWith('2')")
     for count in range(3, 7):
         page.click("#add_layer")
-        page.wait_for_function(f"document.querySelector('#layer_count').textContent.startsWith('{count}')")
+        wait_js(page, f"document.querySelector('#layer_count').textContent.startsWith('{count}')")
     assert page.locator(".node[data-layer='6']").count() == 8
     play_until(page, lambda: page.locator("body").get_attribute("data-diagnosis") == "vanishing")
     message = page.locator("#diagnosis").text_content()
@@ -93,10 +94,10 @@ def test_deep_sigmoid_warns_of_vanishing_gradients(page, server):
 def test_gradient_view(page, server):
     open_page(page, server, "?activation=tanh&hidden=4,3")
     page.click("#step")
-    page.wait_for_function("Number(document.body.dataset.epoch) >= 1")
+    wait_js(page, "Number(document.body.dataset.epoch) >= 1")
     page.click("#view_backward")
     assert "view=backward" in page.url
-    page.wait_for_function("document.querySelector(\".node[data-layer='1'] .value\").textContent !== ''")
+    wait_js(page, "document.querySelector(\".node[data-layer='1'] .value\").textContent !== ''")
     widths = set(page.eval_on_selector_all(".link", "links => links.map(l => l.style.strokeWidth)"))
     assert len(widths) > 1, "links sized by |∂L/∂w|"
     assert "∂L/∂w" in page.locator("#legend_text").text_content()
@@ -112,7 +113,7 @@ def test_url_round_trip(page, server, browser_context):
     open_page(page, server, query)
     assert page.locator("#optimizer").input_value() == "adam"
     page.select_option("#learning_rate", "0.01")
-    page.wait_for_function("location.search.includes('learning_rate=0.01')")
+    wait_js(page, "location.search.includes('learning_rate=0.01')")
     url = page.url
     again = browser_context.new_page()
     open_page(again, server, url[len(server.url) + 1:])
@@ -132,7 +133,7 @@ def test_url_round_trip(page, server, browser_context):
 def test_export(page, server):
     open_page(page, server, "?hidden=3&activation=relu")
     page.click("#step")
-    page.wait_for_function("Number(document.body.dataset.epoch) >= 1")
+    wait_js(page, "Number(document.body.dataset.epoch) >= 1")
     with page.expect_download() as download:
         page.click("#export_code")
     assert download.value.suggested_filename == "train_playground.py"
@@ -146,6 +147,21 @@ def test_export(page, server):
     with page.expect_download() as download:
         page.click("#export_model")
     assert os.path.getsize(download.value.path()) > 0
+
+
+def test_leaving_or_reloading_the_page_closes_its_session(page, server):
+    """The unload beacon (an empty POST .../close) gets past the same-origin and JSON checks, and a
+    page that is going away does not start a new session as its event stream closes."""
+    store = server.app.state.store
+    before = set(store._sessions)
+    open_page(page, server, "?hidden=2")
+    for _ in range(3):
+        page.reload()
+        page.wait_for_selector(".node canvas")
+        wait_js(page, "document.body.dataset.epoch !== undefined")
+    wait_for(lambda: len(set(store._sessions) - before) == 1, timeout=10)   # only the open page's
+    page.goto("about:blank")
+    wait_for(lambda: not set(store._sessions) - before, timeout=10)
 
 
 def test_screenshots_were_taken():

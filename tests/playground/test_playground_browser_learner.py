@@ -14,7 +14,7 @@ import re
 import tempfile
 
 import pytest
-from playground_helpers import CHROMIUM, LiveServer, chromium_context
+from playground_helpers import CHROMIUM, LiveServer, checked_page, chromium_context, wait_js
 
 from chainrule.playground.shown import shown
 
@@ -44,12 +44,8 @@ def browser_context():
 
 @pytest.fixture
 def page(browser_context):
-    page = browser_context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    page.close()
-    assert not errors, errors
+    with checked_page(browser_context) as page:
+        yield page
 
 
 def trained_page(page, server, query=SETUP, epochs=3):
@@ -57,7 +53,7 @@ def trained_page(page, server, query=SETUP, epochs=3):
     page.wait_for_selector(".node canvas")
     for _ in range(epochs):
         page.click("#step")
-    page.wait_for_function(f"Number(document.body.dataset.epoch) >= {epochs}", timeout=30000)
+    wait_js(page, f"Number(document.body.dataset.epoch) >= {epochs}", timeout=30)
     assert page.locator("#play").get_attribute("aria-label") == "Play"  # not playing: numbers stay put
     return page
 
@@ -76,8 +72,8 @@ def click_and_explain(page, selector, view, target, dispatch=False):
     else:
         element.click()
     key = json.dumps(target, separators=(",", ":"))
-    page.wait_for_function(
-        "([view, key]) => { const p = document.querySelector('#explanation');"
+    wait_js(
+        page, "([view, key]) => { const p = document.querySelector('#explanation');"
         " return !p.hidden && p.dataset.view === view && p.dataset.target === key"
         " && document.body.dataset.example === p.dataset.example; }", arg=[view, key])
     text = page.locator("#explanation_text").text_content()
@@ -97,8 +93,7 @@ def tooltip(page, selector):
 
 
 def wait_for_note(page, start):
-    page.wait_for_function("start => document.querySelector('#example_note').textContent.startsWith(start)",
-                           arg=start)
+    wait_js(page, "start => document.querySelector('#example_note').textContent.startsWith(start)", arg=start)
 
 
 def link(layer, neuron, source):
@@ -146,7 +141,7 @@ def test_the_learner_picks_another_example_and_is_told_which(page, server):
     note = page.locator("#example_note").text_content()
     assert "1st of the 10 examples in the last batch" in note
     page.click("#example_next")
-    page.wait_for_function("document.querySelector('#example_note').textContent.includes('2nd of the 10')")
+    wait_js(page, "document.querySelector('#example_note').textContent.includes('2nd of the 10')")
     second = page.locator("#explanation_text").text_content()
     number = re.search(r"#(\d+)", page.locator("#example_note").text_content()).group(1)
     assert f"Example #{number} of the" in second
@@ -162,7 +157,7 @@ def test_the_learner_picks_another_example_and_is_told_which(page, server):
     box = page.locator("#boundary").bounding_box()
     page.mouse.click(box["x"] + (x1 + 6) / 12 * box["width"], box["y"] + (6 - x2) / 12 * box["height"])
     wait_for_note(page, f"Example #{chosen} ")
-    page.wait_for_function(f"document.body.dataset.example === '{chosen}'")
+    wait_js(page, f"document.body.dataset.example === '{chosen}'")
     text = page.locator("#explanation_text").text_content()
     assert f"Example #{chosen} of the" in text and "So p = " in text  # the output, for that point
     assert FINAL.findall(text)[-1][1] == tooltip(page, node(3, 0))[1]

@@ -1,7 +1,11 @@
-"""A bounded load test on 127.0.0.1: 20 sessions training at once while the state endpoint is polled.
+"""A bounded load test on 127.0.0.1: 20 sessions training at once, each with its page's event
+stream open, while the state endpoint is polled.
 
 Measures the state endpoint's latency (p50 / p95) and the server process's memory; prints them
-(run with -s to see). The asserts are generous so the test does not depend on the machine's speed.
+(run with -s to see). The asserts are generous so the test does not depend on the machine's speed
+(p95 was 20-50 ms on the project's 2-core machines; the limit is 500 ms), yet a server whose
+readers wait for training (a round of 20 slices is 400 ms) or whose event loop trains fails it.
+benchmarks/playground_latency.py measures 20 and 50 sessions with the server in its own process.
 """
 
 import threading
@@ -14,6 +18,7 @@ httpx = pytest.importorskip("httpx")
 
 SESSIONS = 20
 SECONDS = 8.0
+P95_LIMIT_MS = 500
 
 
 def rss_mib():
@@ -40,6 +45,15 @@ def test_twenty_training_sessions_keep_the_state_endpoint_responsive():
         time.sleep(1.0)
         latencies, failures, memory = [], [], []
         stop = time.monotonic() + SECONDS
+        streamed = {sid: 0 for sid in ids}
+
+        def follow(sid):
+            with httpx.Client(base_url=server.url, timeout=30) as mine, \
+                    mine.stream("GET", f"/api/sessions/{sid}/events") as response:
+                for line in response.iter_lines():
+                    streamed[sid] += line.startswith("event: state")
+                    if time.monotonic() >= stop:
+                        return
 
         def poll(my_ids):
             with httpx.Client(base_url=server.url, timeout=30) as mine:
@@ -52,12 +66,15 @@ def test_twenty_training_sessions_keep_the_state_endpoint_responsive():
                             failures.append(response.status_code)
                     time.sleep(0.2)
 
+        followers = [threading.Thread(target=follow, args=(sid,), daemon=True) for sid in ids]
         pollers = [threading.Thread(target=poll, args=(ids[k::4],)) for k in range(4)]
-        for thread in pollers:
+        for thread in followers + pollers:
             thread.start()
         while any(thread.is_alive() for thread in pollers):
             memory.append(rss_mib())
             time.sleep(0.5)
+        for thread in followers:
+            thread.join(timeout=30)
         epochs = [http.get(f"/api/sessions/{sid}/state").json()["epoch"] for sid in ids]
         for sid in ids:
             http.delete(f"/api/sessions/{sid}")
@@ -68,8 +85,10 @@ def test_twenty_training_sessions_keep_the_state_endpoint_responsive():
     print(f"\nload: {SESSIONS} sessions, {len(latencies)} state requests; "
           f"p50 {p50:.0f} ms, p95 {p95:.0f} ms; "
           f"RSS {memory[0]:.0f} → {memory[-1]:.0f} MiB (growth over the second half {growth:.1f} MiB); "
-          f"epochs trained per session {min(epochs)}–{max(epochs)}")
+          f"epochs trained per session {min(epochs)}–{max(epochs)}; "
+          f"state events streamed per session {min(streamed.values())}–{max(streamed.values())}")
     assert not failures
     assert min(epochs) > 0, "every session trained"
-    assert p95 < 2000, f"p95 {p95:.0f} ms"
+    assert min(streamed.values()) >= 2, "every page's stream saw the state change"
+    assert p95 < P95_LIMIT_MS, f"p95 {p95:.0f} ms"
     assert growth < 64, f"memory grew {growth:.0f} MiB while steady"

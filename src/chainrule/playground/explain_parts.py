@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from . import network as N
 from .datasets import FEATURE_LABELS
 from .settings import is_regression
+from .settings import shown as shown_value
 from .shown import shown
 from .transforms import input_lines, noise_words
 
@@ -72,9 +73,10 @@ def _index(params: dict, name: str, low: int, high: int, optional: bool = False)
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise ExplainError(f"{name} must be a whole number from {low} to {high}; got {raw[:20]!r}") from None
+        raise ExplainError(f"{name} must be a whole number from {low} to {high}; "
+                           f"got {shown_value(raw)}") from None
     if not low <= value <= high:
-        raise ExplainError(f"{name} must be a whole number from {low} to {high}; got {value}")
+        raise ExplainError(f"{name} must be a whole number from {low} to {high}; got {shown_value(value)}")
     return value
 
 
@@ -86,7 +88,7 @@ def parse(session, params: dict) -> tuple[Target, int | None, str]:
     widths = N.layer_widths(s)
     unknown = sorted(set(params) - {"layer", "neuron", "source", "example", "view"})
     if unknown:
-        raise ExplainError(f"unknown parameter(s) {', '.join(unknown)}; "
+        raise ExplainError(f"unknown parameter(s) {', '.join(shown_value(name) for name in unknown[:5])}; "
                            "use layer, neuron, source, example, view")
     layer = _index(params, "layer", 0, n_layers)
     neuron = _index(params, "neuron", 0, widths[layer] - 1)

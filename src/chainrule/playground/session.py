@@ -36,13 +36,15 @@ class Session:
     def __init__(self, session_id: str, settings: dict | None = None):
         self.id = session_id
         self.lock = threading.RLock()
-        self.settings = validate_settings(settings or {})
+        self.settings = validate_settings({} if settings is None else settings)
         self.playing = False
         self.pending_epochs = 0
         self.version = 0
         self.data_version = 0
         self.last_seen = time.monotonic()
         self.error = None
+        self.state_cache = None     # (version, JSON bytes, monotonic time built): see snapshot.py
+        self.state_wanted = False   # a reader asked for the state since the trainer last built it
         self._new_data()
         self._new_network()
 

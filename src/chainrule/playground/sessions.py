@@ -1,8 +1,12 @@
 """All live sessions: creation under a cap, lookup, idle expiry, and the trainer thread.
 
 One background thread trains every playing session in turn, a short time slice each, so twenty
-sessions share the CPU fairly and the HTTP event loop stays responsive. A session nobody has
-asked about for ``idle_seconds`` is dropped (its tab was closed or went to sleep).
+sessions share the CPU fairly and the HTTP event loop stays responsive. At the end of a slice,
+while it still holds the session's lock, the trainer publishes the session's state if a reader
+has asked for it since the last slice and the last one is PUBLISH_SECONDS old (no page shows
+more than ten states a second), so readers never wait for a slice (see snapshot.py).
+A session nobody has asked about for ``idle_seconds`` is dropped (its tab was closed or went to
+sleep).
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import threading
 import time
 
 from .session import Session
+from .snapshot import publish_state
 
 SLICE_SECONDS = 0.02   # training time per playing session per round
+PUBLISH_SECONDS = 0.1  # the trainer publishes a watched session's state at most this often
 IDLE_PAUSE = 0.05      # how long the trainer sleeps when nobody is training
 
 
@@ -103,6 +109,13 @@ class SessionStore:
                     session.playing = False
                     session.pending_epochs = 0
                     session.version += 1
+                if session.state_wanted and (session.state_cache is None or
+                                             time.monotonic() - session.state_cache[2] >= PUBLISH_SECONDS):
+                    session.state_wanted = False
+                    try:
+                        publish_state(session)
+                    except Exception:  # noqa: BLE001 - a reader then builds it and sees the error
+                        session.state_cache = None
             time.sleep(0)  # let request handlers in between sessions
         return len(busy)
 

@@ -51,38 +51,91 @@ LIVE_FIELDS = frozenset({"learning_rate", "regularization", "reg_rate", "batch_s
 DATA_FIELDS = frozenset({"dataset", "noise", "train_ratio", "seed"})
 
 
+MAX_JSON_DIGITS = 100   # a longer integer literal in a request is never a valid value
+
+
 class SettingsError(ValueError):
     """A set-up field is missing its type or outside its limits; the message says which and why."""
 
 
+class LongNumber:
+    """An integer literal in a request too long to be worth converting (the JSON reader's
+    ``parse_int``): no field accepts it, so its field's check refuses it by name."""
+
+    def __init__(self, text: str):
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"a {self.digits}-digit number"
+
+
+def parse_json_int(text: str):
+    """``json.loads(parse_int=...)``: an int, or a ``LongNumber`` past ``MAX_JSON_DIGITS`` digits
+    (int() of thousands of digits is slow, and Python refuses past 4,300)."""
+    return int(text) if len(text) <= MAX_JSON_DIGITS else LongNumber(text)
+
+
+def shown(value, limit: int = 40) -> str:
+    """A short printable form of any JSON value for an error message.
+
+    Never more than about ``limit`` characters (a 15 KB string or a 400-digit number is cut, not
+    echoed back whole), never deep (nested lists show as ``[...]``), and never a raw surrogate,
+    so the message always encodes as UTF-8."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        digits = len(str(abs(value))) if value.bit_length() < 13_000 else int(value.bit_length() * 0.30103)
+        return f"a {digits}-digit {'negative ' if value < 0 else ''}number"
+    if isinstance(value, (list, dict)):
+        text = _shallow(value)
+    else:
+        text = repr(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _shallow(value) -> str:
+    """repr of a list or dict one level deep, its items shown with ``shown``."""
+    if isinstance(value, dict):
+        items = [f"{shown(k, 20)}: {'...' if isinstance(v, (list, dict)) else shown(v, 20)}"
+                 for k, v in list(value.items())[:4]]
+        return "{" + ", ".join(items) + (", ..." if len(value) > 4 else "") + "}"
+    items = ["[...]" if isinstance(v, (list, dict)) else shown(v, 20) for v in value[:8]]
+    return "[" + ", ".join(items) + (", ..." if len(value) > 8 else "") + "]"
+
+
 def _choice(name, value, allowed):
     if not isinstance(value, str) or value not in allowed:
-        raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {shown(value)}")
     return value
 
 
 def _integer(name, value, low, high):
-    whole = (not isinstance(value, bool) and isinstance(value, (int, float))
-             and math.isfinite(value) and value == int(value))
-    if not whole or not low <= int(value) <= high:
-        raise SettingsError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+    """A whole number in [low, high]: an int, or a float with no fractional part.
+
+    Compared as Python numbers (exact for ints of any size) before any conversion, so a
+    400-digit integer is refused by range instead of overflowing float()."""
+    number = not isinstance(value, bool) and isinstance(value, (int, float))
+    whole = number and (isinstance(value, int) or (math.isfinite(value) and value.is_integer()))
+    if not whole or not low <= value <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}; got {shown(value)}")
     return int(value)
 
 
 def _number(name, value, low, high, low_open=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise SettingsError(f"{name} must be a finite number; got {value!r}")
-    value = float(value)
+    out_of_range = f"{name} must be a number {'above' if low_open else 'from'} {low} up to {high}"
+    if isinstance(value, LongNumber):   # a number, but far outside any range
+        raise SettingsError(f"{out_of_range}; got {shown(value)}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        raise SettingsError(f"{name} must be a finite number; got {shown(value)}")
     too_low = value <= low if low_open else value < low
-    if too_low or value > high:
-        bound = f"above {low}" if low_open else f"from {low}"
-        raise SettingsError(f"{name} must be a number {bound} up to {high}; got {value}")
-    return value
+    if too_low or value > high:   # int against float compares exactly, however many digits
+        raise SettingsError(f"{out_of_range}; got {shown(value)}")
+    return float(value)
 
 
 def _flag(name, value):
     if not isinstance(value, bool):
-        raise SettingsError(f"{name} must be true or false; got {value!r}")
+        raise SettingsError(f"{name} must be true or false; got {shown(value)}")
     return value
 
 
@@ -127,9 +180,9 @@ def validate_settings(changes, base: dict | None = None) -> dict:
     Unknown fields are refused rather than ignored, so a typo never silently does nothing."""
     if not isinstance(changes, dict):
         raise SettingsError("settings must be a JSON object of field: value")
-    unknown = sorted(set(changes) - set(_CHECKS))
+    unknown = sorted(set(changes) - set(_CHECKS), key=str)
     if unknown:
-        raise SettingsError(f"unknown settings field(s): {', '.join(map(str, unknown))}; "
+        raise SettingsError(f"unknown settings field(s): {', '.join(shown(name) for name in unknown[:5])}; "
                             f"known fields are {', '.join(_CHECKS)}")
     merged = dict(DEFAULTS if base is None else base)
     merged.update(changes)

@@ -1,5 +1,11 @@
 """What the page sees: a session turned into plain JSON.
 
+The state is built once per session version and kept as JSON bytes (``publish_state``), so ten
+readers of one version (the page's event stream, polls) cost one build. While the trainer is in
+the middle of a session's slice, readers get the last published state at once rather than wait
+for the slice to end (``latest_state``), and the trainer publishes a fresh one when its slice
+ends if anyone has asked since: a reader never waits on training and never builds twice.
+
 Heat maps travel as base64 of one byte per cell (-1 → 0, 0 → 128, +1 → 255), row 0 at the top,
 so a 40×40 map is 2 KB rather than a list of 1,600 numbers. Hidden neurons' maps are scaled by
 their own largest |value| when that exceeds 1 (a ReLU's output is unbounded); ``scales`` says by
@@ -9,6 +15,9 @@ how much.
 from __future__ import annotations
 
 import base64
+import json
+import math
+import time
 
 import numpy as np
 
@@ -26,6 +35,7 @@ from .transforms import FEATURE_FORMULAS, pipeline
 OUTPUT_RESOLUTION = 40
 NEURON_RESOLUTION = 20
 CURVE_POINTS = 200
+STALE_SECONDS = 1.0   # the oldest published state a reader is given while its session trains
 
 
 def encode_map(values: np.ndarray) -> str:
@@ -149,3 +159,45 @@ def build_data(session: Session) -> dict:
         "train": np.column_stack([d.train_points, d.train_labels]).round(3).tolist(),
         "test": np.column_stack([d.test_points, d.test_labels]).round(3).tolist(),
     }
+
+
+def _clean(value):
+    """JSON has no NaN or Infinity: send null instead."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def to_json(data) -> bytes:
+    """Compact, ASCII-only JSON (non-finite numbers as null): safe to send whatever it holds."""
+    return json.dumps(_clean(data), separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def publish_state(session: Session) -> tuple[int, bytes]:
+    """(version, JSON bytes) of the session's current state, built only if the version moved on.
+
+    Call under the session's lock."""
+    cached = session.state_cache
+    if cached is None or cached[0] != session.version:
+        cached = (session.version, to_json(build_state(session)), time.monotonic())
+        session.state_cache = cached
+    return cached[0], cached[1]
+
+
+def latest_state(session: Session) -> tuple[int, bytes] | None:
+    """Without the lock: the published state if it is current, or, while the session is training,
+    the last one published if it is under ``STALE_SECONDS`` old; None when the caller must call
+    ``publish_state`` under the lock. Marks the state as wanted, so the trainer publishes the next
+    one as its slice ends."""
+    session.state_wanted = True
+    cached = session.state_cache
+    if cached is None:
+        return None
+    if cached[0] == session.version or (
+            session.wants_training and time.monotonic() - cached[2] < STALE_SECONDS):
+        return cached[0], cached[1]
+    return None

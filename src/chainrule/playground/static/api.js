@@ -47,7 +47,9 @@ export class PlaygroundClient {
     });
     source.addEventListener("gone", () => this.recover("the session expired"));
     source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) this.recover("lost the connection");
+      // Leaving the page closes the stream just before "pagehide": wait a moment, so a page
+      // that is going away does not start a new session after its unload beacon closed the old.
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => this.recover("lost the connection"), 500);
     };
   }
 
