@@ -122,7 +122,15 @@ def _strong_wolfe(evaluate, t, d, f, g, gd, c1=1e-4, c2=0.9, tolerance_change=1e
 
 
 class LBFGS(Optimizer):
-    r"""L-BFGS (limited-memory BFGS), as PyTorch's ``torch.optim.LBFGS``; see the module docstring.
+    r"""L-BFGS (limited-memory BFGS), as PyTorch's ``torch.optim.LBFGS`` (full algorithm in the
+    module docstring). With all parameters as one vector w and gradient g, each iteration::
+
+        d = -H g          H: the inverse Hessian estimated from the last history_size pairs
+                          s = w_new - w_old, y = g_new - g_old (two-loop recursion)
+        w = w + t d       t = lr, or found by line_search_fn='strong_wolfe'
+
+    up to ``max_iter`` iterations and ``max_eval`` loss evaluations per ``step``, stopping early
+    once max|g| <= tolerance_grad or the step or loss changes by less than tolerance_change.
 
     ``step(closure)`` needs the closure::
 
