@@ -309,3 +309,11 @@ def test_bad_options():
         nn.HuberLoss(delta=0.0)(cr.zeros(2), cr.zeros(2))
     with pytest.raises(cr.DTypeError, match="l1_loss: input must be a floating-point Tensor"):
         F.l1_loss(cr.tensor([1, 2]), cr.tensor([1.0, 2.0]))
+
+
+def test_loss_modules_take_keyword_arguments_as_torch():
+    x, y = values(3, 2), values(3, 2, seed=17)
+    compare(lambda a, b: nn.SmoothL1Loss(beta=0.5)(input=a, target=b),
+            lambda a, b: torch.nn.SmoothL1Loss(beta=0.5)(input=a, target=b), [x, y])
+    with pytest.raises(cr.ChainruleError, match="HuberLoss: the loss is NaN for input \\(1,\\)"):
+        nn.HuberLoss()(input=cr.tensor([float("nan")]), target=cr.zeros(1))

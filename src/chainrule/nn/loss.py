@@ -46,9 +46,10 @@ class _Loss(Module):
                              f"got {reduction!r}")
         self.reduction = reduction
 
-    def __call__(self, input, *rest):
-        loss = super().__call__(input, *rest)
-        target = rest[-1] if rest else None
+    def __call__(self, *args, **kwargs):
+        loss = super().__call__(*args, **kwargs)
+        input = args[0] if args else kwargs.get("input", kwargs.get("input1"))
+        target = kwargs.get("target", args[-1] if len(args) > 1 else None)
         if self.check_finite and not np.isfinite(loss._data).all():
             found = "NaN" if np.isnan(loss._data).any() else "Inf"
             causes = []
