@@ -1,5 +1,7 @@
 """Every optimizer follows PyTorch's trajectory step for step on the same small problem."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -44,7 +46,24 @@ def _chainrule_trajectory(make_optimizer, steps=STEPS, use_closure=False):
     return np.array(history), optimizer, (weight, bias)
 
 
+@contextlib.contextmanager
+def float64_scalar_state():
+    """PyTorch keeps optimizer scalars (NAdam's mu_product) in the default dtype: float64 here, so
+    the comparison is float64 throughout."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def _torch_trajectory(make_optimizer, steps=STEPS):
+    with float64_scalar_state():
+        return _torch_steps(make_optimizer, steps)
+
+
+def _torch_steps(make_optimizer, steps):
     weight = torch.tensor(W0, dtype=torch.float64, requires_grad=True)
     bias = torch.tensor(B0, dtype=torch.float64, requires_grad=True)
     optimizer = make_optimizer(torch.optim, [weight, bias])
@@ -75,6 +94,20 @@ CASES = {
     "rmsprop_centered_momentum": lambda o, p: o.RMSprop(p, lr=0.01, centered=True, momentum=0.5, eps=1e-4),
     "groups": lambda o, p: o.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.2, "momentum": 0.5}],
                                  lr=0.05, momentum=0.9),
+    "adagrad": lambda o, p: o.Adagrad(p, lr=0.1),
+    "adagrad_all_options": lambda o, p: o.Adagrad(p, lr=0.2, lr_decay=0.05, weight_decay=0.1,
+                                                  initial_accumulator_value=0.3, eps=1e-6),
+    "adagrad_maximize": lambda o, p: o.Adagrad(p, lr=0.01, maximize=True),
+    "adamax": lambda o, p: o.Adamax(p, lr=0.05),
+    "adamax_wd_maximize": lambda o, p: o.Adamax(p, lr=0.01, betas=(0.8, 0.9), weight_decay=0.1,
+                                                maximize=True),
+    "nadam": lambda o, p: o.NAdam(p, lr=0.05),
+    "nadam_wd": lambda o, p: o.NAdam(p, lr=0.05, betas=(0.85, 0.99), weight_decay=0.1, momentum_decay=0.01),
+    "nadam_decoupled": lambda o, p: o.NAdam(p, lr=0.05, weight_decay=0.2, decoupled_weight_decay=True),
+    "radam": lambda o, p: o.RAdam(p, lr=0.05),
+    "radam_wd": lambda o, p: o.RAdam(p, lr=0.05, betas=(0.9, 0.9), weight_decay=0.1),
+    "radam_decoupled_maximize": lambda o, p: o.RAdam(p, lr=0.01, weight_decay=0.2,
+                                                     decoupled_weight_decay=True, maximize=True),
 }
 
 
@@ -92,7 +125,8 @@ def test_closure_step_returns_loss_and_matches():
     np.testing.assert_array_equal(plain, with_closure)
 
 
-RESUMED = ["sgd_nesterov_wd", "adam_wd_amsgrad", "rmsprop_centered_momentum", "groups"]
+RESUMED = ["sgd_nesterov_wd", "adam_wd_amsgrad", "rmsprop_centered_momentum", "groups", "adagrad_all_options",
+           "adamax_wd_maximize", "nadam_wd", "radam_wd"]
 
 
 @pytest.mark.parametrize("name", RESUMED)
@@ -137,7 +171,10 @@ def test_float32_parameters_stay_float32_and_update_in_place():
     storage = weight.numpy()
     for make in (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
                  lambda p: optim.Adam(p, amsgrad=True), lambda p: optim.AdamW(p),
-                 lambda p: optim.RMSprop(p, centered=True, momentum=0.9)):
+                 lambda p: optim.RMSprop(p, centered=True, momentum=0.9),
+                 lambda p: optim.Adagrad(p, lr_decay=0.1, weight_decay=0.1), lambda p: optim.Adamax(p),
+                 lambda p: optim.NAdam(p, weight_decay=0.1), lambda p: optim.RAdam(p, weight_decay=0.1),
+                 lambda p: optim.NAdam(p, weight_decay=0.1, decoupled_weight_decay=True)):
         optimizer = make([weight])
         for _ in range(2):
             optimizer.zero_grad()
@@ -205,3 +242,35 @@ def test_in_place_step_is_seen_by_graphs_that_saved_the_parameter():
     optimizer.step()
     with pytest.raises(ChainruleError):
         loss.backward()
+
+
+@pytest.mark.parametrize("name", ["adagrad_all_options", "adamax", "nadam_wd", "radam_wd", "adam_wd_amsgrad",
+                                  "rmsprop_centered_momentum"])
+def test_state_and_options_have_torchs_names(name):
+    _, ours, (weight, bias) = _chainrule_trajectory(CASES[name], steps=3)
+    params = [torch.tensor(W0, requires_grad=True), torch.tensor(B0, requires_grad=True)]
+    with float64_scalar_state():
+        theirs = CASES[name](torch.optim, params)
+        for _ in range(3):
+            theirs.zero_grad()
+            _loss(torch.tensor(INPUTS), torch.tensor(TARGETS), *params).backward()
+            theirs.step()
+    ours_saved, theirs_saved = ours.state_dict(), theirs.state_dict()
+    assert set(ours_saved["state"][0]) == set(theirs_saved["state"][0])
+    assert set(ours_saved["param_groups"][0]) <= set(theirs_saved["param_groups"][0])
+    for key, value in ours_saved["state"][0].items():
+        np.testing.assert_allclose(np.asarray(value.numpy() if isinstance(value, cr.Tensor) else value),
+                                   theirs_saved["state"][0][key].numpy(), rtol=1e-10)
+
+
+def test_adagrad_makes_its_state_when_built_as_torch_does():
+    weight = cr.zeros(3, requires_grad=True)
+    saved = optim.Adagrad([weight], initial_accumulator_value=0.25).state_dict()
+    assert saved["state"][0]["step"] == 0
+    np.testing.assert_array_equal(saved["state"][0]["sum"].numpy(), [0.25, 0.25, 0.25])
+    added = cr.zeros(2, requires_grad=True)
+    optimizer = optim.Adagrad([weight], lr=0.5)
+    optimizer.add_param_group({"params": [added], "initial_accumulator_value": 1.0})
+    (added * cr.tensor([3.0, 4.0])).sum().backward()
+    optimizer.step()   # a group added later gets its state on its first step
+    np.testing.assert_allclose(added.numpy(), [-0.5 * 3 / np.sqrt(10.0), -0.5 * 4 / np.sqrt(17.0)])

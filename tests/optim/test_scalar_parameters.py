@@ -7,7 +7,7 @@ PyTorch tutorial (a dynamic network of scalar weights) diverged. These cases pin
 
 import numpy as np
 import pytest
-from tests.optim.test_optimizers import CASES
+from tests.optim.test_optimizers import CASES, float64_scalar_state
 
 import chainrule as cr
 from chainrule import nn, optim
@@ -46,6 +46,11 @@ def _chainrule_run(make):
 
 
 def _torch_run(make):
+    with float64_scalar_state():
+        return _torch_steps(make)
+
+
+def _torch_steps(make):
     params = [torch.nn.Parameter(torch.tensor(v, dtype=torch.float64)) for v in _initial()]
     optimizer = make(torch.optim, params)
     x, y = torch.tensor(X), torch.tensor(Y)

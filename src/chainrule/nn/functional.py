@@ -4,8 +4,8 @@
     loss = F.cross_entropy(F.linear(F.relu(F.linear(x, w1, b1)), w2, b2), labels)
 
 Each function here is a thin argument-checking wrapper; the math and its derivative live in the
-op table (``chainrule/ops``): linear.py, activations.py, losses.py, normalization.py, indexing.py,
-convolution.py, pooling.py.
+op table (``chainrule/ops``): linear.py, activations.py, losses.py, regression_losses.py,
+similarity.py, normalization.py, indexing.py, convolution.py, pooling.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from ..ops import indexing as _indexing
 from ..ops import losses as _losses
 from ..ops import normalization as _normalization
 from ..ops import pooling as _pooling
+from ..ops import regression_losses as _regression_losses
+from ..ops import similarity as _similarity
 from ..ops.linear import embedding as _embedding
 from ..ops.linear import linear as linear  # re-exported: F.linear
 from ..tensor import Tensor
@@ -113,18 +115,18 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 # --- losses ---------------------------------------------------------------------------------
 cross_entropy = _losses.cross_entropy
 nll_loss = _losses.nll_loss
-mse_loss = _losses.mse_loss
 binary_cross_entropy_with_logits = _losses.binary_cross_entropy_with_logits
 binary_cross_entropy = _losses.binary_cross_entropy
+mse_loss = _regression_losses.mse_loss
+l1_loss = _regression_losses.l1_loss
+smooth_l1_loss = _regression_losses.smooth_l1_loss
+huber_loss = _regression_losses.huber_loss
+kl_div = _regression_losses.kl_div
+cosine_embedding_loss = _similarity.cosine_embedding_loss
 
-
-def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum) of |input - target|."""
-    _losses._check_reduction("l1_loss", reduction)
-    per_element = (input - target).abs()
-    if reduction == "none":
-        return per_element
-    return per_element.mean() if reduction == "mean" else per_element.sum()
+# --- similarities and distances -------------------------------------------------------------
+cosine_similarity = _similarity.cosine_similarity
+pairwise_distance = _similarity.pairwise_distance
 
 
 # --- helpers --------------------------------------------------------------------------------

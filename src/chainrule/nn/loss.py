@@ -1,13 +1,18 @@
-"""Losses as modules, each with ``reduction`` ('mean', 'sum' or 'none'); the math and gradients
-are in ``chainrule/ops/losses.py``.
+"""Losses as modules, each with ``reduction`` ('mean', 'sum' or 'none'; PyTorch's deprecated
+``size_average``/``reduce`` flags are accepted and mapped to it); the math and gradients are in
+``chainrule/ops``: losses.py, regression_losses.py and similarity.py.
 
-    MSELoss            mean((x - y)^2)
-    L1Loss             mean(|x - y|)
-    CrossEntropyLoss   -log softmax(x)[target]   (class indices or probabilities; weight,
-                                                  ignore_index, label_smoothing)
-    NLLLoss            -x[target]                (x: log-probabilities)
-    BCEWithLogitsLoss  -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))   (pos_weight)
-    BCELoss            -(y log p + (1 - y) log(1 - p))
+    MSELoss              mean((x - y)^2)
+    L1Loss               mean(|x - y|)
+    SmoothL1Loss         mean(d^2 / (2 beta) if |d| < beta else |d| - beta / 2),  d = x - y
+    HuberLoss            mean(d^2 / 2 if |d| < delta else delta (|d| - delta / 2))
+    KLDivLoss            sum p (log p - x) / N   (x: log-probabilities; 'batchmean' is the true KL)
+    CrossEntropyLoss     -log softmax(x)[target]   (class indices or probabilities; weight,
+                                                    ignore_index, label_smoothing)
+    NLLLoss              -x[target]                (x: log-probabilities)
+    BCEWithLogitsLoss    -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))   (pos_weight)
+    BCELoss              -(y log p + (1 - y) log(1 - p))
+    CosineEmbeddingLoss  1 - cos(x1, x2) for y = 1,  max(0, cos(x1, x2) - margin) for y = -1
 
 A loss that comes out NaN or infinite raises ``ChainruleError`` naming the loss and the shapes
 (set ``loss.check_finite = False`` to allow it): a NaN loss silently poisons every weight.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 from ..backend import np
 from ..errors import ChainruleError
+from ..ops.losses import REDUCTIONS, legacy_reduction
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -30,16 +36,20 @@ def _describe(value) -> str:
 
 class _Loss(Module):
     check_finite = True
+    _reductions = REDUCTIONS
 
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or 'sum', "
+        reduction = legacy_reduction(type(self).__name__, size_average, reduce, reduction)
+        if reduction not in self._reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {self._reductions}, "
                              f"got {reduction!r}")
         self.reduction = reduction
 
-    def __call__(self, input, target):
-        loss = super().__call__(input, target)
+    def __call__(self, *args, **kwargs):
+        loss = super().__call__(*args, **kwargs)
+        input = args[0] if args else kwargs.get("input", kwargs.get("input1"))
+        target = kwargs.get("target", args[-1] if len(args) > 1 else None)
         if self.check_finite and not np.isfinite(loss._data).all():
             found = "NaN" if np.isnan(loss._data).any() else "Inf"
             causes = []
@@ -56,18 +66,69 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
+    """Mean squared error: mean((input - target)^2) ('sum': the sum; 'none': each term)."""
+
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
+    """Mean absolute error: mean(|input - target|)."""
+
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
+class SmoothL1Loss(_Loss):
+    """Squared error below ``beta``, absolute error above (see ``F.smooth_l1_loss``); beta = 0 is L1."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Squared error below ``delta``, delta-scaled absolute error above (see ``F.huber_loss``)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of ``target`` p from the log-probabilities ``input`` (see ``F.kl_div``);
+    use reduction='batchmean' for the true KL divergence per sample."""
+
+    _reductions = REDUCTIONS + ("batchmean",)
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) for pairs labelled 1, max(0, cos(x1, x2) - margin) for pairs labelled -1."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
             weight = Tensor(weight)
         self.register_buffer("weight", weight)
@@ -76,9 +137,9 @@ class _WeightedLoss(_Loss):
 class CrossEntropyLoss(_WeightedLoss):
     """Softmax and negative log-likelihood fused: input (N, C) or (N, C, d1, ...) raw scores."""
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
@@ -89,8 +150,9 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...)."""
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
@@ -101,8 +163,8 @@ class NLLLoss(_WeightedLoss):
 class BCEWithLogitsLoss(_WeightedLoss):
     """Sigmoid and binary cross-entropy fused (stable for large |x|)."""
 
-    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
         if pos_weight is not None and not isinstance(pos_weight, Tensor):
             pos_weight = Tensor(pos_weight)
         self.register_buffer("pos_weight", pos_weight)

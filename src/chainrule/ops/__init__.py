@@ -10,7 +10,9 @@
     convolution.py  conv1d, conv2d (im2col + one matmul; VJPs are convolutions again)
     pooling.py      max/avg pooling 1-D and 2-D, adaptive_avg_pool (windows.py: the shared geometry)
     linear.py       linear (x W^T + b, one node), embedding lookup
-    losses.py       cross_entropy (fused, stable), nll_loss, binary_cross_entropy(_with_logits), mse_loss
+    losses.py       cross_entropy (fused, stable), nll_loss, binary_cross_entropy(_with_logits)
+    regression_losses.py  mse_loss, l1_loss, smooth_l1_loss, huber_loss, kl_div
+    similarity.py   cosine_similarity, pairwise_distance, cosine_embedding_loss
     normalization.py  batch_norm, layer_norm (normalise, scale, shift: one node)
 """
 
@@ -50,12 +52,13 @@ from .compare import (
 from .convolution import conv1d, conv2d
 from .indexing import cat, chunk, concatenate, getitem, pad, scatter_add, split, stack
 from .linear import embedding, linear
-from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
+from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from .methods import bind
 from .namespaces import ARRAYS, TENSORS
 from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .reductions import all, amax, amin, any, argmax, argmin, max, mean, min, std, sum, var
+from .regression_losses import mse_loss
 from .shape import (
     broadcast_to,
     expand,

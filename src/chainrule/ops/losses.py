@@ -31,13 +31,13 @@ Binary cross-entropy on probabilities p (each log clamped at -100, the denominat
     dL/dp = g w (p - y) / (p (1 - p))
     dL/dy = g w (log(1 - p) - log p)
 
-Mean squared error:  loss = reduce((x - y)^2),  dL/dx = g 2 (x - y) / n,  dL/dy = -dL/dx
-(n = number of elements for 'mean', 1 for 'sum' and 'none').
+The element-wise losses (mse, l1, smooth L1, Huber, KL divergence) are in regression_losses.py.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..autograd import Primitive, apply
 from ..backend import np
@@ -163,25 +163,22 @@ def _bce_vjp_y(xp, g, out, p, y, weight):
 bce_p = Primitive("binary_cross_entropy", _bce_forward, _bce_vjp_p, _bce_vjp_y)
 
 
-def _mse_forward(x, y, reduction):
-    diff = x - y
-    return np.asarray(_reduce(diff * diff, reduction, diff.size), dtype=diff.dtype)
+# --- argument checks shared by the losses ---------------------------------------------------
+def legacy_reduction(op: str, size_average, reduce, reduction: str, stacklevel: int = 3) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` flags as a reduction (they win when given)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"{op}: size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=stacklevel)
+    return reduction
 
 
-def _mse_vjp_x(xp, g, out, x, y, reduction):
-    diff = x - y
-    scale = 2.0 / xp.numel(diff) if reduction == "mean" else 2.0
-    return g * diff * scale
-
-
-mse_p = Primitive("mse_loss", _mse_forward, _mse_vjp_x, lambda xp, g, out, x, y, reduction:
-                  -_mse_vjp_x(xp, g, out, x, y, reduction))
-
-
-# --- checks shared by the index-target losses -----------------------------------------------
-def _check_reduction(op, reduction):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+def _check_reduction(op, reduction, allowed=REDUCTIONS):
+    if reduction not in allowed:
+        raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
 
 
 def _class_targets(op, x, target, ignore_index) -> tuple:
@@ -239,10 +236,11 @@ def _unbatched(x, target):
 
 
 # --- the functions users call ---------------------------------------------------------------
-def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100,
+                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood in one stable step (see the module docstring for the math)."""
     op = "cross_entropy"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     _check_reduction(op, reduction)
     if input.ndim == 0 or input.dtype.kind != "f":
         raise DTypeError(f"{op}: input must be floating-point logits of shape (N, C) or (N, C, d1, ...), "
@@ -286,9 +284,11 @@ def _cross_entropy_index(x, t, ignore_index, reduction, may_ignore):
     return apply(cross_entropy_index_p, (x,), params)
 
 
-def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
     """-sum_n w_{t_n} input[n, t_n] (reduced), for log-probabilities ``input`` of shape (N, C, ...)."""
     op = "nll_loss"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     _check_reduction(op, reduction)
     x, target, unbatched = _unbatched(input, target)
     t, _ = _class_targets(op, x, target, ignore_index)
@@ -305,10 +305,11 @@ def _broadcast_weight(op, weight, shape, dtype, what):
         return None
     w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
     try:
-        np.broadcast_shapes(w.shape, shape)
+        fits = np.broadcast_shapes(w.shape, shape) == tuple(shape)
     except ValueError:
-        raise ShapeError(f"{op}: {what} of shape {w.shape} does not broadcast to input shape "
-                         f"{shape}") from None
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op}: {what} of shape {w.shape} does not broadcast to input shape {shape}")
     return w
 
 
@@ -323,10 +324,12 @@ def _check_same_shape(op, input, target):
     return target.to(input.dtype) if target.dtype != input.dtype else target
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
-                                     pos_weight=None) -> Tensor:
-    """Sigmoid + binary cross-entropy in one stable step; ``pos_weight`` scales the positive term."""
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable step; ``pos_weight`` scales the positive term.
+    The target must have the input's shape (a ShapeError, a ValueError, otherwise, as PyTorch)."""
     op = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     _check_reduction(op, reduction)
     target = _check_same_shape(op, input, target)
     w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")
@@ -335,9 +338,13 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     return _reduce(per_element, reduction, per_element._data.size)
 
 
-def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
-    """-w (y log p + (1 - y) log(1 - p)) for probabilities p; each log is clamped at -100 as PyTorch."""
+def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """-w (y log p + (1 - y) log(1 - p)) for probabilities p; each log is clamped at -100 as PyTorch.
+    The target must have the input's shape and ``weight`` must broadcast to it (ShapeError, a
+    ValueError, otherwise)."""
     op = "binary_cross_entropy"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     _check_reduction(op, reduction)
     target = _check_same_shape(op, input, target)
     if input._data.size and (input._data.min() < 0 or input._data.max() > 1):
@@ -347,18 +354,3 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")
     per_element = apply(bce_p, (input, target), {"weight": w})
     return _reduce(per_element, reduction, per_element._data.size)
-
-
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum) of squared differences; target may broadcast against input."""
-    _check_reduction("mse_loss", reduction)
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=input.dtype))
-    try:
-        np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise ShapeError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} do not "
-                         "broadcast") from None
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
-    return apply(mse_p, (input, target), {"reduction": reduction})

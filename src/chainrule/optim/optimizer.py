@@ -32,6 +32,11 @@ from ..tensor import Tensor
 class _RequiredOption:
     """Marks an option that has no default and must be given (per group or for all)."""
 
+    def _restored_state(self, value, param: Tensor, key: str, index):
+        """One saved state entry as this optimizer keeps it (a buffer: a fresh ndarray of the
+        parameter's dtype and shape)."""
+        return _restored_value(value, param, key, type(self).__name__, index)
+
     def __repr__(self) -> str:
         return "<required option>"
 
@@ -45,6 +50,8 @@ class Optimizer:
     params    an iterable of Tensors, or of dicts ``{"params": [...], option: value, ...}``
     defaults  the options every group gets unless it sets its own
     """
+
+    _opt_called = False   # set by the first step(): a scheduler stepped before it warns, as in PyTorch
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -115,6 +122,7 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` (re)computes and returns the loss."""
+        self._opt_called = True
         loss = None
         if closure is not None:
             with enable_grad():
@@ -177,10 +185,8 @@ class Optimizer:
         state = {}
         for param in self._parameters():
             if self.state.get(param):
-                state[index_of[id(param)]] = {
-                    key: Tensor._wrap(value.copy()) if isinstance(value, np.ndarray) else value
-                    for key, value in self.state[param].items()
-                }
+                state[index_of[id(param)]] = {key: _saved_value(value)
+                                              for key, value in self.state[param].items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -205,11 +211,16 @@ class Optimizer:
             if param is None:
                 raise ChainruleError(f"{name}.load_state_dict: state for parameter {index}, "
                                      "which no group lists")
-            new_state[param] = {key: _restored_value(value, param, key, name, index)
+            new_state[param] = {key: self._restored_state(value, param, key, index)
                                 for key, value in saved_buffers.items()}
         self.state = new_state
         for group, saved in zip(self.param_groups, saved_groups):
             group.update({key: value for key, value in saved.items() if key != "params"})
+
+    def _restored_state(self, value, param: Tensor, key: str, index):
+        """One saved state entry as this optimizer keeps it (a buffer: a fresh ndarray of the
+        parameter's dtype and shape)."""
+        return _restored_value(value, param, key, type(self).__name__, index)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -217,6 +228,15 @@ class Optimizer:
             lines.append(f"Parameter Group {number}")
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         return "\n".join(lines + [")"])
+
+
+def _saved_value(value):
+    """A state entry as ``state_dict()`` hands it out: arrays (also inside lists) as Tensor copies."""
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value.copy())
+    if isinstance(value, list):
+        return [_saved_value(item) for item in value]
+    return value
 
 
 def _restored_value(value, param: Tensor, key: str, optimizer_name: str, index):
