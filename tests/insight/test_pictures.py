@@ -1,9 +1,9 @@
 """Graph drawing and plots: valid files when the extras exist, clear messages when they do not."""
 
-import shutil
 
 import numpy as np
 import pytest
+from tests.conftest import needs_dot
 
 import chainrule as cr
 from chainrule import data, nn
@@ -12,8 +12,7 @@ from chainrule.insight.flow import GradientFlow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 needs_matplotlib = pytest.mark.skipif(not plots.available(), reason="matplotlib not installed")
-needs_graphviz = pytest.mark.skipif(graph.graphviz is None or shutil.which("dot") is None,
-                                    reason="graphviz package or dot program not installed")
+needs_graphviz = needs_dot
 
 
 def lesson_loss():

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from tests.conftest import CHROMIUM
 
 from chainrule.playground.launch import bind
 from chainrule.playground.server import create_app
@@ -54,7 +55,6 @@ class LiveServer:
         self.socket.close()
 
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 

@@ -14,13 +14,13 @@ import re
 import tempfile
 
 import pytest
-from playground_helpers import CHROMIUM, LiveServer, checked_page, chromium_context, wait_js
+from playground_helpers import LiveServer, checked_page, chromium_context, wait_js
+from tests.conftest import needs_chromium
 
 from chainrule.playground.shown import shown
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not os.path.exists(CHROMIUM):
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+pytestmark = needs_chromium   # each test is skipped (and counted) on its own without the browser
 
 SHOTS = tempfile.mkdtemp(prefix="chainrule-playground-learner-shots-")
 SETUP = ("?dataset=circle&activation=tanh&hidden=4,3&learning_rate=0.3&regularization=l2&reg_rate=0.003"
