@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import gc
 import traceback
+import weakref
 
 from .backend import np
-from .errors import AnomalyError, DTypeError, GraphError, ShapeError, describe
+from .errors import AnomalyError, ArgumentError, DTypeError, GraphError, ShapeError, describe
 from .grad_mode import (  # noqa: F401 - the engine's public switches live there
     _mode,
     detect_anomaly,
@@ -189,7 +190,7 @@ def _as_grad(value, like, create_graph, hook=None):
     return Tensor._wrap(array) if create_graph else array
 
 
-def _run(roots, root_grads, retain_graph, create_graph, capture=None):
+def _run(roots, root_grads, retain_graph, create_graph, capture=None, on_leaf_done=None):
     """Propagate gradients from ``roots``. Returns {leaf tensor: grad} and fills ``capture``
     ({tensor: grad}) for the non-leaf tensors whose gradient was asked for.
 
@@ -199,18 +200,21 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     gc.disable()
     try:
         with np.errstate(all="ignore"):   # NaN/Inf arise silently, as in PyTorch (detect_anomaly finds them)
-            return _walk(roots, root_grads, retain_graph, create_graph, capture)
+            return _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done)
     finally:
         if collecting:
             gc.enable()
 
 
-def _walk(roots, root_grads, retain_graph, create_graph, capture):
+def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
     xp = _Namespaces.tensors if create_graph else _Namespaces.arrays
     grads = {}  # tensor -> dL/d(tensor) so far; what is left at the end belongs to leaves
     for root, grad in zip(roots, root_grads):
         grads[root] = grad if root not in grads else grads[root] + grad
     order = _topological_order([r for r in roots if r._prim is not None])
+    # With post-accumulate hooks somewhere (DistributedDataParallel's buckets), a leaf's gradient is
+    # handed over as soon as the last op that uses it has run, while the walk goes on.
+    pending = _leaf_uses(order) if on_leaf_done is not None and _PostAccumulate.registered else None
     order.reverse()
     anomaly = _mode.anomaly
     while order:
@@ -261,9 +265,30 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
                               tensor._trace)
             previous = grads.get(t)
             grads[t] = grad if previous is None else _added(previous, grad, create_graph)
+            if pending is not None and t in pending:
+                pending[t] -= 1
+                if not pending[t]:   # every use of this leaf has contributed: its gradient is final
+                    del pending[t]
+                    on_leaf_done(t, grads.pop(t))
         if not retain_graph:
             tensor._free()
     return grads
+
+
+def _leaf_uses(order) -> dict:
+    """{leaf that requires grad: how many op inputs it is} over the ops the walk will visit."""
+    uses = {}
+    for tensor in order:
+        for t in tensor._inputs():
+            if t._prim is None and t._requires_grad:
+                uses[t] = uses.get(t, 0) + 1
+    return uses
+
+
+class _PostAccumulate:
+    """How many post-accumulate-grad hooks exist (the walk counts leaf uses only when some do)."""
+
+    registered = 0
 
 
 def _added(total, grad, create_graph):
@@ -304,7 +329,7 @@ def _root_grad(root: Tensor, gradient, create_graph: bool):
 
 def _check_root(root: Tensor, position: str) -> None:
     if not isinstance(root, Tensor):
-        raise TypeError(f"{position} must be a Tensor, got {type(root).__name__}")
+        raise ArgumentError(f"{position} must be a Tensor, got {type(root).__name__}")
     if not root.requires_grad:
         raise GraphError(f"{position} (shape {root.shape}) does not require grad and has no graph: "
                          "nothing to differentiate (did you forget requires_grad=True, or compute it "
@@ -316,11 +341,15 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
     _check_root(tensor, "backward(): the output")
     retain = create_graph if retain_graph is None else retain_graph
     root_grad = _root_grad(tensor, gradient, create_graph)
+    handed_out = set()
+
+    def accumulate(leaf, grad):
+        _accumulate_leaf(leaf, grad, create_graph, handed_out)
+
     with set_grad_enabled(create_graph):
-        leaf_grads = _run([tensor], [root_grad], retain, create_graph)
-        handed_out = set()
+        leaf_grads = _run([tensor], [root_grad], retain, create_graph, on_leaf_done=accumulate)
         for leaf, grad in leaf_grads.items():
-            _accumulate_leaf(leaf, grad, create_graph, handed_out)
+            accumulate(leaf, grad)
 
 
 def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) -> None:
@@ -331,14 +360,15 @@ def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) ->
                 grad = _as_grad(returned, leaf._data, create_graph, hook)
     if create_graph:
         leaf._grad = grad if leaf._grad is None else leaf._grad + grad
-        return
-    if leaf._grad is None:
+    elif leaf._grad is None:
         # never store an array another leaf may share (pass-through VJPs such as add) or a view
         owned = grad.flags.owndata and grad.flags.writeable and id(grad) not in handed_out
         handed_out.add(id(grad))
         leaf._grad = Tensor._wrap(grad if owned else grad.copy())
     else:
         leaf._grad = Tensor._wrap(_added(leaf._grad._data, grad, False))
+    for hook in leaf._post_hooks or ():
+        hook(leaf)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -374,13 +404,52 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-def register_hook(tensor: Tensor, hook):
+class HookHandle:
+    """What ``register_hook`` / ``register_post_accumulate_grad_hook`` return: ``handle.remove()``
+    takes the hook off again (the handle holds the tensor weakly)."""
+
+    __slots__ = ("_tensor", "_field", "_hook")
+
+    def __init__(self, tensor: Tensor, field: str, hook):
+        self._tensor, self._field, self._hook = weakref.ref(tensor), field, hook
+
+    def remove(self) -> None:
+        tensor = self._tensor()
+        hooks = None if tensor is None else getattr(tensor, self._field)
+        if hooks and self._hook in hooks:
+            remaining = [h for h in hooks if h is not self._hook]
+            setattr(tensor, self._field, remaining or None)
+            if self._field == "_post_hooks":
+                _PostAccumulate.registered -= 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_hook(tensor: Tensor, hook) -> HookHandle:
     """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
     if not tensor.requires_grad:
         raise GraphError(f"cannot register a hook on a tensor (shape {tensor.shape}) that does not "
                          "require grad")
     tensor._hooks = (tensor._hooks or []) + [hook]
-    return hook
+    return HookHandle(tensor, "_hooks", hook)
+
+
+def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> HookHandle:
+    """Call ``hook(tensor)`` right after backward has accumulated this leaf's ``.grad`` -- during the
+    walk, as soon as the last op using the leaf has run (what overlapping gradient all-reduce needs)."""
+    if tensor._prim is not None:
+        raise GraphError("post accumulate grad hooks cannot be registered on non-leaf tensors "
+                         f"(this one, shape {tensor.shape}, was made by '{tensor._prim.name}')")
+    if not tensor.requires_grad:
+        raise GraphError(f"cannot register a hook on a tensor (shape {tensor.shape}) that does not "
+                         "require grad")
+    tensor._post_hooks = (tensor._post_hooks or []) + [hook]
+    _PostAccumulate.registered += 1
+    return HookHandle(tensor, "_post_hooks", hook)
 
 
 def retain_grad(tensor: Tensor) -> None:

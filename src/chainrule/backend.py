@@ -284,7 +284,7 @@ def erf(x: np.ndarray) -> np.ndarray:
     |x| >= 6:      erf(x)  = sign(x) (erfc(6) < 3e-17).
     """
     x = np.asarray(x)
-    work = x.astype(np.float64) if x.dtype != np.float64 else x
+    work = np.atleast_1d(x.astype(np.float64) if x.dtype != np.float64 else x)
     ax = np.abs(work)
     result = np.sign(work)
     small = ax < 3.0
@@ -305,4 +305,5 @@ def erf(x: np.ndarray) -> np.ndarray:
             fraction = m + (k / 2.0) / fraction
         erfc = np.exp(-m * m) / math.sqrt(math.pi) / fraction
         result[mid] = np.sign(work[mid]) * (1.0 - erfc)
+    result = result.reshape(x.shape)
     return result.astype(x.dtype, copy=False) if x.dtype.kind == "f" else result

@@ -11,7 +11,7 @@ putting data on any other device fails with one line that says chainrule runs on
 
 from __future__ import annotations
 
-from .errors import DeviceError
+from .errors import ArgumentError, DeviceError
 
 _KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "hpu", "mtia", "privateuseone")
 
@@ -31,17 +31,17 @@ class device:  # noqa: N801 - PyTorch's name
         elif isinstance(type, int) and not isinstance(type, bool):
             type, index = "cuda", type   # torch.device(0) means the first accelerator
         elif not isinstance(type, str):
-            raise TypeError(f"device(): expected a string or a device, got {type!r}")
+            raise ArgumentError(f"device(): expected a string or a device, got {type!r}")
         if ":" in type:
             type, _, number = type.partition(":")
             if index is not None or not number.isdigit():
-                raise ValueError(f"device(): invalid device string {type + ':' + number!r}")
+                raise ArgumentError(f"device(): invalid device string {type + ':' + number!r}")
             index = int(number)
         if type not in _KNOWN_TYPES:
-            raise ValueError(f"device(): expected one of {', '.join(_KNOWN_TYPES)} device type, "
+            raise ArgumentError(f"device(): expected one of {', '.join(_KNOWN_TYPES)} device type, "
                              f"got {type!r}")
         if index is not None and (not isinstance(index, int) or index < 0):
-            raise ValueError(f"device(): the index must be a non-negative integer, got {index!r}")
+            raise ArgumentError(f"device(): the index must be a non-negative integer, got {index!r}")
         self.type, self.index = type, index
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ import weakref
 from . import backend as B
 from .backend import np
 from .device import CPU, check_device, device
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import ArgumentError, DTypeError, GraphError, ShapeError
 
 
 def _extra_field(key: str, doc: str) -> property:
@@ -89,6 +89,7 @@ class Tensor:
 
     name = _extra_field("name", "A label for explain() and graph drawings (e.g. 'w'), or None.")
     _hooks = _extra_field("hooks", "Gradient hooks (register_hook), or None.")
+    _post_hooks = _extra_field("post_hooks", "Hooks run after a leaf's .grad is accumulated, or None.")
     _retained = _extra_field("retained", "True when retain_grad() asked to keep a non-leaf's grad.")
     _trace = _extra_field("trace", "Where the op was called (recorded in detect_anomaly mode).")
     _view = _extra_field("view", "The Node view that grad_fn returns, once asked for.")
@@ -106,7 +107,8 @@ class Tensor:
     @data.setter
     def data(self, value) -> None:
         if not isinstance(value, Tensor):
-            raise TypeError(f"data must be set to a Tensor (with the new values), got {type(value).__name__}")
+            raise ArgumentError(f"data must be set to a Tensor (with the new values), got "
+                                f"{type(value).__name__}")
         self._data = value._data
 
     @property
@@ -118,7 +120,7 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__} "
+                raise ArgumentError(f"assigned grad must be a Tensor or None, got {type(value).__name__} "
                                 f"(for a tensor of shape {self.shape} {self.dtype})")
             if value.shape != self.shape:
                 raise ShapeError(f"assigned grad has shape {value.shape}, but the tensor has shape "
@@ -254,7 +256,7 @@ class Tensor:
 
     def item(self):
         if self._data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}")
+            raise ArgumentError(f"item() needs a tensor with one element; this one has shape {self.shape}")
         return self._data.item()
 
     def tolist(self):
@@ -265,12 +267,12 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise ArgumentError("len() of a 0-d tensor")
         return self._data.shape[0]
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+            raise ArgumentError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -281,7 +283,7 @@ class Tensor:
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
+            raise ArgumentError("only integer tensors of a single element can be used as an index")
         return int(self._data)
 
     __hash__ = object.__hash__
@@ -294,7 +296,7 @@ class Tensor:
         if self._data.ndim == 0:
             return self._data.item().__format__(format_spec)
         if format_spec:
-            raise TypeError(f"format spec {format_spec!r} needs a 0-d tensor; this one has shape "
+            raise ArgumentError(f"format spec {format_spec!r} needs a 0-d tensor; this one has shape "
                             f"{self.shape} (format t.item() or t.tolist() instead)")
         return repr(self)
 

@@ -314,3 +314,43 @@ def test_comparisons_and_argmax_have_no_grad():
     assert (x > 2).dtype == cr.bool
     np.testing.assert_array_equal(x.argmax(1).numpy(), [1, 0])
     assert x.argmax().item() == 1
+
+
+def test_post_accumulate_grad_hooks_fire_during_the_walk_as_each_leaf_completes():
+    first = cr.tensor([[0.5, -1.0], [2.0, 1.0]], requires_grad=True)
+    second = cr.tensor([[1.5], [-0.5]], requires_grad=True)
+    shared = cr.tensor([0.3, 0.7], requires_grad=True)     # used twice: final only after both uses
+    seen = []
+
+    def hook(tensor):
+        seen.append((tensor.shape, None if first.grad is None else "first ready"))
+
+    handles = [t.register_post_accumulate_grad_hook(hook) for t in (first, second, shared)]
+    x = cr.tensor([[1.0, 2.0], [3.0, -1.0]])
+    hidden = ((x + shared) @ first).tanh() * shared
+    hidden.matmul(second).sum().backward()
+    assert [shape for shape, _ in seen] == [(2, 1), (2, 2), (2,)]   # in the order each completes
+    assert seen[0][1] is None, "the first layer's gradient was not yet there when the last one's was"
+    assert all(t.grad is not None for t in (first, second, shared))
+    expected = [t.grad.numpy().copy() for t in (first, second, shared)]
+    for handle in handles:
+        handle.remove()
+    for t in (first, second, shared):
+        t.grad = None
+    hidden = ((x + shared) @ first).tanh() * shared
+    hidden.matmul(second).sum().backward()                   # the plain path gives the same sums
+    for t, grad in zip((first, second, shared), expected):
+        np.testing.assert_array_equal(t.grad.numpy(), grad)
+    assert len(seen) == 3
+
+
+def test_post_accumulate_hooks_only_on_leaves_and_handles_remove_tensor_hooks():
+    x = cr.ones(2, requires_grad=True)
+    with pytest.raises(cr.GraphError, match="non-leaf"):
+        (x * 2).register_post_accumulate_grad_hook(lambda t: None)
+    calls = []
+    handle = x.register_hook(lambda g: calls.append(1))
+    (x * 3).sum().backward()
+    handle.remove()
+    (x * 3).sum().backward()
+    assert calls == [1] and x.grad.tolist() == [6.0, 6.0]

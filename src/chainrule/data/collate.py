@@ -24,7 +24,7 @@ import copy
 import re
 
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..ops import stack
 from ..tensor import Tensor
 
@@ -54,7 +54,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     """Stack NumPy arrays into one tensor of their dtype; string and object arrays are refused."""
     if _STRING_OR_OBJECT_DTYPE.search(batch[0].dtype.str):
-        raise TypeError(_UNSUPPORTED.format(batch[0].dtype))
+        raise ArgumentError(_UNSUPPORTED.format(batch[0].dtype))
     return Tensor._wrap(_stack_arrays(list(batch), "array"))
 
 
@@ -142,7 +142,7 @@ def collate(batch, *, collate_fn_map: dict | None = None):
                                f"examples with {sizes} fields)")
         return _rebuild_sequence(first, [collate(list(field), collate_fn_map=collate_fn_map)
                                          for field in zip(*batch)])
-    raise TypeError(_UNSUPPORTED.format(type(first)))
+    raise ArgumentError(_UNSUPPORTED.format(type(first)))
 
 
 def default_collate(batch):

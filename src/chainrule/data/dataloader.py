@@ -6,6 +6,7 @@ import itertools
 import math
 
 from ..backend import Generator
+from ..errors import ArgumentError
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset, batch_gatherer
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -65,52 +66,52 @@ class DataLoader:
                  persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True,
                  seed: int | None = None):
         if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+            raise ArgumentError("num_workers option should be non-negative; use num_workers=0 to disable "
                              "multiprocessing.")
         if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
+            raise ArgumentError("timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("prefetch_factor option could only be specified in multiprocessing. Let "
+            raise ArgumentError("prefetch_factor option could only be specified in multiprocessing. Let "
                              "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor "
                              "to None.")
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
         elif prefetch_factor is not None and prefetch_factor < 0:
-            raise ValueError("prefetch_factor option should be non-negative")
+            raise ArgumentError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
-            raise ValueError("persistent_workers option needs num_workers > 0")
+            raise ArgumentError("persistent_workers option needs num_workers > 0")
         if seed is not None:
             if generator is not None:
-                raise ValueError("DataLoader: give seed= or generator=, not both (seed=n is "
+                raise ArgumentError("DataLoader: give seed= or generator=, not both (seed=n is "
                                  "generator=cr.Generator().manual_seed(n))")
             generator = Generator().manual_seed(seed)
 
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle not in (False, None):
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
+                raise ArgumentError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
                                  f"but got shuffle={shuffle}")
             if sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, "
+                raise ArgumentError(f"DataLoader with IterableDataset: expected unspecified sampler option, "
                                  f"but got sampler={sampler}")
             if batch_sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler "
+                raise ArgumentError(f"DataLoader with IterableDataset: expected unspecified batch_sampler "
                                  f"option, but got batch_sampler={batch_sampler}")
         else:
             shuffle = bool(shuffle)
             if not hasattr(dataset, "__getitem__") or (
                     sampler is None and batch_sampler is None and not hasattr(dataset, "__len__")):
-                raise TypeError(f"DataLoader needs a map-style dataset (with __getitem__ and __len__) or an "
-                                f"IterableDataset (with __iter__), got {type(dataset).__name__}")
+                raise ArgumentError("DataLoader needs a map-style dataset (with __getitem__ and __len__) "
+                                    f"or an IterableDataset (with __iter__), got {type(dataset).__name__}")
         if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
+            raise ArgumentError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                raise ArgumentError("batch_sampler option is mutually exclusive with batch_size, shuffle, "
                                  "sampler, and drop_last")
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive "
+            raise ArgumentError("batch_size=None option disables auto-batching and is mutually exclusive "
                              "with drop_last")
 
         if sampler is None:
@@ -148,7 +149,8 @@ class DataLoader:
 
     def __setattr__(self, name, value):
         if name in _FIXED_AFTER_INIT and self.__dict__.get("_initialized"):
-            raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
+            raise ArgumentError(f"{name} attribute should not be set after {type(self).__name__} is "
+                                "initialized")
         super().__setattr__(name, value)
 
     @property

@@ -18,7 +18,7 @@ import warnings
 
 from .. import backend as B
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 
 
@@ -69,7 +69,7 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors):
         if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
+            raise ArgumentError("TensorDataset needs at least one tensor")
         converted = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
         lengths = [t.shape[0] if t.ndim else None for t in converted]
         if None in lengths or len(set(lengths)) != 1:
@@ -178,7 +178,7 @@ class ConcatDataset(Dataset):
     def __getitem__(self, index):
         if index < 0:
             if -index > len(self):
-                raise ValueError(f"absolute value of index should not exceed dataset length "
+                raise ArgumentError(f"absolute value of index should not exceed dataset length "
                                  f"(index {index}, length {len(self)})")
             index += len(self)
         which = bisect.bisect_right(self.cumulative_sizes, index)
@@ -216,14 +216,14 @@ class StackDataset(Dataset):
 
     def __init__(self, *args, **kwargs):
         if args and kwargs:
-            raise ValueError("StackDataset takes datasets either as arguments (examples are tuples) or "
+            raise ArgumentError("StackDataset takes datasets either as arguments (examples are tuples) or "
                              "as keywords (examples are dicts), not both")
         if not args and not kwargs:
-            raise ValueError("At least one dataset should be passed to StackDataset")
+            raise ArgumentError("At least one dataset should be passed to StackDataset")
         parts = list(args) if args else list(kwargs.values())
         lengths = [len(dataset) for dataset in parts]
         if len(set(lengths)) != 1:
-            raise ValueError(f"Size mismatch between datasets: StackDataset got lengths {lengths}")
+            raise ArgumentError(f"Size mismatch between datasets: StackDataset got lengths {lengths}")
         self._length = lengths[0]
         self.datasets = args if args else kwargs
 
@@ -240,7 +240,7 @@ class StackDataset(Dataset):
             inner = getattr(dataset, "__getitems__", None)
             column = inner(indices) if callable(inner) else [dataset[i] for i in indices]
             if len(column) != len(indices):
-                raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, "
+                raise ArgumentError(f"Nested dataset's output size mismatch. Expected {len(indices)}, "
                                  f"got {len(column)}")
             columns[key] = column
         if named:
@@ -269,7 +269,7 @@ def random_split(dataset, lengths, generator=None) -> list:
         counts = []
         for position, fraction in enumerate(lengths):
             if fraction < 0 or fraction > 1:
-                raise ValueError(f"Fraction at index {position} is not between 0 and 1 (got {fraction})")
+                raise ArgumentError(f"Fraction at index {position} is not between 0 and 1 (got {fraction})")
             counts.append(math.floor(total * fraction))
         for extra in range(total - sum(counts)):
             counts[extra % len(counts)] += 1
@@ -279,7 +279,7 @@ def random_split(dataset, lengths, generator=None) -> list:
                               "This might result in an empty dataset.", stacklevel=2)
         lengths = counts
     if sum(lengths) != total:
-        raise ValueError(f"Sum of input lengths does not equal the length of the input dataset! "
+        raise ArgumentError(f"Sum of input lengths does not equal the length of the input dataset! "
                          f"(random_split: lengths {lengths} add up to {sum(lengths)}, "
                          f"the dataset has {total})")
     order = B.rng(generator).permutation(total).tolist()

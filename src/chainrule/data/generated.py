@@ -12,6 +12,7 @@ import math
 
 from .. import backend as B
 from ..backend import np
+from ..errors import ArgumentError
 from ..tensor import Tensor
 
 
@@ -22,7 +23,7 @@ def _generator(seed) -> np.random.Generator:
 def _split(n_samples: int, n_classes: int) -> list[int]:
     """How many points each class gets: as even as possible, earlier classes first."""
     if int(n_samples) != n_samples or n_samples < n_classes:
-        raise ValueError(f"n_samples must be an integer >= the number of classes ({n_classes}), "
+        raise ArgumentError(f"n_samples must be an integer >= the number of classes ({n_classes}), "
                          f"got {n_samples!r}")
     base, extra = divmod(int(n_samples), n_classes)
     return [base + (1 if k < extra else 0) for k in range(n_classes)]
@@ -30,7 +31,7 @@ def _split(n_samples: int, n_classes: int) -> list[int]:
 
 def _finish(points: np.ndarray, labels: np.ndarray, noise: float, generator, shuffle: bool):
     if noise < 0:
-        raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}")
+        raise ArgumentError(f"noise is a standard deviation and must be >= 0, got {noise}")
     if noise:
         points = points + generator.normal(scale=noise, size=points.shape)
     if shuffle:
@@ -55,7 +56,7 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8, 
                  shuffle: bool = True):
     """A circle of radius 1 (class 0) around a circle of radius ``factor`` (class 1)."""
     if not 0 < factor < 1:
-        raise ValueError(f"make_circles: factor is the inner radius, in (0, 1); got {factor}")
+        raise ArgumentError(f"make_circles: factor is the inner radius, in (0, 1); got {factor}")
     generator = _generator(seed)
     n_outer, n_inner = _split(n_samples, 2)
     rings = []
@@ -100,7 +101,7 @@ def make_gaussians(n_samples: int = 100, noise: float = 0.5, seed: int | None = 
         centers = radius * np.stack([np.cos(angle), np.sin(angle)], 1)
     centers = np.asarray(centers, dtype=np.float64)
     if centers.ndim != 2 or centers.shape[1] != 2:
-        raise ValueError(f"make_gaussians: centers must have shape (n_classes, 2), got {centers.shape}")
+        raise ArgumentError(f"make_gaussians: centers must have shape (n_classes, 2), got {centers.shape}")
     counts = _split(n_samples, len(centers))
     points = np.repeat(centers, counts, axis=0)
     labels = np.repeat(np.arange(len(centers)), counts)
@@ -115,15 +116,16 @@ def train_test_split(X, y, test_size: float = 0.25, seed: int | None = None, shu
     """
     count = len(X)
     if len(y) != count:
-        raise ValueError(f"train_test_split: X has {count} examples but y has {len(y)}")
+        raise ArgumentError(f"train_test_split: X has {count} examples but y has {len(y)}")
     if isinstance(test_size, float):
         if not 0 < test_size < 1:
-            raise ValueError(f"train_test_split: a fractional test_size must be in (0, 1), got {test_size}")
+            raise ArgumentError(f"train_test_split: a fractional test_size must be in (0, 1), got "
+                                f"{test_size}")
         n_test = math.ceil(test_size * count)
     else:
         n_test = int(test_size)
     if not 0 < n_test < count:
-        raise ValueError(f"train_test_split: test_size={test_size!r} leaves no train or no test examples "
+        raise ArgumentError(f"train_test_split: test_size={test_size!r} leaves no train or no test examples "
                          f"out of {count}")
     order = _generator(seed).permutation(count) if shuffle else np.arange(count)
     test_index, train_index = order[:n_test], order[n_test:]

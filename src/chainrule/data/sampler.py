@@ -18,12 +18,13 @@ import numbers
 
 from .. import backend as B
 from ..backend import np
+from ..errors import ArgumentError
 from ..tensor import Tensor
 
 
 def _positive_int(value, name: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value <= 0:
-        raise ValueError(f"{name} should be a positive integer value, but got {name}={value!r}")
+        raise ArgumentError(f"{name} should be a positive integer value, but got {name}={value!r}")
     return int(value)
 
 
@@ -87,7 +88,7 @@ class RandomSampler(_OrderSampler):
         self._num_samples = num_samples
         self.generator = generator
         if not isinstance(replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement!r}")
+            raise ArgumentError(f"replacement should be a boolean value, but got replacement={replacement!r}")
         _positive_int(self.num_samples, "num_samples")
 
     @property
@@ -97,7 +98,7 @@ class RandomSampler(_OrderSampler):
     def _order(self) -> np.ndarray:
         count, wanted = len(self.data_source), int(self.num_samples)
         if count == 0:
-            raise ValueError(f"RandomSampler: cannot draw num_samples={wanted} indices "
+            raise ArgumentError(f"RandomSampler: cannot draw num_samples={wanted} indices "
                              "from an empty data source")
         draw = B.rng(self.generator)
         if self.replacement:
@@ -146,14 +147,16 @@ class WeightedRandomSampler(_OrderSampler):
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
         num_samples = _positive_int(num_samples, "num_samples")
         if not isinstance(replacement, bool):
-            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement!r}")
+            raise ArgumentError(f"replacement should be a boolean value, but got replacement={replacement!r}")
         array = np.asarray(getattr(weights, "_data", weights), dtype=np.float64)
         if array.ndim != 1:
-            raise ValueError(f"weights should be a 1d sequence but given weights have shape {array.shape}")
+            raise ArgumentError(f"weights should be a 1d sequence but given weights have shape {array.shape}")
         if not np.isfinite(array).all() or (array < 0).any() or array.sum() <= 0:
-            raise ValueError("WeightedRandomSampler: weights must be finite, non-negative and not all zero")
+            raise ArgumentError("WeightedRandomSampler: weights must be finite, non-negative and "
+                                "not all zero")
         if not replacement and num_samples > np.count_nonzero(array):
-            raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} indices without replacement "
+            raise ArgumentError(f"WeightedRandomSampler: cannot draw {num_samples} indices without "
+                                "replacement "
                              f"from {np.count_nonzero(array)} nonzero weights")
         self.weights = Tensor._wrap(array)
         self.num_samples = num_samples
@@ -180,7 +183,7 @@ class BatchSampler(Sampler):
     def __init__(self, sampler, batch_size: int, drop_last: bool):
         self.batch_size = _positive_int(batch_size, "batch_size")
         if not isinstance(drop_last, (bool, np.bool_)):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last!r}")
+            raise ArgumentError(f"drop_last should be a boolean value, but got drop_last={drop_last!r}")
         self.sampler = sampler
         self.drop_last = bool(drop_last)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..ops.convolution import conv1d, conv2d
 from ..ops.windows import pair
 from . import init
@@ -27,12 +27,12 @@ class _ConvNd(Module):
         super().__init__()
         name = type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+            raise ArgumentError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
                              f"both be divisible by groups ({groups})")
         if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+            raise ArgumentError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
         if device not in (None, "cpu"):
-            raise ValueError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
+            raise ArgumentError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
         spatial = self._spatial
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = pair(kernel_size, "kernel_size", name, spatial)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from . import functional as F
 from .module import Module
 
@@ -14,7 +15,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
+            raise ArgumentError(f"Dropout: probability p must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
 
     def forward(self, input):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import activations as _activations
 from ..ops import arithmetic as _arithmetic
 from ..ops import convolution as _convolution
@@ -53,7 +53,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
     y = x * m / (1 - p), m ~ Bernoulli(1 - p);  dL/dx = g * m / (1 - p)."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+        raise ArgumentError(f"dropout: probability p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     if input.dtype.kind != "f":
@@ -104,7 +104,7 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    return input * _activations.sigmoid(input)
+    return _activations.silu(input)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:

@@ -14,7 +14,7 @@ import math
 from .. import backend as B
 from ..autograd import apply
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.linear import linear_p
 from ..tensor import Tensor
 from . import init
@@ -23,7 +23,7 @@ from .module import Module, Parameter
 
 def _check_device(name: str, device) -> None:
     if device not in (None, "cpu"):
-        raise ValueError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
+        raise ArgumentError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
 
 
 class Identity(Module):
@@ -64,7 +64,7 @@ class Linear(Module):
 
     def _reject(self, input, weight) -> None:
         if not isinstance(input, Tensor):
-            raise TypeError(f"{self!r}: expected a Tensor input, got {type(input).__name__}")
+            raise ArgumentError(f"{self!r}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise ShapeError(f"{self!r}: expected input with last dim {self.in_features}, got shape "
                              f"{tuple(input.shape)}")

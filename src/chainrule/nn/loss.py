@@ -21,7 +21,7 @@ A loss that comes out NaN or infinite raises ``ChainruleError`` naming the loss 
 from __future__ import annotations
 
 from ..backend import np
-from ..errors import ChainruleError
+from ..errors import ArgumentError, ChainruleError
 from ..ops.losses import REDUCTIONS, legacy_reduction
 from ..tensor import Tensor
 from . import functional as F
@@ -42,7 +42,7 @@ class _Loss(Module):
         super().__init__()
         reduction = legacy_reduction(type(self).__name__, size_average, reduce, reduction)
         if reduction not in self._reductions:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {self._reductions}, "
+            raise ArgumentError(f"{type(self).__name__}: reduction must be one of {self._reductions}, "
                              f"got {reduction!r}")
         self.reduction = reduction
 

@@ -25,7 +25,7 @@ from .. import backend as B
 from ..autograd import no_grad
 from ..backend import np
 from ..device import check_device, dtype_of_to_call
-from ..errors import ChainruleError, ShapeError
+from ..errors import ArgumentError, ChainruleError, ShapeError
 from ..tensor import Tensor
 from .hooks import RemovableHandle, call_with_backward_hooks
 
@@ -95,17 +95,17 @@ class Module:
             modules[name] = value
         elif name in params:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: "
+                raise ArgumentError(f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: "
                                 "a parameter must be an nn.Parameter (or None)")
             params[name] = None
         elif name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: "
+                raise ArgumentError(f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: "
                                 "a sub-module must be an nn.Module (or None)")
             modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} to buffer "
+                raise ArgumentError(f"cannot assign {type(value).__name__} to buffer "
                                 f"{type(self).__name__}.{name}: expected a Tensor or None")
             buffers[name] = value
         else:
@@ -139,7 +139,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter({name!r}): expected an nn.Parameter or None, "
+            raise ArgumentError(f"register_parameter({name!r}): expected an nn.Parameter or None, "
                             f"got {type(param).__name__}")
         self._check_name(name, "parameter")
         self._forget(name)
@@ -148,7 +148,7 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Keep ``tensor`` with the module (moved by .to(), saved in state_dict unless not persistent)."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, "
+            raise ArgumentError(f"register_buffer({name!r}): expected a Tensor or None, "
                             f"got {type(tensor).__name__}")
         self._check_name(name, "buffer")
         self._forget(name)
@@ -158,7 +158,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
+            raise ArgumentError(f"add_module({name!r}): {type(module).__name__} is not a Module")
         self._check_name(name, "module")
         self._forget(name)
         self._modules[name] = module
@@ -249,7 +249,7 @@ class Module:
     # --- modes and gradients -------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
-            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+            raise ArgumentError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self

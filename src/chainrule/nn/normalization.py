@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -30,7 +30,7 @@ class _BatchNorm(Module):
                  bias: bool = True):
         super().__init__()
         if device not in (None, "cpu"):
-            raise ValueError(f"{type(self).__name__}: chainrule runs on the CPU; device={device!r} is "
+            raise ArgumentError(f"{type(self).__name__}: chainrule runs on the CPU; device={device!r} is "
                              "not available")
         dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
@@ -114,7 +114,7 @@ class LayerNorm(Module):
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
         if device not in (None, "cpu"):
-            raise ValueError(f"LayerNorm: chainrule runs on the CPU; device={device!r} is not available")
+            raise ArgumentError(f"LayerNorm: chainrule runs on the CPU; device={device!r} is not available")
         dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape = tuple(int(s) for s in shape)

@@ -6,6 +6,7 @@
                            (a e^0 = a at exactly 0, as PyTorch)
     y = sigmoid(x)         dL/dx = g * y * (1 - y)
     y = tanh(x)            dL/dx = g * (1 - y^2)
+    y = silu(x) = x s(x)   dL/dx = g * s (1 + x (1 - s)),   s = sigmoid(x)
     y = gelu(x)            dL/dx = g * (Phi(x) + x * phi(x))           Phi, phi: normal cdf, pdf
     y = gelu_tanh(x)       y = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3)
                            dL/dx = g * (1/2 (1 + tanh u) + x/2 (1 - tanh^2 u) u')
@@ -23,6 +24,7 @@ import math
 from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .operands import kept_shape, normalize_dim, reduce_args
 from .unary import as_float
@@ -36,7 +38,7 @@ def _relu_forward(x):
 
 relu_p = Primitive(
     "relu", _relu_forward,
-    lambda xp, g, y, x: g * (y > 0))
+    lambda xp, g, y, x: g * ~(y <= 0))   # not (y > 0): a NaN passes g on, as in PyTorch
 
 leaky_relu_p = Primitive(
     "leaky_relu", lambda x, slope: np.where(x > 0, x, x * slope),
@@ -57,6 +59,14 @@ def _sigmoid(x):
 
 sigmoid_p = Primitive("sigmoid", _sigmoid, lambda xp, g, y, x: g * (y * (1 - y)))
 tanh_p = Primitive("tanh", np.tanh, lambda xp, g, y, x: g * (1 - y * y))
+
+
+def _silu_vjp(xp, g, y, x):
+    s = xp.sigmoid(x)
+    return g * (s * (x * (1 - s) + 1))
+
+
+silu_p = Primitive("silu", lambda x: x * _sigmoid(x), _silu_vjp)
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -150,13 +160,18 @@ def sigmoid(x: Tensor) -> Tensor:
     return apply(sigmoid_p, (as_float(x),), {})
 
 
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish), one node."""
+    return apply(silu_p, (as_float(x),), {})
+
+
 def tanh(x: Tensor) -> Tensor:
     return apply(tanh_p, (as_float(x),), {})
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return apply(gelu_p if approximate == "none" else gelu_tanh_p, (as_float(x),), {})
 
 

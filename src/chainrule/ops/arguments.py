@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..autograd import IndexOutOfRange
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 
 
@@ -18,7 +18,7 @@ def dim_of(op: str, x: Tensor, dim, ndim: int | None = None) -> int:
     try:
         dim = int(dim)
     except (TypeError, ValueError):
-        raise TypeError(f"{op}: dim must be an integer, got {dim!r}") from None
+        raise ArgumentError(f"{op}: dim must be an integer, got {dim!r}") from None
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
         raise ShapeError(f"{op}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
@@ -69,4 +69,4 @@ def sizes_arg(op: str, sizes) -> tuple:
     try:
         return tuple(int(s) for s in sizes)
     except (TypeError, ValueError):
-        raise TypeError(f"{op}: sizes must be integers, got {sizes!r}") from None
+        raise ArgumentError(f"{op}: sizes must be integers, got {sizes!r}") from None

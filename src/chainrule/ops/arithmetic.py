@@ -13,7 +13,7 @@ input's shape.
     y = x ** p       dL/dx = g * p * x^(p-1)      (p a constant)
     y = -x           dL/dx = -g
     y = a @ b        dL/da = g @ b^T              dL/db = a^T @ g          (batched; 1-D handled)
-    y = max(a, b)    dL/da = g * [a > b] + g/2 * [a = b]   (ties split evenly, as PyTorch)
+    y = max(a, b)    dL/da = g * [not a < b], halved where a = b (ties split, NaN passes: PyTorch)
     y = clamp(x)     dL/dx = g * [lo <= x <= hi]
     y = where(c,a,b) dL/da = g * [c]              dL/db = g * [not c]
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import DTypeError, GraphError, ShapeError
+from ..errors import ArgumentError, DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from .operands import constant, operands
 from .unary import as_float
@@ -46,18 +46,38 @@ mul_p = Primitive(
 div_p = Primitive(
     "div", np.true_divide,
     lambda xp, g, y, a, b: g / b,
-    lambda xp, g, y, a, b: -g * a / (b * b))
+    lambda xp, g, y, a, b: -g * (a / b / b))   # (a / b) / b: b * b would underflow first
 
 
 def _pow_vjp_exponent(xp, g, y, a, b):
-    return g * xp.where((a == 0) & (b >= 0), 0.0, y * xp.log(xp.where(a == 0, 1.0, a)))
+    return g * xp.where((a == 0) & (b >= 0), 0.0, y * xp.log(a))
 
 
 def _pow_vjp_base(xp, g, y, a, b):
-    return xp.where(b == 0, 0.0, g * b * a ** (b - 1))   # 0 ** 0: gradient 0, as PyTorch
+    return xp.where(b == 0, 0.0, g * (b * a ** (b - 1)))   # 0 ** 0: gradient 0, as PyTorch
 
 
 pow_p = Primitive("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
+
+
+def power(xp, x, exponent):
+    """x ** exponent as PyTorch computes it: 0.5 and -0.5 through sqrt, small integers by
+    multiplying (so sqrt(-inf) is NaN, as in PyTorch, where C's pow would say inf)."""
+    if exponent == 0.5:
+        return xp.sqrt(x)
+    if exponent == -0.5:
+        return 1 / xp.sqrt(x)
+    if exponent == 1:
+        return x
+    if exponent == 2:
+        return x * x
+    if exponent == 3:
+        return x * x * x
+    if exponent == -1:
+        return 1 / x
+    if exponent == -2:
+        return 1 / (x * x)
+    return x ** exponent
 
 
 def _pow_scalar_vjp(xp, g, y, x, exponent):
@@ -65,13 +85,11 @@ def _pow_scalar_vjp(xp, g, y, x, exponent):
         return g * 0
     if exponent == 1:
         return g
-    if exponent == 2:
-        return g * (2 * x)
-    return g * (exponent * x ** (exponent - 1))
+    return g * (power(xp, x, exponent - 1) * exponent)
 
 
 pow_scalar_p = Primitive(
-    "pow", lambda x, exponent: x ** exponent,
+    "pow", lambda x, exponent: power(np, x, exponent),
     _pow_scalar_vjp)
 
 neg_p = Primitive(
@@ -97,20 +115,21 @@ def _matmul_vjp_b(xp, g, y, a, b):
 
 matmul_p = Primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
 
-maximum_p = Primitive(
-    "maximum", np.maximum,
-    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (a > b)),
-    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (b > a)))
+def _extreme_pair_vjp(loses):
+    """g to the chosen operand, g/2 to each on a tie, 0 to the other; a NaN operand passes g on
+    (PyTorch's rule: the gradient is blocked only where the operand is strictly the loser)."""
+    return lambda xp, g, y, a, b: xp.where(loses(a, b), 0.0, xp.where(a == b, g * 0.5, g))
 
-minimum_p = Primitive(
-    "minimum", np.minimum,
-    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (a < b)),
-    lambda xp, g, y, a, b: xp.where(a == b, g * 0.5, g * (b < a)))
+
+maximum_p = Primitive("maximum", np.maximum, _extreme_pair_vjp(lambda a, b: a < b),
+                      _extreme_pair_vjp(lambda a, b: b < a))
+minimum_p = Primitive("minimum", np.minimum, _extreme_pair_vjp(lambda a, b: a > b),
+                      _extreme_pair_vjp(lambda a, b: b > a))
 
 
 def _clamp_forward(x, low, high):
     if low is not None and high is not None and low > high:
-        raise ValueError(f"min ({low}) is greater than max ({high})")
+        raise ArgumentError(f"min ({low}) is greater than max ({high})")
     return np.clip(x, low, high)
 
 
@@ -139,7 +158,7 @@ trunc_divide_p = Primitive("trunc_divide", lambda a, b: np.trunc(np.true_divide(
 remainder_p = Primitive(
     "remainder", np.remainder,
     lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: -g * xp.floor(a / b))
+    lambda xp, g, y, a, b: -g * xp.floor_divide(a, b))
 
 fmod_p = Primitive(
     "fmod", np.fmod,
@@ -174,7 +193,7 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
     if rounding_mode == "trunc":
         return apply(trunc_divide_p, (a, b), {})
     if rounding_mode is not None:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        raise ArgumentError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                          f"{rounding_mode!r}")
     if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":  # true division of ints gives floats
         a = Tensor._wrap(a._data.astype(B.DEFAULT_FLOAT))
@@ -205,7 +224,7 @@ def pow(base, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
             if isinstance(exponent, float):
                 base = as_float(base)
             elif exponent < 0:
-                raise ValueError("pow: integers to negative integer powers are not allowed "
+                raise ArgumentError("pow: integers to negative integer powers are not allowed "
                                  f"(base {base.dtype} of shape {base.shape}, exponent {exponent})")
         return apply(pow_scalar_p, (base,), {"exponent": exponent})
     return apply(pow_p, operands(base, exponent), {})
@@ -219,7 +238,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with PyTorch's rules: 1-D operands are vectors, leading dims broadcast, and
     both operands must have the same dtype (an int matrix times a float one is an error)."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul: both operands must be tensors, got {type(a).__name__} and "
+        raise ArgumentError(f"matmul: both operands must be tensors, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and "
@@ -258,7 +277,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
             x = maximum(x, min)
         return x if max is None else minimum(x, max)
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     if x._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         x = as_float(x)   # an integer tensor clamped to float bounds is a float tensor (PyTorch)
     return apply(clamp_p, (x,), {"low": min, "high": max})

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .operands import as_tensor
 from .windows import add_windows_back, as_4d, output_length, pad_spatial, pair, to_2d, window_view
@@ -156,9 +156,9 @@ def _padding_pairs(padding, kernel, stride, dilation, op, spatial) -> tuple:
         if padding == "valid":
             return ((0, 0),) * spatial
         if padding != "same":
-            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+            raise ArgumentError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
         if any(s != 1 for s in stride):
-            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+            raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions "
                              f"(stride {stride})")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return tuple((t // 2, t - t // 2) for t in totals)
@@ -183,9 +183,9 @@ def _check(op, x, w, b, stride, dilation, groups, spatial):
         kinds = ", ".join(f"{name} {t.dtype}" for name, t in tensors)
         raise DTypeError(f"{op}: input, weight and bias must have the same dtype, got {kinds}")
     if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise ArgumentError(f"{op}: groups must be a positive int, got {groups!r}")
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(f"{op}: stride and dilation must be positive, got stride {stride}, "
+        raise ArgumentError(f"{op}: stride and dilation must be positive, got stride {stride}, "
                          f"dilation {dilation}")
     out_channels, channels_per_group = w.shape[:2]
     if out_channels % groups:

@@ -22,7 +22,7 @@ import string
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 
 
@@ -94,7 +94,7 @@ def _explicit(equation: str, shapes) -> str:
     for term in terms + ([rhs] if arrow else []):
         rest = term.replace("...", "", 1)
         if any(c not in string.ascii_letters for c in rest):
-            raise ValueError(f"einsum: '{equation}': subscripts must be letters a-z, A-Z (and one '...')")
+            raise ArgumentError(f"einsum: '{equation}': subscripts must be letters a-z, A-Z (and one '...')")
     spare = [c for c in string.ascii_letters if c not in equation]
     widths = []
     for term, shape in zip(terms, shapes):

@@ -21,9 +21,9 @@ g = dL/dy; y is the output. ln = natural log.
     y = acosh(x)          dL/dx = g / sqrt(x^2 - 1)
     y = atanh(x)          dL/dx = g / (1 - x^2)
     y = frac(x)           dL/dx = g                            (x - trunc(x): slope 1 between jumps)
-    y = atan2(a, b)       dL/da = g b / (a^2 + b^2)            dL/db = -g a / (a^2 + b^2)
+    y = atan2(a, b)       dL/da = g b / (a^2 + b^2)            dL/db = -g a / (a^2 + b^2)   (0 at 0, 0)
     y = hypot(a, b)       dL/da = g a / y                      dL/db = g b / y
-    y = logaddexp(a, b)   dL/da = g e^(a - y)                  dL/db = g e^(b - y)
+    y = logaddexp(a, b)   dL/da = g / (1 + e^(b - a))          dL/db = g / (1 + e^(a - b))
     y = logaddexp2(a, b)  dL/da = g 2^(a - y)                  dL/db = g 2^(b - y)
     y = lerp(s, e, w)     dL/ds = g (1 - w)   dL/de = g w      dL/dw = g (e - s)
     y = xlogy(x, z)       dL/dx = g log z (0 where x = 0, z <= 0)   dL/dz = g x / z
@@ -67,8 +67,8 @@ rsqrt_p = Primitive("rsqrt", lambda x: 1 / np.sqrt(x), lambda xp, g, y, x: g * (
 reciprocal_p = Primitive("reciprocal", np.reciprocal, lambda xp, g, y, x: -g * (y * y))
 square_p = Primitive("square", np.square, lambda xp, g, y, x: g * (x * 2))
 tan_p = Primitive("tan", np.tan, lambda xp, g, y, x: g * (y * y + 1))
-asin_p = Primitive("asin", np.arcsin, lambda xp, g, y, x: g * (1 - x * x) ** -0.5)
-acos_p = Primitive("acos", np.arccos, lambda xp, g, y, x: -g * (1 - x * x) ** -0.5)
+asin_p = Primitive("asin", np.arcsin, lambda xp, g, y, x: g / xp.sqrt(1 - x * x))
+acos_p = Primitive("acos", np.arccos, lambda xp, g, y, x: -g / xp.sqrt(1 - x * x))
 atan_p = Primitive("atan", np.arctan, lambda xp, g, y, x: g / (x * x + 1))
 sinh_p = Primitive("sinh", np.sinh, lambda xp, g, y, x: g * xp.cosh(x))
 cosh_p = Primitive("cosh", np.cosh, lambda xp, g, y, x: g * xp.sinh(x))
@@ -81,10 +81,15 @@ nan_to_num_p = Primitive(
     lambda xp, g, y, x, nan, posinf, neginf: xp.where(xp.isfinite(x), g, 0.0))
 
 # --- two inputs --------------------------------------------------------------------------------
-atan2_p = Primitive(
-    "atan2", np.arctan2,
-    lambda xp, g, y, a, b: g * b / (a * a + b * b),
-    lambda xp, g, y, a, b: -g * a / (a * a + b * b))
+def _atan2_vjp(numerator_sign):
+    def vjp(xp, g, y, a, b):   # at the origin the slope is taken as 0, as PyTorch does
+        radius2 = a * a + b * b
+        numerator = b if numerator_sign > 0 else -a
+        return xp.where(radius2 == 0, 0.0, g * numerator / xp.where(radius2 == 0, 1.0, radius2))
+    return vjp
+
+
+atan2_p = Primitive("atan2", np.arctan2, _atan2_vjp(+1), _atan2_vjp(-1))
 
 hypot_p = Primitive(
     "hypot", np.hypot,
@@ -93,8 +98,8 @@ hypot_p = Primitive(
 
 logaddexp_p = Primitive(
     "logaddexp", np.logaddexp,
-    lambda xp, g, y, a, b: g * xp.exp(a - y),
-    lambda xp, g, y, a, b: g * xp.exp(b - y))
+    lambda xp, g, y, a, b: g / (xp.exp(b - a) + 1),    # e^(a - y) written so that a = inf gives g
+    lambda xp, g, y, a, b: g / (xp.exp(a - b) + 1))
 
 logaddexp2_p = Primitive(
     "logaddexp2", np.logaddexp2,

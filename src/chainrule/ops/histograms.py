@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .arguments import float_only, integer_array
 
@@ -54,9 +54,9 @@ def _range(op: str, data: np.ndarray, low, high, widen: float):
     if low == high:
         low, high = low - widen, high + widen
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError(f"{op}: range [{low}, {high}] is not finite")
+        raise ArgumentError(f"{op}: range [{low}, {high}] is not finite")
     if low > high:
-        raise ValueError(f"{op}: max ({high}) must be larger than min ({low})")
+        raise ArgumentError(f"{op}: max ({high}) must be larger than min ({low})")
     return low, high
 
 
@@ -65,7 +65,7 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     when min == max) (torch.histc); same dtype as x."""
     float_only("histc", x)
     if int(bins) <= 0:
-        raise ValueError(f"histc: bins must be positive, got {bins}")
+        raise ArgumentError(f"histc: bins must be positive, got {bins}")
     data = x._data.reshape(-1)
     low, high = _range("histc", data, float(min), float(max), 1.0)
     low_t, high_t = data.dtype.type(low), data.dtype.type(high)
@@ -84,7 +84,7 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None, density: bool = F
     data = x._data.reshape(-1)
     if isinstance(bins, (int, np.integer)):
         if int(bins) <= 0:
-            raise ValueError(f"histogram: bins must be positive, got {bins}")
+            raise ArgumentError(f"histogram: bins must be positive, got {bins}")
         low, high = (float(range[0]), float(range[1])) if range is not None else (0.0, 0.0)
         low, high = _range("histogram", data, low, high, 0.5)
         edges = torch_linspace(low, high, int(bins) + 1, data.dtype)
@@ -115,7 +115,7 @@ def bincount(x: Tensor, weights=None, minlength: int = 0) -> Tensor:
     if data.ndim != 1:
         raise ShapeError(f"bincount: input must be 1-D, got shape {data.shape}")
     if data.size and data.min() < 0:
-        raise ValueError(f"bincount: input must be non-negative, got {int(data.min())}")
+        raise ArgumentError(f"bincount: input must be non-negative, got {int(data.min())}")
     if weights is None:
         return Tensor._wrap(np.bincount(data, minlength=int(minlength)).astype(np.int64))
     values = _values(weights)
@@ -146,9 +146,9 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
     row by row along its last dim, with one row of values per row of the sequence."""
     if side is not None:
         if side not in ("left", "right"):
-            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+            raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         if right and side == "left":
-            raise ValueError("searchsorted: right=True contradicts side='left'")
+            raise ArgumentError("searchsorted: right=True contradicts side='left'")
         right = side == "right"
     sequence, targets = _values(sorted_sequence), _values(values)
     if sorter is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .operands import normalize_dim
 from .shape import unsqueeze
@@ -167,7 +167,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     """PyTorch's F.pad: ``pad`` lists (before, after) pairs starting from the LAST dim."""
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+        raise ArgumentError(f"pad: only mode='constant' is supported, got {mode!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ShapeError(f"pad: {pad} must hold (before, after) pairs for at most {x.ndim} dims")

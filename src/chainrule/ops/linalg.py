@@ -18,7 +18,7 @@ import math
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .arguments import dims_of, float_only
 from .arithmetic import matmul, mul
@@ -34,7 +34,7 @@ INF = math.inf
 def _vector_norm_forward(x, ord, axes, keepdims):  # noqa: A002 - PyTorch's name
     magnitude = np.abs(x)
     if ord == 2:
-        return np.sqrt(np.sum(magnitude * magnitude, axis=axes, keepdims=keepdims))
+        return _two_norm(magnitude, axes, keepdims)
     if ord == INF:
         return np.max(magnitude, axis=axes, keepdims=keepdims)
     if ord == -INF:
@@ -44,6 +44,21 @@ def _vector_norm_forward(x, ord, axes, keepdims):  # noqa: A002 - PyTorch's name
     if ord == 1:
         return np.sum(magnitude, axis=axes, keepdims=keepdims)
     return np.sum(magnitude ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _two_norm(magnitude, axes, keepdims):
+    """sqrt(sum |x|^2); where the squares overflow or underflow (|x| near 1e308 or 1e-160), the
+    values are scaled by a power of two first (exact), so the norm of [1e200] is 1e200, as PyTorch."""
+    out = np.sqrt(np.add.reduce(magnitude * magnitude, axis=axes, keepdims=keepdims))
+    peak = np.maximum.reduce(magnitude, axis=axes, keepdims=True, initial=0.0)
+    if magnitude.dtype.kind == "f" and magnitude.size:
+        lost = (out == 0) | np.isinf(out)
+        if np.any(lost & (np.reshape(peak, out.shape) > 0) & np.isfinite(np.reshape(peak, out.shape))):
+            exponent = np.frexp(np.where(np.isfinite(peak) & (peak > 0), peak, 1.0))[1]
+            scaled = np.ldexp(magnitude, -exponent)
+            rescued = np.ldexp(np.sqrt(np.add.reduce(scaled * scaled, axis=axes, keepdims=True)), exponent)
+            out = np.where(lost, np.reshape(rescued, out.shape), out)
+    return out
 
 
 def _vector_norm_vjp(xp, g, y, x, ord, axes, keepdims):  # noqa: A002
@@ -58,7 +73,7 @@ def _vector_norm_vjp(xp, g, y, x, ord, axes, keepdims):  # noqa: A002
         return xp.sign(x) * chosen * g / chosen.sum(axis=axes, keepdims=True)
     safe_y = xp.where(y == 0, 1.0, y)
     if ord == 2:
-        return g * x / safe_y  # where y = 0 the whole slice of x is 0
+        return g * (x / safe_y)  # where y = 0 the slice of x is 0; x / y first, as PyTorch: no overflow
     scale = xp.sign(x) * abs(x) ** (ord - 1) / safe_y ** (ord - 1)
     return xp.where(y == 0, 0.0, g * scale)
 
@@ -71,7 +86,7 @@ def _ord(op: str, ord):  # noqa: A002
     try:
         return float(ord)
     except (TypeError, ValueError):
-        raise ValueError(f"{op}: ord must be a number (inf and -inf included), got {ord!r}") from None
+        raise ArgumentError(f"{op}: ord must be a number (inf and -inf included), got {ord!r}") from None
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
@@ -108,7 +123,7 @@ def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
                                   "does not provide yet; use 'fro', 1, -1, inf or -inf")
     ord = _ord("matrix_norm", ord)
     if ord not in (1, -1, INF, -INF):
-        raise ValueError(f"matrix_norm: ord must be 'fro', 1, -1, inf or -inf, got {ord}")
+        raise ArgumentError(f"matrix_norm: ord must be 'fro', 1, -1, inf or -inf, got {ord}")
     rows, cols = dims
     summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = sum_(abs(x), dim=summed, keepdim=True)
@@ -146,7 +161,7 @@ def tensor_norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None)
     if isinstance(p, str):
         if p == "nuc":
             return matrix_norm(x, "nuc")
-        raise ValueError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
+        raise ArgumentError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
     return vector_norm(x, p, dim, keepdim, dtype=dtype)
 
 

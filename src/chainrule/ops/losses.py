@@ -41,10 +41,11 @@ import warnings
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .activations import _softmax_forward
-from .reductions import sum
+from .arithmetic import where
+from .shape import gather, squeeze
 
 _EXP_MINUS_100 = math.exp(-100.0)
 
@@ -73,7 +74,8 @@ def _log_softmax(x):
 
 
 def _cross_entropy_forward(x, coefficients, reduction, divisor):
-    per_element = -(coefficients * _log_softmax(x)).sum(axis=1)
+    # a zero coefficient contributes exactly 0, even against log p = -inf (an ignored row of inf logits)
+    per_element = -np.where(coefficients != 0, coefficients * _log_softmax(x), 0).sum(axis=1)
     return np.asarray(_reduce(per_element, reduction, divisor), dtype=x.dtype)
 
 
@@ -87,8 +89,8 @@ cross_entropy_p = Primitive("cross_entropy", _cross_entropy_forward, _cross_entr
 
 def _cross_entropy_index_forward(x, target, keep, reduction, divisor):
     per_sample = -_log_softmax(x)[np.arange(x.shape[0]), target]
-    if keep is not None:
-        per_sample *= keep
+    if keep is not None:   # ignored rows give exactly 0, whatever their logits (NaN * 0 would not)
+        per_sample = np.where(keep != 0, per_sample, 0)
     return np.asarray(_reduce(per_sample, reduction, divisor), dtype=x.dtype)
 
 
@@ -100,7 +102,7 @@ def _cross_entropy_index_vjp(xp, g, y, x, target, keep, reduction, divisor):
     if isinstance(x, np.ndarray):  # the plain backward: softmax, minus the one-hot, scaled, in one buffer
         grad = _softmax_forward(x, 1)
         grad[rows, target] -= 1
-        grad *= scale
+        grad *= scale   # an ignored row: 0, or NaN where its logits are not finite (as PyTorch)
         return grad
     one_hot = np.zeros(x.shape, x.dtype)
     one_hot[rows, target] = 1
@@ -178,7 +180,7 @@ def legacy_reduction(op: str, size_average, reduce, reduction: str, stacklevel: 
 
 def _check_reduction(op, reduction, allowed=REDUCTIONS):
     if reduction not in allowed:
-        raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
+        raise ArgumentError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
 
 
 def _class_targets(op, x, target, ignore_index) -> tuple:
@@ -246,7 +248,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
         raise DTypeError(f"{op}: input must be floating-point logits of shape (N, C) or (N, C, d1, ...), "
                          f"got {input.dtype} with shape {input.shape}")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x, target, unbatched = _unbatched(input, target)
     t_dtype = (target._data if isinstance(target, Tensor) else np.asarray(target)).dtype
     classes, dtype = x.shape[1], x.dtype
@@ -293,8 +295,10 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
     x, target, unbatched = _unbatched(input, target)
     t, _ = _class_targets(op, x, target, ignore_index)
     w = _class_weights(op, weight, x.shape[1], x.dtype)
-    coefficients, _, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, x.dtype)
-    per_element = -sum(x * Tensor._wrap(coefficients), dim=1)
+    coefficients, keep, divisor = _one_hot_coefficients(x.shape, t, ignore_index, w, x.dtype)
+    picked = gather(x, 1, np.where(keep, t, 0)[:, None])   # input[n, t_n], a safe class where ignored
+    weights = Tensor._wrap(np.sum(coefficients, axis=1, keepdims=True))
+    per_element = -squeeze(where(keep[:, None], picked * weights, 0.0), 1)   # ignored: exactly 0
     if unbatched and reduction == "none":
         per_element = per_element.reshape(())
     return _reduce(per_element, reduction, float(divisor))
@@ -348,7 +352,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     _check_reduction(op, reduction)
     target = _check_same_shape(op, input, target)
     if input._data.size and (input._data.min() < 0 or input._data.max() > 1):
-        raise ValueError(f"{op}: input (shape {input.shape}) must hold probabilities in [0, 1], got "
+        raise ArgumentError(f"{op}: input (shape {input.shape}) must hold probabilities in [0, 1], got "
                          f"values in [{input._data.min():.4g}, {input._data.max():.4g}]; use "
                          "binary_cross_entropy_with_logits for raw scores")
     w = _broadcast_weight(op, weight, input.shape, input.dtype, "weight")

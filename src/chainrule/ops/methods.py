@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import autograd
 from ..backend import np, rng
-from ..errors import GraphError
+from ..errors import ArgumentError, GraphError
 from ..tensor import Tensor
 from . import activations as A
 from . import arithmetic as M
@@ -91,7 +91,7 @@ def _normal_(self, mean=0.0, std=1.0):
 
 def _iter(self):
     if self.ndim == 0:
-        raise TypeError("iteration over a 0-d tensor")
+        raise ArgumentError("iteration over a 0-d tensor")
     for i in range(self.shape[0]):
         yield I.getitem(self, i)
 
@@ -165,6 +165,7 @@ _METHODS = {
     "type_as": lambda self, other: U.to(self, other.dtype), "type": U.type_,
     # graph
     "backward": _backward, "register_hook": autograd.register_hook, "retain_grad": _retain_grad,
+    "register_post_accumulate_grad_hook": autograd.register_post_accumulate_grad_hook,
     # in place
     "fill_": _fill_, "copy_": _copy_, "uniform_": _uniform_, "normal_": _normal_,
 }

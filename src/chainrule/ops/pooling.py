@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .arithmetic import matmul
 from .operands import as_tensor
@@ -162,10 +162,10 @@ def _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial)
     pads = pair(padding, "padding", op, spatial)
     dilation = pair(dilation, "dilation", op, spatial)
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got kernel {kernel}, "
+        raise ArgumentError(f"{op}: kernel_size, stride and dilation must be positive, got kernel {kernel}, "
                          f"stride {stride}, dilation {dilation}")
     if any(p < 0 or 2 * p > d * (k - 1) + 1 for p, k, d in zip(pads, kernel, dilation)):
-        raise ValueError(f"{op}: padding {pads} must be non-negative and at most half the kernel size "
+        raise ArgumentError(f"{op}: padding {pads} must be non-negative and at most half the kernel size "
                          f"{kernel}")
     if x.ndim not in (spatial + 1, spatial + 2):
         raise ShapeError(f"{op}: input must be {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched), "
@@ -235,13 +235,13 @@ def _avg_pool(op, spatial, input, kernel_size, stride, padding, ceil_mode, count
               divisor_override):
     x = as_tensor(input)
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got {x.dtype} (shape {x.shape})")
+        raise ArgumentError(f"{op}: input must be floating point, got {x.dtype} (shape {x.shape})")
     params, sizes, pads = _geometry(op, x, kernel_size, stride, padding, 1, ceil_mode, spatial)
     x, unbatched = _batched(x, spatial)
     kernel, steps, out_hw = params["kernel"], params["stride"], params["out_hw"]
     if divisor_override is not None:
         if divisor_override == 0:
-            raise ValueError(f"{op}: divisor_override must not be zero")
+            raise ArgumentError(f"{op}: divisor_override must not be zero")
         divisor = float(divisor_override)
     else:
         counts = [_window_counts(n, p, after, k, s, o, count_include_pad) for n, p, (_, after), k, s, o in

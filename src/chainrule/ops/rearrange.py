@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .arguments import check_index_range, dim_of, dims_of, integer_array, sizes_arg
 from .indexing import getitem
@@ -203,7 +203,7 @@ def masked_select(x: Tensor, mask) -> Tensor:
     """The elements of x where ``mask`` is True, as a 1-D tensor (x and mask broadcast)."""
     mask = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
     if mask.dtype != np.bool_:
-        raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
+        raise ArgumentError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
     try:
         shape = np.broadcast_shapes(x.shape, mask.shape)
     except ValueError:
@@ -278,7 +278,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     tensors = [as_tensor(t) for t in tensors]
     for i, t in enumerate(tensors):
         if t.ndim > 1:

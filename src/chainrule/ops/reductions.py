@@ -17,6 +17,7 @@ from collections import namedtuple
 
 from ..autograd import Primitive, apply
 from ..backend import np
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .arithmetic import maximum, minimum
 from .operands import kept_shape, normalize_dim, reduce_args
@@ -49,7 +50,11 @@ def _mean_forward(x, axes, keepdims):
     if x.dtype == np.float16:   # accumulate in float32, as np.mean and PyTorch do
         return (np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=np.float32) / _count(x.shape, axes)
                 ).astype(np.float16)
-    return np.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(_count(x.shape, axes))
+    out = np.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(_count(x.shape, axes))
+    if out.dtype.kind == "f" and not np.isfinite(out).all() and np.isfinite(x).all():
+        # the sum overflowed although every value is finite: add the values already divided
+        out = np.add.reduce(x / x.dtype.type(_count(x.shape, axes)), axis=axes, keepdims=keepdims)
+    return out
 
 
 def _mean_vjp(xp, g, y, x, axes, keepdims):
@@ -67,8 +72,17 @@ def _extreme_vjp(xp, g, y, x, axes, keepdims):
     return g.reshape(shape) * chosen / chosen.sum(axis=axes, keepdims=True)
 
 
+def _extreme_all_vjp(xp, g, y, x):
+    """max(x) / min(x) of everything: g shared evenly by the values equal to the result -- or by
+    the NaNs when the result is NaN (PyTorch's evenly_distribute; amax gives NaN gradients there)."""
+    chosen = (x == y) | ((x != x) & (y != y))
+    return g * chosen / chosen.sum()
+
+
 amax_p = Primitive("amax", lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims), _extreme_vjp)
 amin_p = Primitive("amin", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extreme_vjp)
+max_all_p = Primitive("max", np.max, _extreme_all_vjp)
+min_all_p = Primitive("min", np.min, _extreme_all_vjp)
 
 
 def _var_forward(x, axes, keepdims, correction, root=False):
@@ -79,6 +93,9 @@ def _var_forward(x, axes, keepdims, correction, root=False):
     count = _count(x.shape, axes)
     if count - correction <= 0:   # too few values: NaN, as PyTorch (NumPy would also warn)
         return np.full(_reduced_shape(x.shape, axes, keepdims), np.nan, x.dtype)
+    dtype = x.dtype
+    if dtype.itemsize < 8 and dtype.kind == "f":   # accumulate narrow floats in float64, as PyTorch
+        x = x.astype(np.float64)
     out = _squared_deviations(x, axes, keepdims) / (count - correction)
     if root:
         out = np.sqrt(out)
@@ -87,7 +104,7 @@ def _var_forward(x, axes, keepdims, correction, root=False):
         scaled = _squared_deviations(np.ldexp(x, -exponent), axes, True) / (count - correction)
         out = np.ldexp(np.sqrt(scaled), exponent) if root else np.ldexp(scaled, 2 * exponent)
         out = out if keepdims else out.reshape(_reduced_shape(x.shape, axes, False))
-    return out.astype(x.dtype, copy=False)
+    return out.astype(dtype, copy=False)
 
 
 def _squared_deviations(x, axes, keepdims):
@@ -97,8 +114,9 @@ def _squared_deviations(x, axes, keepdims):
 
 def _var_vjp(xp, g, y, x, axes, keepdims, correction):
     shape = kept_shape(x.shape, axes)
-    centred = x - x.mean(axis=axes, keepdims=True)
-    return g.reshape(shape) * centred * np.divide(2.0, np.float64(_count(x.shape, axes) - correction))
+    centred = x - (x / _count(x.shape, axes)).sum(axis=axes, keepdims=True)   # a mean that cannot overflow
+    factor = np.divide(2.0, np.float64(_count(x.shape, axes) - correction))   # 1 value: inf, so NaN
+    return (g.reshape(shape) * factor) * centred   # PyTorch's order: g * centred could overflow
 
 
 var_p = Primitive("var", _var_forward, _var_vjp)
@@ -107,7 +125,7 @@ var_p = Primitive("var", _var_forward, _var_vjp)
 def _std_vjp(xp, g, y, x, axes, keepdims, correction):
     """d sqrt(v) = dv / (2 sqrt(v)), but 0 where the std is 0 (constant rows), as PyTorch."""
     shape = kept_shape(x.shape, axes)
-    centred = x - x.mean(axis=axes, keepdims=True)
+    centred = x - (x / _count(x.shape, axes)).sum(axis=axes, keepdims=True)
     std = y.reshape(shape)
     scale = xp.where(std == 0, 0.0, g.reshape(shape) / xp.where(std == 0, 1.0, std))
     return scale * centred * np.divide(1.0, np.float64(_count(x.shape, axes) - correction))
@@ -126,18 +144,29 @@ def sum(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=N
 
 def mean(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     if x._data.dtype.kind != "f":
-        raise TypeError(f"mean: needs a floating-point tensor, got {x._data.dtype} (use .float())")
+        raise ArgumentError(f"mean: needs a floating-point tensor, got {x._data.dtype} (use .float())")
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     return apply(mean_p, (x,), {"axes": axes, "keepdims": keep})
 
 
+def _nonempty(op: str, x: Tensor, axes) -> None:
+    """A max or min needs something to choose from (PyTorch refuses an empty reduction too)."""
+    empty = [a for a in (range(x.ndim) if axes is None else axes) if x.shape[a] == 0]
+    if empty or (axes is None and x._data.size == 0):
+        where = f"dim {empty[0]} of size 0" if empty else "no elements"
+        raise ShapeError(f"{op}(): the reduction over {where} of a tensor of shape {x.shape} has "
+                         "nothing to choose from")
+
+
 def amax(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
+    _nonempty("amax", x, axes)
     return apply(amax_p, (x,), {"axes": axes, "keepdims": keep})
 
 
 def amin(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
+    _nonempty("amin", x, axes)
     return apply(amin_p, (x,), {"axes": axes, "keepdims": keep})
 
 
@@ -150,8 +179,10 @@ def _select(x, dim, keepdim, axis, keepdims, pick, whole):
     if keepdims is not None:
         keepdim = keepdims
     if dim is None:
-        return whole(x)
+        _nonempty(whole.name, x, None)
+        return apply(whole, (x,), {})
     dim = normalize_dim(dim, x.ndim)
+    _nonempty(whole.name, x, (dim,))
     index = pick(x._data, axis=dim, keepdims=True)
     values = gather(x, dim, index)
     if not keepdim:
@@ -163,14 +194,14 @@ def max(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noq
     """max(x) -> the largest value; max(x, dim) -> (values, indices); max(x, other) -> maximum."""
     if isinstance(dim, Tensor):
         return maximum(x, dim)
-    return _select(x, dim, keepdim, axis, keepdims, np.argmax, amax)
+    return _select(x, dim, keepdim, axis, keepdims, np.argmax, max_all_p)
 
 
 def min(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     """min(x) -> the smallest value; min(x, dim) -> (values, indices); min(x, other) -> minimum."""
     if isinstance(dim, Tensor):
         return minimum(x, dim)
-    return _select(x, dim, keepdim, axis, keepdims, np.argmin, amin)
+    return _select(x, dim, keepdim, axis, keepdims, np.argmin, min_all_p)
 
 
 def _correction(unbiased, correction):

@@ -37,7 +37,7 @@ import warnings
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .losses import REDUCTIONS, _check_reduction, _reduce, legacy_reduction
 
@@ -191,7 +191,7 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
     Quadratic near 0 (small gradients for small errors), linear far out (outliers pull no harder
     than 1). beta = 0 is exactly ``l1_loss``."""
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return _pointwise("smooth_l1_loss", l1_p, input, target, size_average, reduce, reduction)
     return _pointwise("smooth_l1_loss", smooth_l1_p, input, target, size_average, reduce, reduction,
@@ -205,7 +205,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
 
     (= delta * smooth_l1_loss with beta = delta). With ``weight``, 'mean' is mean(weight * l)."""
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
     return _pointwise("huber_loss", huber_p, input, target, None, None, reduction, weight,
                       mean_of_weights=False, delta=float(delta))
 

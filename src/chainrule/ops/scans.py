@@ -26,6 +26,7 @@ from collections import namedtuple
 
 from ..autograd import Primitive, apply
 from ..backend import np
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .arguments import dim_of, float_only
 from .operands import kept_shape, reduce_args
@@ -93,11 +94,15 @@ def _others_product(xp, x, axis):
 
 
 def _prod_vjp(xp, g, y, x, axes, keepdims):
+    if x.ndim == 0:
+        return g   # the product of one number is that number
     shape = kept_shape(x.shape, axes)
     spread_g, spread_y = g.reshape(shape), y.reshape(shape)
     if not (x == 0).any():
-        return spread_g * spread_y / x
+        return spread_g * (spread_y / x)
     if axes is None:
+        if (x == 0).sum() > 1:   # two zeros: every product of the others holds a zero (PyTorch: zeros)
+            return xp.broadcast_to(spread_g * 0.0, x.shape)
         return spread_g * _others_product(xp, x.reshape(-1), 0).reshape(x.shape)
     return spread_g * _others_product(xp, x, axes[0])
 
@@ -181,7 +186,7 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     Integer and bool tensors multiply in int64."""
     x = _with_dtype(x, dtype)
     if dim is not None and not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"prod: dim must be one integer (PyTorch's prod reduces one dim), got {dim!r}")
+        raise ArgumentError(f"prod: dim must be one integer (PyTorch's prod reduces one dim), got {dim!r}")
     if dim is not None:
         dim = dim_of("prod", x, dim)
         if x.ndim == 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..autograd import Primitive, apply
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .operands import normalize_dim, shape_args
 
@@ -111,7 +111,7 @@ def gather(x: Tensor, dim: int, index) -> Tensor:
     """``out[i][j] = x[i][index[i][j]]`` along ``dim`` (PyTorch's gather)."""
     index = np.asarray(index._data if isinstance(index, Tensor) else index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+        raise ArgumentError(f"gather: index must be an integer tensor, got {index.dtype}")
     if index.ndim != x.ndim:
         raise ShapeError(f"gather: index of shape {index.shape} must have as many dims as input {x.shape}")
     return apply(gather_p, (x,), {"axis": normalize_dim(dim, x.ndim), "index": index})

@@ -32,7 +32,15 @@ sin_p = Primitive("sin", np.sin, lambda xp, g, y, x: g * xp.cos(x))
 cos_p = Primitive("cos", np.cos, lambda xp, g, y, x: -g * xp.sin(x))
 erf_p = Primitive("erf", B.erf, lambda xp, g, y, x: g * (xp.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))))
 clone_p = Primitive("clone", np.copy, lambda xp, g, y, x: g)
-sign_p = Primitive("sign", np.sign, lambda xp, g, y, x: g * 0)
+def sign_array(x):
+    """-1, 0 or 1; 0 for NaN, as PyTorch's sign (NumPy's gives NaN)."""
+    out = np.asarray(np.sign(x))
+    if out.dtype.kind == "f":
+        out[np.isnan(out)] = 0
+    return out
+
+
+sign_p = Primitive("sign", sign_array, lambda xp, g, y, x: g * 0)
 floor_p = Primitive("floor", np.floor, lambda xp, g, y, x: g * 0)
 ceil_p = Primitive("ceil", np.ceil, lambda xp, g, y, x: g * 0)
 trunc_p = Primitive("trunc", np.trunc, lambda xp, g, y, x: g * 0)
@@ -108,7 +116,7 @@ def type_(x: Tensor, dtype=None, non_blocking=False, **kwargs):
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 per element (zero gradient: it is piecewise constant)."""
+    """-1, 0 or 1 per element, 0 for NaN (zero gradient: it is piecewise constant)."""
     return apply(sign_p, (x,), {})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import np
+from ..errors import ArgumentError
 from .optimizer import Optimizer
 
 
@@ -26,7 +27,7 @@ class Adagrad(Optimizer):
         for option, value in dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                   initial_accumulator_value=initial_accumulator_value, eps=eps).items():
             if value < 0.0:
-                raise ValueError(f"Adagrad: invalid {option} {value} (must be >= 0)")
+                raise ArgumentError(f"Adagrad: invalid {option} {value} (must be >= 0)")
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)

@@ -5,18 +5,19 @@ from __future__ import annotations
 import math
 
 from ..backend import np
+from ..errors import ArgumentError
 from .optimizer import Optimizer
 
 
 def _check_adam_options(name, lr, betas, eps, weight_decay):
     if lr < 0.0:
-        raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
+        raise ArgumentError(f"{name}: invalid learning rate {lr} (must be >= 0)")
     if eps < 0.0:
-        raise ValueError(f"{name}: invalid eps {eps} (must be >= 0)")
+        raise ArgumentError(f"{name}: invalid eps {eps} (must be >= 0)")
     if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
-        raise ValueError(f"{name}: invalid betas {betas} (two numbers in [0, 1))")
+        raise ArgumentError(f"{name}: invalid betas {betas} (two numbers in [0, 1))")
     if weight_decay < 0.0:
-        raise ValueError(f"{name}: invalid weight_decay {weight_decay} (must be >= 0)")
+        raise ArgumentError(f"{name}: invalid weight_decay {weight_decay} (must be >= 0)")
 
 
 class Adam(Optimizer):

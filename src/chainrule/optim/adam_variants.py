@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import np
+from ..errors import ArgumentError
 from .adam import _check_adam_options
 from .optimizer import Optimizer
 
@@ -80,7 +81,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, maximize: bool = False):
         _check_adam_options("NAdam", lr, betas, eps, weight_decay)
         if momentum_decay < 0.0:
-            raise ValueError(f"NAdam: invalid momentum_decay {momentum_decay} (must be >= 0)")
+            raise ArgumentError(f"NAdam: invalid momentum_decay {momentum_decay} (must be >= 0)")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))

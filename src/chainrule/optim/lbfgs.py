@@ -34,7 +34,7 @@ import math
 
 from ..autograd import enable_grad
 from ..backend import np
-from ..errors import ChainruleError
+from ..errors import ArgumentError, ChainruleError
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -149,9 +149,10 @@ class LBFGS(Optimizer):
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None):
         if lr < 0.0:
-            raise ValueError(f"LBFGS: invalid learning rate {lr} (must be >= 0)")
+            raise ArgumentError(f"LBFGS: invalid learning rate {lr} (must be >= 0)")
         if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
+            raise ArgumentError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got "
+                                f"{line_search_fn!r}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
@@ -159,7 +160,7 @@ class LBFGS(Optimizer):
                         line_search_fn=line_search_fn)
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
-            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+            raise ArgumentError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
     # --- the parameters as one flat vector ---------------------------------------------------
@@ -190,7 +191,7 @@ class LBFGS(Optimizer):
     def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss from the closure's first call."""
         if closure is None:
-            raise TypeError("LBFGS.step() needs a closure that clears the gradients, computes the loss, "
+            raise ArgumentError("LBFGS.step() needs a closure that clears the gradients, computes the loss, "
                             "calls backward() and returns the loss: optimizer.step(closure)")
         if len(self.param_groups) != 1:
             raise ChainruleError("LBFGS doesn't support per-parameter options (parameter groups)")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ..autograd import enable_grad
 from ..backend import np
-from ..errors import ChainruleError
+from ..errors import ArgumentError, ChainruleError
 from ..tensor import Tensor
 
 
@@ -59,11 +59,11 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self._scratch: dict[tuple, np.ndarray] = {}   # reusable work buffers, never part of the state
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
+            raise ArgumentError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
                             f"got a single Tensor of shape {params.shape} (wrap it in a list)")
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ArgumentError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -73,35 +73,35 @@ class Optimizer:
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options (missing options take the defaults)."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
+            raise ArgumentError(f"a parameter group must be a dict, got {type(param_group).__name__}")
         group = dict(param_group)
         params = group.get("params")
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError("parameters must be given in an ordered collection (a set's order changes "
+            raise ArgumentError("parameters must be given in an ordered collection (a set's order changes "
                             "between runs); use a list")
         elif params is None:
-            raise ValueError("a parameter group needs a 'params' entry")
+            raise ArgumentError("a parameter group needs a 'params' entry")
         group["params"] = list(params)
         for index, param in enumerate(group["params"]):
             if not isinstance(param, Tensor):
-                raise TypeError(f"{type(self).__name__} can only optimize Tensors; group entry {index} "
+                raise ArgumentError(f"{type(self).__name__} can only optimize Tensors; group entry {index} "
                                 f"is a {type(param).__name__}")
             if not param.is_leaf:
-                raise ValueError(f"{type(self).__name__} can't optimize a non-leaf Tensor "
+                raise ArgumentError(f"{type(self).__name__} can't optimize a non-leaf Tensor "
                                  f"(entry {index}, shape {param.shape}); use .detach().requires_grad_()")
             if param.dtype.kind != "f":
-                raise TypeError(f"{type(self).__name__} can only optimize floating-point tensors; "
+                raise ArgumentError(f"{type(self).__name__} can only optimize floating-point tensors; "
                                 f"entry {index} is {param.dtype} with shape {param.shape}")
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required option {name!r}")
+                raise ArgumentError(f"parameter group didn't specify a value of required option {name!r}")
             group.setdefault(name, default)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         ids_here = [id(p) for p in group["params"]]
         if len(set(ids_here)) != len(ids_here) or seen.intersection(ids_here):
-            raise ValueError("some parameters appear in more than one parameter group (or twice in one)")
+            raise ArgumentError("some parameters appear in more than one parameter group (or twice in one)")
         self.param_groups.append(group)
 
     def _parameters(self):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import np
+from ..errors import ArgumentError
 from .optimizer import Optimizer
 
 
@@ -27,7 +28,7 @@ class RMSprop(Optimizer):
         for option, value in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                   momentum=momentum).items():
             if value < 0.0:
-                raise ValueError(f"RMSprop: invalid {option} {value} (must be >= 0)")
+                raise ArgumentError(f"RMSprop: invalid {option} {value} (must be >= 0)")
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)

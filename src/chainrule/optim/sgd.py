@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import np
+from ..errors import ArgumentError
 from .optimizer import Optimizer
 
 
@@ -28,13 +29,13 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0, maximize: bool = False):
         if lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate {lr} (must be >= 0)")
+            raise ArgumentError(f"SGD: invalid learning rate {lr} (must be >= 0)")
         if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum {momentum} (must be >= 0)")
+            raise ArgumentError(f"SGD: invalid momentum {momentum} (must be >= 0)")
         if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (must be >= 0)")
+            raise ArgumentError(f"SGD: invalid weight_decay {weight_decay} (must be >= 0)")
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum requires momentum > 0 and dampening = 0")
+            raise ArgumentError("SGD: nesterov momentum requires momentum > 0 and dampening = 0")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer, per_group
 
@@ -26,7 +27,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):  # noqa: N803
         if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")
+            raise ArgumentError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -59,11 +60,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1):
         if not isinstance(T_0, int) or T_0 <= 0:
-            raise ValueError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}")
         if not isinstance(T_mult, int) or T_mult < 1:
-            raise ValueError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got {T_mult!r}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got "
+                                f"{T_mult!r}")
         if not isinstance(eta_min, (float, int)):
-            raise ValueError(f"CosineAnnealingWarmRestarts: expected a number eta_min, got {eta_min!r}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: expected a number eta_min, got {eta_min!r}")
         self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
@@ -83,7 +85,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = self.T_cur % self.T_i
                 self.T_i *= self.T_mult
         elif epoch < 0:
-            raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
+            raise ArgumentError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
         elif epoch >= self.T_0:
             if self.T_mult == 1:
                 self.T_cur = epoch % self.T_0
@@ -127,9 +129,9 @@ class OneCycleLR(LRScheduler):
         self.optimizer = optimizer
         self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"OneCycleLR: expected a float pct_start between 0 and 1, got {pct_start!r}")
+            raise ArgumentError(f"OneCycleLR: expected a float pct_start between 0 and 1, got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', "
+            raise ArgumentError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', "
                              f"got {anneal_strategy!r}")
         self._anneal_func_type = anneal_strategy
         warm_end = float(pct_start * self.total_steps) - 1
@@ -151,7 +153,7 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum needs an optimizer with momentum or betas; "
+                raise ArgumentError(f"OneCycleLR: cycle_momentum needs an optimizer with momentum or betas; "
                                  f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
             self.use_beta1 = "betas" in optimizer.defaults
             if last_epoch == -1:
@@ -176,7 +178,8 @@ class OneCycleLR(LRScheduler):
     def _compute_lr(self):
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"OneCycleLR: tried to step {step} times; the specified number of total steps "
+            raise ArgumentError(f"OneCycleLR: tried to step {step} times; the specified number of total "
+                                "steps "
                              f"is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
@@ -202,11 +205,11 @@ def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
 def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
     if total_steps is not None:
         if not isinstance(total_steps, int) or total_steps <= 0:
-            raise ValueError(f"OneCycleLR: expected a positive integer total_steps, got {total_steps!r}")
+            raise ArgumentError(f"OneCycleLR: expected a positive integer total_steps, got {total_steps!r}")
         return total_steps
     if epochs is None or steps_per_epoch is None:
-        raise ValueError("OneCycleLR: define either total_steps or (epochs and steps_per_epoch)")
+        raise ArgumentError("OneCycleLR: define either total_steps or (epochs and steps_per_epoch)")
     for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
         if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"OneCycleLR: expected a positive integer {name}, got {value!r}")
+            raise ArgumentError(f"OneCycleLR: expected a positive integer {name}, got {value!r}")
     return epochs * steps_per_epoch

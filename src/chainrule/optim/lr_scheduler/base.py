@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from ...errors import ArgumentError
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -22,7 +23,7 @@ EPOCH_DEPRECATION_WARNING = (
 
 def check_optimizer(scheduler, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{type(scheduler).__name__} needs a chainrule Optimizer, "
+        raise ArgumentError(f"{type(scheduler).__name__} needs a chainrule Optimizer, "
                         f"got {type(optimizer).__name__}")
 
 
@@ -30,7 +31,7 @@ def per_group(name: str, optimizer: Optimizer, value) -> list:
     """One value per parameter group: a list or tuple as given (its length checked), else repeated."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
-            raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} has "
+            raise ArgumentError(f"{name} must have the same length as optimizer.param_groups. {name} has "
                              f"{len(value)} values, param_groups has {len(optimizer.param_groups)}.")
         return list(value)
     return [value] * len(optimizer.param_groups)
@@ -125,7 +126,7 @@ class LRScheduler:
     def _write(self, values) -> None:
         groups = self.optimizer.param_groups
         if len(values) != len(groups):
-            raise ValueError(f"{type(self).__name__}: {len(values)} learning rates for {len(groups)} "
+            raise ArgumentError(f"{type(self).__name__}: {len(values)} learning rates for {len(groups)} "
                              "parameter groups (a group added after the scheduler was built has no schedule)")
         for group, lr in zip(groups, values):
             group["lr"] = lr

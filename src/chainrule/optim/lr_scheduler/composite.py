@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler
 from .plateau import ReduceLROnPlateau
@@ -11,15 +12,16 @@ from .plateau import ReduceLROnPlateau
 
 def _check_members(owner: str, optimizer, schedulers) -> None:
     if len(schedulers) < 1:
-        raise ValueError(f"{owner} expects at least one scheduler, but got none")
+        raise ArgumentError(f"{owner} expects at least one scheduler, but got none")
     for number, scheduler in enumerate(schedulers):
         if not hasattr(scheduler, "optimizer"):
-            raise TypeError(f"{owner}: the scheduler at index {number} has no `optimizer` attribute")
+            raise ArgumentError(f"{owner}: the scheduler at index {number} has no `optimizer` attribute")
         if isinstance(scheduler, ReduceLROnPlateau):
-            raise ValueError(f"{owner} does not support ReduceLROnPlateau (index {number}): its step() needs "
-                             "the metric")
+            raise ArgumentError(f"{owner} does not support ReduceLROnPlateau (index {number}): its "
+                                "step() needs the metric")
         if scheduler.optimizer is not optimizer:
-            raise ValueError(f"{owner}: the scheduler {type(scheduler).__name__} at index {number} belongs "
+            raise ArgumentError(f"{owner}: the scheduler {type(scheduler).__name__} at index {number} "
+                                "belongs "
                              "to another optimizer; all must share one")
 
 
@@ -50,7 +52,7 @@ class SequentialLR(_Composite):
     def __init__(self, optimizer: Optimizer, schedulers, milestones, last_epoch: int = -1):
         _check_members(type(self).__name__, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, got "
+            raise ArgumentError(f"SequentialLR expects one milestone fewer than schedulers, got "
                              f"{len(schedulers)} schedulers and {len(milestones)} milestones")
         self._schedulers, self._milestones = list(schedulers), list(milestones)
         self.last_epoch = last_epoch + 1

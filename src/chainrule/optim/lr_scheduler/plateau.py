@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer
 
@@ -31,12 +32,12 @@ class ReduceLROnPlateau(LRScheduler):
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
                  eps: float = 1e-8):
         if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+            raise ArgumentError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
         check_optimizer(self, optimizer)
         self.factor, self.optimizer = factor, optimizer
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
-                raise ValueError(f"ReduceLROnPlateau: expected {len(optimizer.param_groups)} min_lrs, "
+                raise ArgumentError(f"ReduceLROnPlateau: expected {len(optimizer.param_groups)} min_lrs, "
                                  f"got {len(min_lr)}")
             self.default_min_lr, self.min_lrs = None, list(min_lr)
         else:
@@ -49,9 +50,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _check_mode(self, mode, threshold, threshold_mode) -> None:
         if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+            raise ArgumentError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', "
+            raise ArgumentError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', "
                              f"got {threshold_mode!r}")
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf

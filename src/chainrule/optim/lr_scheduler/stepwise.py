@@ -19,6 +19,7 @@ import types
 from bisect import bisect_right
 from collections import Counter
 
+from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler
 
@@ -30,14 +31,14 @@ class _LambdaScheduler(LRScheduler):
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"{type(self).__name__}: expected {len(optimizer.param_groups)} lr_lambdas, "
-                                 f"got {len(lr_lambda)}")
+                raise ArgumentError(f"{type(self).__name__}: expected {len(optimizer.param_groups)} "
+                                    f"lr_lambdas, got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         for function in self.lr_lambdas:
             if not callable(function):
-                raise TypeError(f"{type(self).__name__}: lr_lambda should be a function, got "
+                raise ArgumentError(f"{type(self).__name__}: lr_lambda should be a function, got "
                                 f"{type(function).__name__}")
         super().__init__(optimizer, last_epoch)
 
@@ -78,7 +79,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         if int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+            raise ArgumentError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -135,7 +136,7 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1):
         if not 0 <= factor <= 1.0:
-            raise ValueError(f"ConstantLR: factor must be between 0 and 1, got {factor}")
+            raise ArgumentError(f"ConstantLR: factor must be between 0 and 1, got {factor}")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -158,9 +159,9 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1):
         if not 0 < start_factor <= 1.0:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
+            raise ArgumentError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
         if not 0 <= end_factor <= 1.0:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+            raise ArgumentError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 

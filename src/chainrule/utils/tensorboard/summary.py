@@ -25,6 +25,7 @@ from tensorboard.plugins.text import metadata as text_metadata
 from tensorboard.util import tensor_util
 
 from ...backend import np
+from ...errors import ArgumentError
 
 
 def _values(values, what: str) -> np.ndarray:
@@ -32,7 +33,7 @@ def _values(values, what: str) -> np.ndarray:
     try:
         return np.asarray(getattr(values, "_data", values), dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
-        raise TypeError(f"{what}: needs numbers (a tensor, an array or a Python number), "
+        raise ArgumentError(f"{what}: needs numbers (a tensor, an array or a Python number), "
                         f"got {type(values).__name__}") from None
 
 
@@ -40,7 +41,7 @@ def as_number(value, what: str) -> float:
     """A Python float from a number, a NumPy scalar or a one-element tensor/array."""
     array = _values(value, what)
     if array.size != 1:
-        raise ValueError(f"{what}: needs a single number, got {array.size} values "
+        raise ArgumentError(f"{what}: needs a single number, got {array.size} values "
                          f"(shape {np.shape(getattr(value, '_data', value))})")
     return float(array[0])
 
@@ -70,10 +71,10 @@ def histogram(tag: str, values, bins="tensorflow", max_bins: int | None = None) 
     where = f"add_histogram({tag!r})"
     data = _values(values, where)
     if data.size == 0:
-        raise ValueError(f"{where}: the values are empty")
+        raise ArgumentError(f"{where}: the values are empty")
     if not np.isfinite(data).all():
         bad = int((~np.isfinite(data)).sum())
-        raise ValueError(f"{where}: the values hold NaN or Inf ({bad} of {data.size})")
+        raise ArgumentError(f"{where}: the values hold NaN or Inf ({bad} of {data.size})")
     edges_rule = tensorflow_bins() if isinstance(bins, str) and bins == "tensorflow" else bins
     counts, edges = np.histogram(data, bins=edges_rule)
     if max_bins is not None and len(counts) > max_bins:
@@ -83,7 +84,7 @@ def histogram(tag: str, values, bins="tensorflow", max_bins: int | None = None) 
         edges = np.append(edges[:-1:group], edges[-1])
     filled = np.flatnonzero(counts)
     if filled.size == 0:
-        raise ValueError(f"{where}: every value lies outside the bins {edges[0]:g} .. {edges[-1]:g}")
+        raise ArgumentError(f"{where}: every value lies outside the bins {edges[0]:g} .. {edges[-1]:g}")
     first, last = int(filled[0]), int(filled[-1])
     limits = edges[first:last + 2]                              # left edge of the data, then right edges
     bucket = np.concatenate([[0], counts[first:last + 1]])      # an empty bucket ending at that left edge
@@ -108,8 +109,8 @@ def _hparam_value(name: str, value):
     try:
         return struct_pb2.Value(number_value=as_number(value, name)), api_pb2.DATA_TYPE_FLOAT64
     except (TypeError, ValueError):
-        raise ValueError(f"add_hparams: hyperparameter {name!r} = {value!r}; a value must be an int, float, "
-                         "str, bool or one-element tensor") from None
+        raise ArgumentError(f"add_hparams: hyperparameter {name!r} = {value!r}; a value must be an "
+                            "int, float, str, bool or one-element tensor") from None
 
 
 def _plugin_summary(tag: str, **content) -> Summary:
@@ -121,10 +122,10 @@ def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete: dict |
     """(experiment, session_start, session_end) summaries; ``metric_dict``'s keys are the scalar
     tags the HParams tab reads the metrics from."""
     if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
-        raise TypeError("add_hparams: hparam_dict and metric_dict should be dictionaries")
+        raise ArgumentError("add_hparams: hparam_dict and metric_dict should be dictionaries")
     domains = hparam_domain_discrete or {}
     if not isinstance(domains, dict):
-        raise TypeError("add_hparams: hparam_domain_discrete should be a dictionary")
+        raise ArgumentError("add_hparams: hparam_domain_discrete should be a dictionary")
     infos, start = [], plugin_data_pb2.SessionStartInfo()
     for name, value in hparam_dict.items():
         if value is None:
@@ -134,7 +135,7 @@ def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete: dict |
         info = api_pb2.HParamInfo(name=name, type=kind)
         if name in domains:
             if not isinstance(domains[name], list):
-                raise TypeError(f"add_hparams: hparam_domain_discrete[{name!r}] should be a list")
+                raise ArgumentError(f"add_hparams: hparam_domain_discrete[{name!r}] should be a list")
             info.domain_discrete.CopyFrom(struct_pb2.ListValue(
                 values=[_hparam_value(name, choice)[0] for choice in domains[name]]))
         infos.append(info)
