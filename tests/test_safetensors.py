@@ -82,7 +82,7 @@ def test_a_state_dict_saved_by_pytorch_loads_into_the_chainrule_model(kind, tmp_
     assert set(loaded) == set(theirs.state_dict())
     for name, value in theirs.state_dict().items():   # every tensor arrives bit for bit, dtype and all
         expected_dtype = cr.int64 if value.dtype == torch.int64 else cr.float32
-        assert loaded[name].dtype == expected_dtype, name
+        assert loaded[name].dtype == expected_dtype and loaded[name].shape == tuple(value.shape), name
         np.testing.assert_array_equal(loaded[name].numpy(), value.numpy())
     ours.load_state_dict(loaded)
     np.testing.assert_allclose(_chainrule_out(ours, x), _torch_out(theirs, x), rtol=1e-5, atol=1e-6)
@@ -101,8 +101,11 @@ def test_a_state_dict_saved_by_chainrule_loads_into_the_pytorch_model(kind, tmp_
     theirs = MODELS[kind](torch).eval()
     state = safetensors_torch.load_file(str(path))
     theirs.load_state_dict(state, strict=True)
+    for name, value in ours.state_dict().items():   # every tensor arrives bit for bit, dtype and shape
+        assert tuple(state[name].shape) == value.shape, name
+        np.testing.assert_array_equal(state[name].numpy(), value.numpy(), err_msg=name)
     if kind == "cnn":
-        assert int(state["1.num_batches_tracked"]) == 3
+        assert state["1.num_batches_tracked"].shape == () and int(state["1.num_batches_tracked"]) == 3
         assert state["1.num_batches_tracked"].dtype == torch.int64
     np.testing.assert_allclose(_torch_out(theirs, x), _chainrule_out(ours, x), rtol=1e-5, atol=1e-6)
 
@@ -121,8 +124,8 @@ def test_the_format_is_chosen_by_keyword_or_extension_and_recognised_by_content(
         assert (tmp_path / name).read_bytes()[:2] == b"PK", name
     for name in ("a.safetensors", "b.pt", "c.SAFETENSORS", "d.safetensors", "e.pt"):
         loaded = cr.load(tmp_path / name)
-        np.testing.assert_array_equal(loaded["w"].numpy(), state["w"].numpy())
-        assert loaded["step"].item() == 4 and loaded["step"].dtype == cr.int64
+        np.testing.assert_array_equal(loaded["w"].numpy(), state["w"].numpy(), strict=True)
+        assert loaded["step"].shape == () and loaded["step"].item() == 4 and loaded["step"].dtype == cr.int64
 
 
 def test_file_objects_work_both_ways_and_loaded_tensors_are_writable():
@@ -146,6 +149,7 @@ def test_dtypes_non_contiguous_and_big_endian_arrays_round_trip(tmp_path):
     for key, value in state.items():
         expected = value.numpy() if isinstance(value, cr.Tensor) else value
         assert loaded[key].numpy().dtype == expected.dtype.newbyteorder("="), key
+        assert loaded[key].shape == expected.shape, key
         np.testing.assert_array_equal(loaded[key].numpy(), expected, err_msg=key)
 
 

@@ -55,7 +55,7 @@ class GraphBuilder:
         key = id(array)
         if key not in self._weights:
             stored = self.fresh(name)
-            self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), stored))
+            self.initializers.append(numpy_helper.from_array(np.require(array, requirements="C"), stored))
             self._weights[key] = stored
             self._keep_alive.append(array)
         return self._weights[key]

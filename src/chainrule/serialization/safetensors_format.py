@@ -133,7 +133,8 @@ def _flat_arrays(obj) -> dict:
             raise SerializationError(f"save: key {key!r} is a {array.dtype} tensor; safetensors (read "
                                      f"through NumPy) stores {', '.join(d.name for d in STORABLE_DTYPES)}")
         # the package copies from the array's buffer as it lies in memory: it must be contiguous
-        arrays[key] = np.ascontiguousarray(array)
+        # (np.require, not np.ascontiguousarray, which would turn a 0-d array into shape (1,))
+        arrays[key] = np.require(array, requirements="C")
     return arrays
 
 
