@@ -164,11 +164,23 @@ def test_changed_header_bytes_are_refused_or_load_as_valid_tensors(tmp_path):
     (_file({"__metadata__": {"k": 1}}), None),
 ])
 def test_hostile_headers_give_serialization_error(data, match, tmp_path):
-    path = tmp_path / "h.bin"         # recognised by content, whatever the name
+    path = tmp_path / "h.safetensors"
     path.write_bytes(data)
     with pytest.raises(SerializationError, match=match) as info:
         cr.load(path)
     assert "safetensors" in str(info.value)
+
+
+def test_content_decides_what_a_file_is_not_its_name(tmp_path):
+    (tmp_path / "weights.bin").write_bytes(_valid_bytes())
+    assert cr.load(tmp_path / "weights.bin")["b"].shape == (4,)
+    pickled = b"\x80\x04\x95" + b"\x01" * 5 + b"{" + b"\x00" * 20     # a '{' at byte 8 of a pickle
+    (tmp_path / "p.safetensors").write_bytes(pickled)
+    with pytest.raises(SerializationError, match="not a valid safetensors file"):
+        cr.load(tmp_path / "p.safetensors")
+    (tmp_path / "p.pt").write_bytes(pickled)
+    with pytest.raises(SerializationError, match="looks like a pickle file"):
+        cr.load(tmp_path / "p.pt")
 
 
 def test_an_empty_file_and_a_non_seekable_stream(tmp_path):

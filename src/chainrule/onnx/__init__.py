@@ -29,10 +29,14 @@ What cannot: the exporter reads the module tree and does not trace Python code, 
 with its own ``forward()`` (a subclass of nn.Module, or of a supported layer, that computes
 something in Python) is refused with an error naming its path and type; build such a model from
 the containers above, or export its supported part. Forward hooks are not part of the graph
-either (they run on the example pass, but what they change is not exported). Not supported: several inputs or
-outputs, MaxPool's return_indices, AvgPool2d's divisor_override, BatchNorm with
-track_running_stats=False, adaptive pooling to sizes that do not divide the input's, opsets
-before 13, and models over 2 GiB (one protobuf file's limit).
+either (they run on the example pass, but what they change is not exported). Not supported:
+several inputs or outputs, MaxPool's return_indices, AvgPool2d's divisor_override, BatchNorm
+with track_running_stats=False, adaptive pooling to sizes that do not divide the input's,
+ceil_mode pooling where one axis keeps a partial last window and another drops one (ONNX has
+one ceil_mode for all axes), opsets before 13, and models over 2 GiB (one protobuf file's
+limit). Sizes other than the batch are those of the example input unless named in
+``dynamic_axes``; pooling's ceil_mode and adaptive pooling are worked out for the example's
+spatial sizes.
 
 Needs the optional extra ``pip install 'chainrule[onnx]'`` (onnx, and onnxruntime to run the
 file).

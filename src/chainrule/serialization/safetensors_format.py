@@ -75,10 +75,11 @@ def wants_safetensors(f, format: str | None) -> bool:
 
 
 def looks_like_safetensors(start: bytes, name) -> bool:
-    """Whether a file whose first bytes are ``start`` is meant as safetensors: its JSON header opens
-    at byte 8, or it is named ``*.safetensors`` and is not a zip archive (so that a truncated one
-    is reported by the safetensors reader, in its terms)."""
-    if start[8:9] == b"{":
+    """Whether a file whose first bytes are ``start`` is meant as safetensors: its header length
+    is under 4 GiB (the format allows 100 MB) and its JSON header opens at byte 8, or it is named
+    ``*.safetensors`` and is not a zip archive (so that a truncated one is reported by the
+    safetensors reader, in its terms)."""
+    if start[4:8] == b"\0\0\0\0" and start[8:9] == b"{":
         return True
     named = isinstance(name, str) and name.lower().endswith(EXTENSION)
     return named and len(start) > 0 and start[:2] != b"PK"
