@@ -1,5 +1,6 @@
-"""Export: the trained network as a chainrule save file, and a Python script that rebuilds and
-retrains the same network with chainrule (same data, features, layers and optimiser)."""
+"""Export: the trained network as a chainrule save file or a .safetensors file (which PyTorch and
+other tools read), and a Python script that rebuilds and retrains the same network with chainrule
+(same data, features, layers and optimiser)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,22 @@ from .datasets import FEATURE_SOURCE
 from .settings import is_regression
 
 
-def export_model(session) -> bytes:
-    """``cr.save(model.state_dict(), path)``, returned as the file's bytes."""
+def export_model(session, format: str = "chainrule") -> bytes:
+    """``cr.save(model.state_dict(), path, format=format)``, returned as the file's bytes
+    (``format="safetensors"``: the safetensors file, which needs the safetensors package)."""
     handle, path = tempfile.mkstemp(suffix=".crt")
     os.close(handle)
     try:
-        cr.save(session.model.state_dict(), path)
+        cr.save(session.model.state_dict(), path, format=format)
         with open(path, "rb") as file:
             return file.read()
     finally:
         os.unlink(path)
+
+
+def export_safetensors(session) -> bytes:
+    """The weights as a .safetensors file (PyTorch: ``safetensors.torch.load_file``)."""
+    return export_model(session, format="safetensors")
 
 
 def _model_source(s: dict) -> str:
@@ -83,7 +90,7 @@ def export_code(session) -> str:
 Data set: {s["dataset"]} (noise {s["noise"]}%, {s["train_ratio"]}% for training, seed {s["seed"]});
 features: {", ".join(s["features"])}; hidden layers: {s["hidden"] or "none"}; activation: {s["activation"]}.
 Load the trained weights instead of retraining with:
-    model.load_state_dict(cr.load("playground_model.crt"))
+    model.load_state_dict(cr.load("playground_model.crt"))   # or "playground_model.safetensors"
 """
 
 import numpy as np

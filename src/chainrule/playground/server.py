@@ -10,6 +10,7 @@
     GET    /api/sessions/{id}/explain      ?layer=L&neuron=J[&source=I][&example=K][&view=forward|backward]
                                           the number the page shows for that element, derived
     GET    /api/sessions/{id}/export/model the trained weights as a chainrule save file
+    GET    /api/sessions/{id}/export/safetensors  the same weights as a .safetensors file
     GET    /api/sessions/{id}/export/code  a Python script that rebuilds and retrains the network
     DELETE /api/sessions/{id}              (or POST .../close, for the page's unload beacon)
 
@@ -72,8 +73,9 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..serialization.safetensors_format import SafetensorsMissingError
 from .explain import ExplainError, explain_weight
-from .export import export_code, export_model
+from .export import export_code, export_model, export_safetensors
 from .guard import SameOriginGuard, SecurityHeaders, allowed_hosts
 from .sessions import SessionStore, TooManySessions
 from .settings import SettingsError, parse_json_int, shown, validate_epochs
@@ -274,7 +276,14 @@ def create_app(store: SessionStore | None = None, max_sessions: int = 32,
             blob = await run_in_threadpool(_locked, session, export_model)
             return Response(blob, media_type="application/octet-stream", headers={
                 "Content-Disposition": 'attachment; filename="playground_model.crt"'})
-        raise ApiError(404, f"unknown export {shown(what)}; use model or code")
+        if what == "safetensors":
+            try:
+                blob = await run_in_threadpool(_locked, session, export_safetensors)
+            except SafetensorsMissingError as err:
+                raise ApiError(501, str(err)) from None
+            return Response(blob, media_type="application/octet-stream", headers={
+                "Content-Disposition": 'attachment; filename="playground_model.safetensors"'})
+        raise ApiError(404, f"unknown export {shown(what)}; use model, safetensors or code")
 
     async def events(request: Request):
         session = session_for(request)

@@ -41,6 +41,10 @@ directory, is flushed to disk (fsync), then renamed over the target (``os.replac
 mid-save leaves the previous file intact, and the next save of the same target removes the
 temporaries whose writing process no longer exists on this machine.
 
+Other tools' format: ``cr.save(state_dict, "model.safetensors")`` (or ``format="safetensors"``)
+writes a safetensors file instead, and ``cr.load`` reads one, recognised by its content; that
+format holds only a flat dict of tensors (safetensors_format.py).
+
 Errors: always ``SerializationError``. When the file system refused (no such file, a
 directory, no permission, disk full) it is also the matching ``OSError`` subclass
 (``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``, ...), so code that catches
@@ -55,6 +59,7 @@ import os
 
 from ..errors import DeviceError, SerializationError
 from ..tensor import Tensor
+from . import safetensors_format
 from .archive import MANIFEST_ENTRY, ArchiveReader, is_array_entry_name, write_archive
 from .atomic import write_atomically
 from .manifest import FORMAT_NAME, FORMAT_VERSION, ManifestParser, encode
@@ -109,12 +114,17 @@ def _save_state(obj, path) -> None:
     Nothing is written when ``obj`` holds something that cannot be stored.
     """
     manifest_bytes, arrays = encode(obj)
+    _write(path, lambda handle: write_archive(handle, manifest_bytes, arrays))
+
+
+def _write(path, write) -> None:
+    """Call ``write(binary file)`` on ``path``: a binary file object, or a filename written atomically."""
     if hasattr(path, "write"):
         mode = getattr(path, "mode", None)
         if isinstance(path, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
             raise SerializationError("save: the file object is open in text mode; open it with 'wb'")
         try:
-            write_archive(path, manifest_bytes, arrays)
+            write(path)
         except OSError as err:
             raise _file_error(err, f"save: could not write to the file object ({err})") from err
         return
@@ -123,7 +133,7 @@ def _save_state(obj, path) -> None:
         raise SerializationIsADirectoryError(f"save({path!r}): {target!r} is a directory; give a file name")
     directory = os.path.dirname(target)
     try:
-        write_atomically(target, lambda handle: write_archive(handle, manifest_bytes, arrays))
+        write_atomically(target, write)
     except OSError as err:
         reason = err.strerror or str(err)
         if not os.path.isdir(directory):
@@ -193,7 +203,11 @@ def _readable(handle):
 def _load(handle, name):
     size = handle.seek(0, os.SEEK_END)
     handle.seek(0)
-    _check_kind(handle.read(16), size, name)
+    start = handle.read(16)
+    if size and safetensors_format.looks_like_safetensors(start, name):
+        handle.seek(0)
+        return safetensors_format.decode(handle.read(), name)
+    _check_kind(start, size, name)
     reader = ArchiveReader(handle, size, name)
     if MANIFEST_ENTRY not in reader.entries:
         raise SerializationError(f"load({name!r}): no {MANIFEST_ENTRY} inside; this zip archive was not "
@@ -264,7 +278,7 @@ class _ArrayLoader:
 
 # --- PyTorch's signatures: torch.save / torch.load keywords over the two functions above ------
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False) -> None:
+         _disable_byteorder_record=False, *, format=None, metadata=None) -> None:
     """Save ``obj`` to ``f`` (a path, written atomically, or a binary file object), as ``torch.save``.
 
         cr.save({'epoch': 3, 'model': model.state_dict(), 'optimizer': opt.state_dict(), 'loss': 0.12},
@@ -274,13 +288,28 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     tuples: a state dict, or a checkpoint of several. A module or optimizer itself cannot be saved
     (save its ``state_dict()``). PyTorch's keywords ``pickle_module``, ``pickle_protocol``,
     ``_use_new_zipfile_serialization`` and ``_disable_byteorder_record`` are accepted and change
-    nothing: chainrule never pickles, and its file is always one zip format (see the module docstring).
+    nothing: chainrule never pickles, and its file is one zip format (see the module docstring).
+
+    ``format='safetensors'`` (or, with ``format=None``, a file name ending in ``.safetensors``)
+    writes Hugging Face's safetensors format instead, which PyTorch and most other tools read: a
+    flat dict of name -> tensor only (a ``model.state_dict()``), with ``metadata`` an optional dict
+    of str -> str (safetensors_format.py). ``format='chainrule'`` forces the native format.
     """
+    if safetensors_format.wants_safetensors(f, format):
+        blob = safetensors_format.encode(obj, metadata)
+        _write(f, lambda handle: handle.write(blob))
+        return
+    if metadata is not None:
+        raise SerializationError("save: metadata= is for safetensors files; chainrule's own format stores "
+                                 "strings in the saved dict itself ({'model': ..., 'note': '...'})")
     _save_state(obj, f)
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Read what ``cr.save`` wrote, as ``torch.load``: ``checkpoint = cr.load('checkpoint.pt')``.
+
+    A safetensors file (recognised by its content, whatever its name) loads as a dict of
+    name -> Tensor, ready for ``model.load_state_dict``.
 
     f              a path or a binary file object
     map_location   accepted where it means the CPU (chainrule is CPU-only): ``'cpu'``, a cpu device,

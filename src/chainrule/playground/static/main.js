@@ -104,6 +104,7 @@ function render(state) {
   document.body.dataset.diagnosis = state.diagnosis.status;
   document.body.dataset.example = state.probe.example;
   $("export_model").href = client.exportUrl("model");
+  $("export_safetensors").href = client.exportUrl("safetensors");
   $("export_code").href = client.exportUrl("code");
   refreshData().catch((error) => setStatus(error.message));
   keepExplanationCurrent(state);
