@@ -54,6 +54,8 @@ REMEDIES = {  # translated where shown
 
 KIND_WORDS = {"vanishing": N_("VANISHING"), "exploding": N_("EXPLODING"), "uneven": N_("UNEVEN"),
               "dead_relu": N_("DEAD RELU"), "large_updates": N_("LARGE UPDATES")}
+KIND_NAMES = {"vanishing": N_("vanishing"), "exploding": N_("exploding"), "uneven": N_("uneven"),   # in a legend
+              "dead_relu": N_("dead_relu"), "large_updates": N_("large_updates")}
 # the per-layer table's column headings (the rows' keys stay English: they are data)
 HEADINGS = (N_("layer"), N_("grad norm"), N_("update/weight"), N_("act std"), N_("dead ReLU"),
             N_("Linear layer"))
