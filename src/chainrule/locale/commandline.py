@@ -29,7 +29,14 @@ ARGPARSE_MESSAGES = (   # argparse's words a chainrule user can meet (Python 3.1
     N_("invalid %(type)s value: %(value)r"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
     N_("unknown parser %(parser_name)r (choices: %(choices)s)"), N_("%(prog)s: error: %(message)s\n"),
 )
-ARGPARSE_PLURALS = ((N_("expected %s argument"), N_("expected %s arguments")),)
+
+
+def N_n(singular: str, plural: str) -> tuple:
+    """Mark a plural message for the catalogue (Babel's keyword N_n:1,2) without translating it."""
+    return singular, plural
+
+
+ARGPARSE_PLURALS = (N_n("expected %s argument", "expected %s arguments"),)
 
 
 def lang_from_argv(argv) -> str | None:
