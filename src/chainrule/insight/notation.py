@@ -285,8 +285,8 @@ def local_formula(N, op: str, index: int, operands: list, output: str, params: d
 
 # how the VJP of the non-element-wise ops combines the upstream gradient, in words
 VJP_WORDS = {  # {up}: the upstream gradient's name; {0}, {1}...: the operands' names (translated where used)
-    "matmul": ("{up} @ {1}ᵀ", "{0}ᵀ @ {up}"),
-    "linear": ("{up} @ {1}", "{up}ᵀ @ {0}", N_("{up} summed over the batch")),
+    "matmul": (N_("{up} @ {1}ᵀ"), N_("{0}ᵀ @ {up}")),
+    "linear": (N_("{up} @ {1}"), N_("{up}ᵀ @ {0}"), N_("{up} summed over the batch")),
     "sum": (N_("{up} copied to every summed element"),),
     "mean": (N_("{up} / n, copied to every averaged element"),),
     "reshape": (N_("{up} reshaped back"),),

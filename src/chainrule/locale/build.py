@@ -124,7 +124,7 @@ def extract() -> tuple[Catalog, set]:
     for path, method, keywords in _sources():
         where = str(path.relative_to(PACKAGE.parent))
         for lineno, message, comments, context in extract_from_file(method, str(path), keywords=keywords,
-                                                                    options={"jsx": False}):
+                                                                    options={"jsx": False, "parse_template_string": True}):
             catalog.add(message, locations=[(where, lineno)], auto_comments=comments, context=context)
             if path.parent == STATIC:
                 page.add(message[0] if isinstance(message, tuple) else message)

@@ -35,8 +35,8 @@ from .shown import shown_sent
 
 SLOPES = {  # (words, translated where shown; slope from h (the activation's input) and f (its output))
     "relu": (N_("relu'(z) = 1 if z > 0, else 0"), lambda h, f: float(h > 0)),
-    "tanh": ("tanh'(z) = 1 - tanh²(z)", lambda h, f: 1 - f * f),
-    "sigmoid": ("σ'(z) = σ(z)(1 - σ(z))", lambda h, f: f * (1 - f)),
+    "tanh": (N_("tanh'(z) = 1 - tanh²(z)"), lambda h, f: 1 - f * f),
+    "sigmoid": (N_("σ'(z) = σ(z)(1 - σ(z))"), lambda h, f: f * (1 - f)),
     "linear": (N_("(no activation) ∂a/∂z = 1"), lambda h, f: 1.0),
 }
 MAX_ROWS = 12  # batch rows listed one by one; the sum always covers the whole batch
