@@ -96,7 +96,8 @@ def test_explain_in_japanese_writes_the_lessons_numbers(untranslated):
     english, japanese = cr.explain(lesson(), lang="en"), cr.explain(lesson(), lang="ja")
     for line in LESSON_LINES:
         assert line in english and line in japanese
-    assert "順伝播" in japanese and "逆伝播" in japanese and "連鎖律" in japanese and "葉ノードの勾配" in japanese
+    for words in ("順伝播", "逆伝播", "連鎖律", "葉ノードの勾配"):
+        assert words in japanese
     assert "Forward pass" in english and "Forward pass" not in japanese
     assert not untranslated
 
@@ -155,8 +156,10 @@ def test_the_japanese_table_lines_up_in_terminal_columns():
     from chainrule.locale import display_width
 
     with language("ja"):
-        lines = format_table([{"layer": "層 0（入力）", "grad norm": 1.0}, {"layer": "x", "grad norm": 2.0}]).splitlines()
-    starts = {display_width(line[:line.index(number)]) for line, number in zip(lines[1:], ("1.00e+00", "2.00e+00"))}
+        lines = format_table([{"layer": "層 0（入力）", "grad norm": 1.0}, {"layer": "x",
+            "grad norm": 2.0}]).splitlines()
+    starts = {display_width(line[:line.index(number)]) for line, number in zip(lines[1:], ("1.00e+00",
+        "2.00e+00"))}
     assert len(starts) == 1 and display_width(lines[0]) >= max(starts)
 
 
@@ -209,12 +212,14 @@ def main_exit(argv):
 def test_the_demo_writes_a_japanese_report(tmp_path, capsys, untranslated):
     pytest.importorskip("matplotlib")
     out = tmp_path / "report"
-    assert main(["demo", "--lang", "ja", "--quiet", "--epochs", "3", "--samples", "80", "--out", str(out)]) == 0
+    assert main(["demo", "--lang", "ja", "--quiet", "--epochs", "3", "--samples", "80", "--out",
+        str(out)]) == 0
     printed = capsys.readouterr().out
     assert "レポートを" in printed
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.startswith("# chainrule デモ: moons")
-    for words in ("## 図", "## 勾配の流れ", "## 1 ステップ分の連鎖律", "テストデータの正解率", "葉ノードの勾配"):
+    for words in ("## 図", "## 勾配の流れ", "## 1 ステップ分の連鎖律", "テストデータの正解率",
+        "葉ノードの勾配"):
         assert words in report
     assert "Pictures" not in report and "Gradient flow" not in report
     assert {"loss_curve.png", "decision_boundary.png", "gradient_flow.png"} <= {p.name for p in out.iterdir()}

@@ -23,8 +23,8 @@ import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.backend import np
 from chainrule.insight import flow_plots, plots
-from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments
 from chainrule.insight.diagnosis import KIND_NAMES
+from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments
 from chainrule.insight.figures import picture_language
 from chainrule.insight.flow import GradientFlow, format_table
 from chainrule.insight.report import write_report
@@ -80,7 +80,8 @@ def _number(kind, minimum=None, maximum=None):
         too_small = value < minimum if minimum is not None else not value > 0
         if too_small or value != value or value in (float("inf"), float("-inf")) \
                 or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(_("expected {wanted}, got {text!r}").format(wanted=wanted(), text=text))
+            raise argparse.ArgumentTypeError(_("expected {wanted}, got {text!r}").format(
+                wanted=wanted(), text=text))
         return value
     convert.__name__ = f"{noun}"
     return convert
@@ -107,17 +108,19 @@ def writable_folder(path: Path, flag: str = "--out") -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The parser, its help written in the current language (see ``main``)."""
     parser = OneLineParser(prog="chainrule", description=_("chainrule: a readable backpropagation engine. "
-                                                           "Start with `chainrule demo` or `chainrule explain`."))
+                                                           "Start with `chainrule demo` or `chainrule "
+                                                           "explain`."))
     parser.add_argument("--version", action="version", version=f"chainrule {cr.__version__}",
                         help=_("show program's version number and exit"))
     add_lang_argument(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     demo = commands.add_parser("demo", help=_("train a small MLP on a 2-D dataset and write a report"),
                                description=_(
-                                   "Train a small MLP on built-in 2-D data (two moons by default) and write a "
-                                   "report folder: loss curve, decision boundary, gradient flow, the graph of "
-                                   "one training step, summary.json and report.md. A quarter of the points is "
-                                   "held out as the test set (at least {points}).").format(points=MIN_TEST_POINTS))
+                                   "Train a small MLP on built-in 2-D data (two moons by default) and write "
+                                   "a report folder: loss curve, decision boundary, gradient flow, the graph "
+                                   "of one training step, summary.json and report.md. A quarter of the "
+                                   "points is held out as the test set (at "
+                                   "least {points}).").format(points=MIN_TEST_POINTS))
     demo.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
     demo.add_argument("--samples", type=_number(int, maximum=MAX_SAMPLES), default=400,
                       help=_("points to generate (400; at least {least}, a quarter kept for testing)").format(
@@ -139,12 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=run_demo)
 
     explain = commands.add_parser("explain", help=_("write out the chain rule for an expression"),
-                                  description=_("Write out forward and backward pass of an expression, "
-                                                "node by node. Default: the lesson's L = (w*x - y)**2 at "
-                                                "w=2, x=3, y=10."))
+                                  description=_("Write out forward and backward pass of an expression, node "
+                                                "by node. Default: the lesson's L = (w*x - y)**2 at w=2, "
+                                                "x=3, y=10."))
     explain.add_argument("--expr", default=None,
-                         help=_("the expression (default: the lesson's {expression!r}); numbers, names, "
-                                "+ - * / **, unary minus, exp log sin cos tanh sigmoid relu sqrt abs").format(
+                         help=_("the expression (default: the lesson's {expression!r}); numbers, names, + - "
+                                "* / **, unary minus, exp log sin cos tanh sigmoid relu sqrt abs").format(
                                     expression=LESSON_EXPRESSION))
     explain.add_argument("--set", nargs="+", default=None, metavar="NAME=NUMBER",
                          help=_("values of the names; without --expr they change the lesson's w=2 x=3 y=10 "
@@ -156,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_lang_argument(explain)
     explain.set_defaults(run=run_explain)
 
-    flow = commands.add_parser("gradient-flow", help=_("deep sigmoid vs ReLU / residual / batch norm / clipped"),
+    flow = commands.add_parser("gradient-flow", help=_("deep sigmoid vs ReLU / residual / batch norm / "
+                                                       "clipped"),
                                description=_("The lesson's experiment: train deep MLP variants for a few "
                                              "steps, print each layer's gradient norm and save a plot."))
     flow.add_argument("--depth", type=_number(int, minimum=2, maximum=MAX_DEPTH), default=20,
@@ -173,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     flow.set_defaults(run=run_gradient_flow)
 
     playground = commands.add_parser("playground", help=_("the neural-network playground in your browser"),
-                                     description=_("The neural-network playground in your browser "
-                                                   "(needs pip install chainrule[playground])."))
+                                     description=_("The neural-network playground in your browser (needs pip "
+                                                   "install chainrule[playground])."))
     playground_launch.add_arguments(playground)
     add_lang_argument(playground)
     playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open,
@@ -242,10 +246,12 @@ def check_demo(args) -> None:
     n_test = test_count(args.samples)
     n_train = args.samples - n_test
     if n_test < MIN_TEST_POINTS:
-        raise UsageError(_n("--samples {samples} leaves {test} test point; an accuracy needs at least {least}, "
-                            "so use --samples {enough} or more (a quarter of the points is held out for testing)",
-                            "--samples {samples} leaves {test} test points; an accuracy needs at least {least}, "
-                            "so use --samples {enough} or more (a quarter of the points is held out for testing)",
+        raise UsageError(_n("--samples {samples} leaves {test} test point; an accuracy needs at least "
+                            "{least}, so use --samples {enough} or more (a quarter of the points is held out "
+                            "for testing)",
+                            "--samples {samples} leaves {test} test points; an accuracy needs at least "
+                            "{least}, so use --samples {enough} or more (a quarter of the points is held out "
+                            "for testing)",
                             n_test).format(samples=args.samples, test=n_test, least=MIN_TEST_POINTS,
                                            enough=min_samples()))
     if args.batch_size > n_train:
@@ -372,7 +378,8 @@ def run_demo(args) -> int:
                                 (X_train, y_train, X_test, y_test))
     for note in notes:
         print(_("note: {note}").format(note=note))
-    print(_("report written to {folder}/ ({files})").format(folder=args.out.resolve(), files=", ".join(files)))
+    print(_("report written to {folder}/ ({files})").format(
+        folder=args.out.resolve(), files=", ".join(files)))
     return 0
 
 
@@ -380,7 +387,7 @@ def run_demo(args) -> int:
 def deep_variant(depth: int, width: int, activation, residual=False, batch_norm=False) -> nn.Sequential:
     """depth Linear layers: 2 → width, (depth − 2) hidden blocks, width → 2 (ReLU nets He-initialised)."""
     layers = [nn.Linear(2, width), activation()]
-    for _ in range(depth - 2):
+    for _block in range(depth - 2):
         block = nn.Sequential(nn.Linear(width, width), *([nn.BatchNorm1d(width)] if batch_norm else []),
                               activation())
         layers.append(nn.Residual(block) if residual else block)
@@ -466,10 +473,11 @@ def run_gradient_flow(args) -> int:
         if name in same:
             why = f": {reasons[name]}" if name in reasons else ""
             print(f"{'':<18} " + _("the same numbers as {variant}").format(variant=same[name]) + why)
-    print("\n" + _("Sigmoid's derivative is at most 0.25, so the gradient shrinks layer after layer (vanishing). "
-                   "ReLU (He-initialised), residual connections and batch normalisation keep it flowing; "
-                   "clipping only caps large gradients (exploding) and cannot revive vanishing ones. A layer "
-                   "far above the others (uneven) is a warning too: it takes much larger steps than the rest."))
+    print("\n" + _("Sigmoid's derivative is at most 0.25, so the gradient shrinks layer after layer "
+                   "(vanishing). ReLU (He-initialised), residual connections and batch normalisation keep it "
+                   "flowing; clipping only caps large gradients (exploding) and cannot revive vanishing "
+                   "ones. A layer far above the others (uneven) is a warning too: it takes much larger steps "
+                   "than the rest."))
     try:
         with picture_language():
             path = plots.plot_layer_norms(

@@ -30,31 +30,32 @@ LARGE_UPDATE = 0.1       # an optimiser step moving weights by more than 10%
 
 REMEDIES = {  # translated where shown
     "vanishing": N_(
-        "Remedies from the lesson: use ReLU (its derivative is 1 for positive inputs, so it does not "
-        "shrink the gradient); add residual (skip) connections, which give the gradient a highway past "
-        "the layers; add batch normalisation to keep values in the range where derivatives are not tiny."),
+        "Remedies from the lesson: use ReLU (its derivative is 1 for positive inputs, so it does not shrink "
+        "the gradient); add residual (skip) connections, which give the gradient a highway past the layers; "
+        "add batch normalisation to keep values in the range where derivatives are not tiny."),
     "exploding": N_(
         "Remedies from the lesson: clip the gradients (nn.utils.clip_grad_norm_(model.parameters(), 1.0) "
-        "between backward() and step()); lower the learning rate (w_new = w_old − lr × gradient: too "
-        "large a step overshoots and feeds on itself); batch normalisation keeps values in a healthy range."),
+        "between backward() and step()); lower the learning rate (w_new = w_old − lr × gradient: too large a "
+        "step overshoots and feeds on itself); batch normalisation keeps values in a healthy range."),
     "uneven": N_(
         "With SGD a layer whose gradient is far larger than the others' takes far larger steps: it can "
-        "destabilise training while the rest barely move. The usual cause is a large input to that layer "
-        "(a residual stream adds up every block's output, so it grows with depth). Normalise that input "
-        "(batch or layer normalisation), scale the residual branches down, clip the gradient norm, or use "
-        "Adam, which scales each parameter's step by its own gradient size."),
+        "destabilise training while the rest barely move. The usual cause is a large input to that layer (a "
+        "residual stream adds up every block's output, so it grows with depth). Normalise that input (batch "
+        "or layer normalisation), scale the residual branches down, clip the gradient norm, or use Adam, "
+        "which scales each parameter's step by its own gradient size."),
     "dead_relu": N_(
         "Dead ReLUs output 0 for every input, so their derivative is 0 and they never recover. Lower the "
         "learning rate, use LeakyReLU (a small slope for negative inputs), or add batch normalisation."),
     "large_updates": N_(
-        "Each step moves the weights by a large fraction of their size: the learning rate is probably "
-        "too high (a healthy update-to-weight ratio is around 1e-3)."),
+        "Each step moves the weights by a large fraction of their size: the learning rate is probably too "
+        "high (a healthy update-to-weight ratio is around 1e-3)."),
 }
 
 
 KIND_WORDS = {"vanishing": N_("VANISHING"), "exploding": N_("EXPLODING"), "uneven": N_("UNEVEN"),
               "dead_relu": N_("DEAD RELU"), "large_updates": N_("LARGE UPDATES")}
-KIND_NAMES = {"vanishing": N_("vanishing"), "exploding": N_("exploding"), "uneven": N_("uneven"),   # in a legend
+# a diagnosis as a word in a sentence or a legend
+KIND_NAMES = {"vanishing": N_("vanishing"), "exploding": N_("exploding"), "uneven": N_("uneven"),
               "dead_relu": N_("dead_relu"), "large_updates": N_("large_updates")}
 # the per-layer table's column headings (the rows' keys stay English: they are data)
 HEADINGS = (N_("layer"), N_("grad norm"), N_("update/weight"), N_("act std"), N_("dead ReLU"),
@@ -96,8 +97,9 @@ class FlowReport:
             lines = [_("Gradient flow over {steps} step(s), layers listed from the input:").format(
                 steps=self.steps), format_table(self.table), ""]
             if not self.findings:
-                lines.append(_("Healthy: gradient norms stay within a few orders of magnitude from the output "
-                               "layer back to the input layer, with no Inf/NaN and no dead ReLU layers."))
+                lines.append(_("Healthy: gradient norms stay within a few orders of magnitude from the "
+                               "output layer back to the input layer, with no Inf/NaN and no dead ReLU "
+                               "layers."))
             for finding in self.findings:
                 lines.append(f"{_(KIND_WORDS[finding.kind])}: {finding.message}")
                 lines.append("  " + _(REMEDIES[finding.kind]))
@@ -140,8 +142,9 @@ def vanishing_findings(labels: list, norms: list) -> list:
         return []
     first_label, first_norm = known[0]
     if output_norm == 0:
-        return [Finding("vanishing", starved, _("no gradient reaches the weight layers at all (every norm "
-                                                "is 0): the units are saturated or dead, so nothing learns."))]
+        return [Finding("vanishing", starved, _(
+            "no gradient reaches the weight layers at all (every norm is 0): the units are saturated or "
+            "dead, so nothing learns."))]
     per_layer = (first_norm / output_norm) ** (1 / max(len(known) - 1, 1)) if output_norm > 0 else 0.0
     named = ", ".join(starved[:3]) + (_(" and {count} more").format(count=len(starved) - 3)
                                       if len(starved) > 3 else "")
@@ -188,11 +191,13 @@ def spread_findings(labels: list, norms: list) -> list:
                                                          typical=typical)
                              for label, norm, typical in outliers[:3])
     return [Finding("uneven", [outlier[0] for outlier in outliers],
-                    _("one layer's gradient stands far above the rest: {described}.").format(described=described))]
+                    _("one layer's gradient stands far above the rest: {described}.").format(
+                        described=described))]
 
 
 def huge_norms(worst: float, layers: list) -> str:
-    return _("gradient norms reached {worst:.2e} (in {layers}).").format(worst=worst, layers=", ".join(layers[:3]))
+    return _("gradient norms reached {worst:.2e} (in {layers}).").format(
+        worst=worst, layers=", ".join(layers[:3]))
 
 
 def diagnose_norms(labels: list, norms: list, spread: bool = False) -> list:
@@ -202,8 +207,9 @@ def diagnose_norms(labels: list, norms: list, spread: bool = False) -> list:
     For callers that keep their own norms, such as the playground."""
     broken = [label for label, n in zip(labels, norms) if not np.isfinite(n)]
     if broken:
-        return [Finding("exploding", broken, _("the gradient of {layers} is not finite (NaN or infinite): the "
-                                               "updates overflowed.").format(layers=", ".join(broken[:3])))]
+        return [Finding("exploding", broken, _("the gradient of {layers} is not finite (NaN or infinite): "
+                                               "the updates "
+                                               "overflowed.").format(layers=", ".join(broken[:3])))]
     huge = [label for label, n in zip(labels, norms) if n > EXPLODE_ABSOLUTE]
     if huge:
         return [Finding("exploding", huge, huge_norms(max(norms), huge))]

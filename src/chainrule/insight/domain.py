@@ -86,7 +86,8 @@ def forward_problem(N, op: str, names: list, values: list, params: dict, output)
     elif op == "div":
         bad = np.asarray(values[1]) == 0
         if bad.any():
-            rule = _("division by zero: {where}").format(where=_where(N, names[1], values[1], bad, names[1] + " = 0"))
+            rule = _("division by zero: {where}").format(
+                where=_where(N, names[1], values[1], bad, names[1] + " = 0"))
     elif op == "pow":
         rule = _pow_rule(N, names, values, params)
     if rule is not None:

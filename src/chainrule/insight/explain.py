@@ -280,7 +280,8 @@ def _write_forward(out, c, order, shown, leaves) -> dict:
     for t in leaves:
         if not finite(t._data):
             out.warning(_("the input {name} holds {value}: every value computed from it is not a real "
-                          "number either").format(name=N.math(c.written(t)), value=non_finite_word(N, t._data)))
+                          "number either").format(name=N.math(c.written(t)), value=non_finite_word(N,
+                              t._data)))
     problems = {}
     for node in order:
         t, op = c.tensor_of[node], node.prim.name
@@ -302,7 +303,8 @@ def _write_forward(out, c, order, shown, leaves) -> dict:
              level=1)
     if not finite(c.root._data):
         first = next(iter(problems), None)
-        where = _(" (it first went wrong at {name})").format(name=N.math(N.name(c.namer(c.tensor_of[first])))) \
+        where = _(" (it first went wrong at {name})").format(
+            name=N.math(N.name(c.namer(c.tensor_of[first])))) \
             if first is not None and first is not c.root._node else ""
         value = non_finite_word(N, c.root._data)
         out.warning(_("{name} is {value}, not a real number{where}; the derivatives below are computed "
@@ -401,8 +403,9 @@ def _write_leaf_gradients(out, c, leaves, problems) -> None:
             norm = _("norm {value}").format(value=N.number(float(np.linalg.norm(grad))))
             out.lines[-1] += f"   ({norm})" if N.style != "latex" else f"  % {norm}"
         if not finite(grad) and not problems:
-            out.warning(_("{derivative} is {value}: see where the gradient stopped being finite above").format(
-                derivative=N.math(N.d(c.root_name, name)), value=non_finite_word(N, grad)))
+            out.warning(_("{derivative} is {value}: see where the gradient stopped being finite "
+                          "above").format(derivative=N.math(N.d(c.root_name, name)),
+                                          value=non_finite_word(N, grad)))
     out.end_math()
     if len(with_grads) > MAX_LEAVES_SHOWN:
         out.note(_("... and {count} more leaves").format(count=len(with_grads) - MAX_LEAVES_SHOWN), level=1)

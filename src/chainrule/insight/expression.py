@@ -40,7 +40,8 @@ def parse_assignments(pairs) -> dict:
         name, sep, number = pair.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise ExpressionError(_("--set expects NAME=NUMBER pairs such as w=2, got {pair!r}").format(pair=pair))
+            raise ExpressionError(_("--set expects NAME=NUMBER pairs such as w=2, got {pair!r}").format(
+                pair=pair))
         try:
             value = float(number)
         except ValueError:
@@ -147,4 +148,5 @@ def _evaluate(node, leaves: dict):
             argument = tensor(argument, dtype="float64")
         return FUNCTIONS[name](argument)
     raise ExpressionError(_("{text!r} is not allowed: use numbers, names, + - * / **, unary minus and the "
-                            "functions {functions}").format(text=ast.unparse(node), functions=", ".join(FUNCTIONS)))
+                            "functions {functions}").format(text=ast.unparse(node),
+                                                            functions=", ".join(FUNCTIONS)))

@@ -170,5 +170,6 @@ def draw_graph(tensor: Tensor, path, format: str | None = None, **dot_options) -
     if not missing:
         return GraphDrawing(dot, dot_path, False, _("DOT text written to {path}").format(path=dot_path))
     return GraphDrawing(dot, dot_path, False, _(
-        "{missing}; wrote the DOT text to {path} instead (render it with: dot -T{format} {path} -o {target})").format(
+        "{missing}; wrote the DOT text to {path} instead (render it with: dot -T{format} {path} -o "
+        "{target})").format(
             missing=missing, path=dot_path, format=format, target=path.with_suffix("." + format)))

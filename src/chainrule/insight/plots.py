@@ -178,7 +178,8 @@ def decision_boundary_figure(model, X, y, title: str | None = None, resolution: 
         axes.scatter(points[:, 0], points[:, 1], c=[colors[label] for label in labels], marker=marker,
                      s=46 if test else 16, edgecolors="white" if test else "none", linewidths=0.9,
                      alpha=1.0 if test else 0.75, zorder=3 if test else 2)
-    handles = [Patch(facecolor=colors[k], alpha=0.6, label=_("class {k}").format(k=k)) for k in range(n_classes)]
+    handles = [Patch(facecolor=colors[k], alpha=0.6, label=_("class {k}").format(
+        k=k)) for k in range(n_classes)]
     handles += [Line2D([], [], ls="none", marker=marker, color="#555555", markeredgecolor="white",
                        markersize=8 if split == "test points" else 5,
                        label=f"{split_words[split]} ({len(points)})")

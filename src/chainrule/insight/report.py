@@ -67,9 +67,11 @@ def _graph_section(out: Path, model, splits) -> tuple:
         lines += [_("![The computation graph of one step]({file})").format(file=drawing.path.name), ""]
     else:
         note = _("graph.svg was not drawn: {why}").format(why=drawing.message)
-        lines += [_("**The graph picture is missing.** {why}. The graph's description is in [{file}]({file}); "
+        lines += [_("**The graph picture is missing.** {why}. The graph's description is in "
+                    "[{file}]({file}); "
                     "after installing Graphviz, run `chainrule demo` again, or render it with "
-                    "`dot -Tsvg {file} -o graph.svg`.").format(why=drawing.message, file=drawing.path.name), ""]
+                    "`dot -Tsvg {file} -o graph.svg`.").format(why=drawing.message,
+                                                               file=drawing.path.name), ""]
     lines += [_("## The chain rule for one step ({points} points)").format(points=GRAPH_POINTS), "", "```",
               explain(step_loss, names=names, max_nodes=12).rstrip("\n"), "```", ""]
     return lines, drawing.path.name, note

@@ -61,7 +61,8 @@ class _HtmlTexts(html.parser.HTMLParser):
     """The page's translatable texts: text with a Latin letter (whitespace collapsed) and the
     title / aria-label / placeholder attributes, except inside translate="no", script, style."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+            "wbr"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -123,8 +124,9 @@ def extract() -> tuple[Catalog, set]:
     page = set()
     for path, method, keywords in _sources():
         where = str(path.relative_to(PACKAGE.parent))
+        options = {"jsx": False, "parse_template_string": True}   # (t() inside `...${t("...")}...`)
         for lineno, message, comments, context in extract_from_file(method, str(path), keywords=keywords,
-                                                                    options={"jsx": False, "parse_template_string": True}):
+                                                                    options=options):
             catalog.add(message, locations=[(where, lineno)], auto_comments=comments, context=context)
             if path.parent == STATIC:
                 page.add(message[0] if isinstance(message, tuple) else message)
@@ -161,8 +163,8 @@ def _page_json(catalog, page: set) -> bytes:
 
 
 def _fields(text: str) -> list:
-    return sorted(match.group(0) if not (match.group(1) or match.group(2)) else (match.group(1) or match.group(2))
-                  for match in FIELD.finditer(text))
+    """The fields of a message ({name}, %(name)s, %s), by name, sorted."""
+    return sorted((match.group(1) or match.group(2)) or match.group(0) for match in FIELD.finditer(text))
 
 
 def problems_of(catalog, lang: str) -> list:
@@ -218,7 +220,8 @@ def build(check: bool = False) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chainrule.locale.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m chainrule.locale.build",
+        description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when anything is stale")
     args = parser.parse_args(argv)
     problems = build(check=args.check)

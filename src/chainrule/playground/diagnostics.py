@@ -60,13 +60,15 @@ def remedies(kind: str, settings: dict) -> list[tuple[str, object, str]]:
     rates = lower_rates(s["learning_rate"])
     if rates and kind in ("exploding", "lr_too_high", "dead_relu"):
         said = _(" or ").join(f"{r:g}" for r in rates)
-        options.append(("learning_rate", rates[0], _("lower the learning rate (try {rates})").format(rates=said)))
+        options.append(("learning_rate", rates[0], _("lower the learning rate (try {rates})").format(
+            rates=said)))
     if kind == "dead_relu":
         options.append(("reset", True, _("press ⟲ to reset the network (dead units do not come back by "
                                          "themselves)")))
         options.append(("activation", "tanh", _("switch the activation to tanh, which never goes flat to 0")))
     if kind == "vanishing":
-        options.append(("activation", "relu", _("switch the activation to ReLU (slope 1 for positive inputs)")))
+        options.append(("activation", "relu",
+            _("switch the activation to ReLU (slope 1 for positive inputs)")))
         options.append(("residual", True, _("turn on residual connections (they help between hidden layers "
                                             "of the same width)")))
     if kind in ("vanishing", "exploding", "dead_relu"):
@@ -88,8 +90,8 @@ def remedies(kind: str, settings: dict) -> list[tuple[str, object, str]]:
 def _advice(kind: str, settings: dict) -> str:
     options = remedies(kind, settings)
     if not options:
-        return _(" The page's usual remedies are already on; try fewer hidden layers, or fewer neurons "
-                 "per layer.")
+        return _(" The page's usual remedies are already on; try fewer hidden layers, or fewer neurons per "
+                 "layer.")
     words = [option[2] for option in options]
     said = words[0] if len(words) == 1 else _(", ").join(words[:-1]) + _(", or ") + words[-1]
     return _(" To fix it: {remedies}.").format(remedies=said)
@@ -174,19 +176,21 @@ def _findings(norms, settings, history, dead) -> list[tuple[str, str]]:
         rose = _("became NaN or infinite") if not math.isfinite(after) else \
             _("jumped to {loss:.3g}").format(loss=after)
         since = _(" from {loss:.3g}").format(loss=best) if math.isfinite(best) else ""
-        found.append(("lr_too_high", _("The learning rate {lr} is too high: the training loss {rose}{since} by "
-                                       "epoch {epoch}, so the steps overshoot the minimum instead of settling "
-                                       "into it.").format(lr=lr, rose=rose, since=since, epoch=epoch)))
+        found.append(("lr_too_high", _("The learning rate {lr} is too high: the training loss {rose}{since} "
+                                       "by epoch {epoch}, so the steps overshoot the minimum instead of "
+                                       "settling into "
+                                       "it.").format(lr=lr, rose=rose, since=since, epoch=epoch)))
     elif stuck is not None and high:
         epochs, loss = stuck
         found.append(("lr_too_high", _("The learning rate {lr} looks too high: the training loss has stayed "
-                                       "near {loss:.3g} for {epochs} epochs; steps this large jump across the "
-                                       "valley instead of going down it.").format(lr=lr, loss=loss,
+                                       "near {loss:.3g} for {epochs} epochs; steps this large jump across "
+                                       "the valley instead of going down it.").format(lr=lr, loss=loss,
                                                                                   epochs=epochs)))
     if norms:
         for finding in diagnose_norms(layer_labels(len(norms)), list(norms)):
             if finding.kind == "exploding":
-                found.append(("exploding", _("Exploding gradients: {message}").format(message=finding.message)))
+                found.append(("exploding", _("Exploding gradients: {message}").format(
+                    message=finding.message)))
             else:
                 why = WHY_VANISHING.get(s["activation"])
                 found.append(("vanishing", _("Vanishing gradients: {message}").format(message=finding.message)
@@ -205,8 +209,8 @@ def diagnose(norms: list[float], settings, history: list = (), dead: list = ()) 
         if not norms:
             return {"status": "idle", "message": _("Train a step to see how gradients flow."), "findings": []}
         return {"status": "healthy", "findings": [], "message": _(
-            "Gradients flow: ‖∂L/∂W‖ runs from {first:.2e} at the first layer to {last:.2e} at the "
-            "output.").format(first=norms[0], last=norms[-1])}
+            "Gradients flow: ‖∂L/∂W‖ runs from {first:.2e} at the "
+            "first layer to {last:.2e} at the output.").format(first=norms[0], last=norms[-1])}
     kind, message = found[0]
     message += _advice(kind, settings)
     others = [m for k, m in found[1:] if k != kind]

@@ -62,8 +62,8 @@ def explain(session, target: Target, example: int | None) -> dict:
         shown_example = session.probe_example if example is None else example
         return {"title": _("No gradients yet"), "example": shown_example, "batch": None, "value": None,
                 "shown": None, "symbol": None, "example_note": "",
-                "text": _("The backward view shows the gradients of the last training batch. "
-                          "Press Step or ▶ to train, then click again.")}
+                "text": _("The backward view shows the gradients of the last training batch. Press Step or ▶ "
+                          "to train, then click again.")}
     batch = [int(i) for i in replay.batch]
     preface = []
     if example is None:
@@ -89,9 +89,11 @@ def explain(session, target: Target, example: int | None) -> dict:
         value=fmt(autograd_one), same=_("  ✓ the same") if agrees else ""))
 
     one = "∂ℓₖ/" + symbol.split("/", 1)[1]
-    lines += ["", _("The whole batch: step {step} (in epoch {epoch}) trained on {examples}, on their mean loss "
-                    "{mean}, so {sum}:").format(step=replay.step, epoch=replay.epoch, examples=examples(n),
-                                                mean=f"L = (1/{n}) Σₖ ℓₖ", sum=f"{symbol} = (1/{n}) Σₖ {one}")]
+    lines += ["", _("The whole batch: step {step} (in epoch {epoch}) trained on {examples}, on their mean "
+                    "loss {mean}, so "
+                    "{sum}:").format(step=replay.step, epoch=replay.epoch, examples=examples(n),
+                                                mean=f"L = (1/{n}) Σₖ ℓₖ",
+                                                sum=f"{symbol} = (1/{n}) Σₖ {one}")]
     shown_rows = list(range(min(n, MAX_ROWS)))
     if row not in shown_rows:
         shown_rows[-1] = row
@@ -154,16 +156,19 @@ def _forward_lines(replay, target: Target, row: int) -> list[str]:
         z, h, f = (float(t._data[row, j]) for t in (layer.z, layer.h, layer.f))
         act = s["activation"]
         if layer.norm is not None:
-            said = _("z = {z}, batch norm h = {h}, a = {a}").format(z=fmt(z), h=fmt(h), a=f"{act}(h) = {fmt(f)}")
+            said = _("z = {z}, batch norm h = {h}, a = {a}").format(
+                z=fmt(z), h=fmt(h), a=f"{act}(h) = {fmt(f)}")
         else:
             said = f"z = {fmt(z)}, a = {act}(z) = {fmt(f)}"
         if layer.residual:
-            said += _(", plus the skip connection: {value}").format(value=fmt(float(layer.a_out._data[row, j])))
+            said += _(", plus the skip connection: {value}").format(
+                value=fmt(float(layer.a_out._data[row, j])))
         lines.append(f"  {target.name()}: {said}")
     y_hat, label = float(replay.layers[-1].z._data[row, 0]), float(replay.labels[row])
     if is_regression(s):
         lines.append("  " + _("output ŷ = {y_hat};  ℓ = {loss}").format(
-            y_hat=fmt(y_hat), loss=f"(ŷ - y)² = ({fmt(y_hat)} - {fmt(label)})² = {fmt((y_hat - label) ** 2)}"))
+            y_hat=fmt(y_hat),
+            loss=f"(ŷ - y)² = ({fmt(y_hat)} - {fmt(label)})² = {fmt((y_hat - label) ** 2)}"))
     else:
         p = 1 / (1 + np.exp(-y_hat))
         loss = float(np.logaddexp(0, y_hat) - label * y_hat)
@@ -202,18 +207,20 @@ def _chain_lines(replay, target: Target, row: int, n: int) -> tuple[list[str], f
     terms = [(float(dz_next[m]), float(w_next[m, j])) for m in range(w_next.shape[0])]
     total = sum(g * w for g, w in terms)
     me = target.name(at, j)
-    nxt_name = _("the output") if at + 1 == target.n_layers else _("hidden layer {layer}").format(layer=at + 1)
+    nxt_name = _("the output") if at + 1 == target.n_layers else _("hidden layer {layer}").format(
+        layer=at + 1)
     lines.append("  " + _("∂ℓ/∂a for {name}: it feeds {neurons} of {next}, so its paths add up:").format(
         name=me, neurons=neurons(len(terms)), next=nxt_name))
     lines.append("     Σₘ ∂ℓ/∂zₘ · wₘ = " + " + ".join(f"({fmt(g)})·({fmt(w)})" for g, w in terms)
                  + f" = {fmt(total)}")
     if at + 1 < target.n_layers:
-        lines.append("     " + _("(each ∂ℓ/∂zₘ of the next layer was found the same way, one layer nearer the loss)"))
+        lines.append("     " + _("(each ∂ℓ/∂zₘ of the next layer was found the same way, one layer nearer "
+                                 "the loss)"))
     if at + 1 < target.n_layers and nxt.residual:
         skip = float(_rows(nxt.a_out, n)[row, j])
         total += skip
-        lines.append("     " + _("+ {skip} straight through the next layer's skip connection = {total}").format(
-            skip=fmt(skip), total=fmt(total)))
+        lines.append("     " + _("+ {skip} straight through the next layer's skip connection = "
+                                  "{total}").format(skip=fmt(skip), total=fmt(total)))
     if target.layer == 0:
         lines.append("  " + _("(this is ∂ℓ/∂{feature}: how this example's loss would change if the input "
                               "moved)").format(feature=target.feature()))
@@ -236,8 +243,8 @@ def _chain_lines(replay, target: Target, row: int, n: int) -> tuple[list[str], f
         lines.append(f"  ∂a/∂h = {words.replace('z', 'h')} = {fmt(slope)}   "
                      + _("(h = {h}, the batch-normed z; a = {a})").format(h=fmt(h_value), a=fmt(f_value)))
         lines.append(f"  ∂ℓ/∂h = ∂ℓ/∂a · ∂a/∂h = {fmt(total)} × {term(slope)} = {fmt(dh)}{skip}")
-        lines.append("  " + _("∂ℓ/∂z: batch norm's mean and variance tie this example to the rest of the batch, so "
-                              "autograd gives its share: ∂ℓ/∂z = {value}").format(value=fmt(dz)))
+        lines.append("  " + _("∂ℓ/∂z: batch norm's mean and variance tie this example to the rest of the "
+                              "batch, so autograd gives its share: ∂ℓ/∂z = {value}").format(value=fmt(dz)))
     a_in = float(layer.a_in._data[row, target.source])
     product = dz * a_in
     source = target.name(target.layer - 1, target.source)
@@ -265,7 +272,8 @@ def _penalty_and_clipping(session, replay, target: Target, data_value: float) ->
             lines.append(_("Regularisation L1 (rate {rate:g}) adds rate·Σ|w| to the loss; its derivative is "
                            "{derivative}").format(
                                rate=rate,
-                               derivative=f"rate·sign(w) = {rate:g} × {np.sign(w_before):g} = {fmt(penalty)}"))
+                               derivative=f"rate·sign(w) = {rate:g} × {np.sign(w_before):g} = "
+                                          f"{fmt(penalty)}"))
         value = data_value + penalty
         lines.append(f"  ∂L/∂w = {fmt(data_value)} + {term(penalty)} = {fmt(value)}")
     if s["clip_norm"] > 0:
@@ -278,8 +286,8 @@ def _penalty_and_clipping(session, replay, target: Target, data_value: float) ->
                          f"{fmt(value * replay.clip_coefficient)}")
             value *= replay.clip_coefficient
         else:
-            lines.append(_("Clipping ‖g‖ ≤ {c:g}: the whole gradient had norm ‖g‖ = {norm}, within the limit, "
-                           "so clipping left it as it was.").format(c=c, norm=fmt(norm)))
+            lines.append(_("Clipping ‖g‖ ≤ {c:g}: the whole gradient had norm ‖g‖ = {norm}, within the "
+                           "limit, so clipping left it as it was.").format(c=c, norm=fmt(norm)))
     stepped = float(session.last_grads["weights"][k][j, i])
     lines.append(_("The optimiser stepped against this gradient: it lowers w.") if stepped > 0 else
                  _("The optimiser stepped against this gradient: it raises w.") if stepped < 0 else

@@ -107,7 +107,8 @@ def _neuron(session, target: Target, values, lines: list) -> tuple[float, str]:
     if name == "linear":
         lines.append(_("No activation (linear): a = {formula}").format(formula=f"{arg} = {fmt(f)}"))
     else:
-        lines.append(_("The activation: a = {formula}").format(formula=f"{name}({arg}) = {name}({fmt(h)}) = {fmt(f)}"))
+        lines.append(_("The activation: a = {formula}").format(
+            formula=f"{name}({arg}) = {name}({fmt(h)}) = {fmt(f)}"))
     a = values.a[k][j]
     residual = type(block).__name__ == "Residual"
     if residual:
@@ -162,8 +163,8 @@ def _update_lines(session, weight, k: int, j: int, i: int, w: float) -> list[str
         m, v = float(state["exp_avg"][j, i]), float(state["exp_avg_sq"][j, i])
         m_hat, v_hat = m / (1 - 0.9 ** t), v / (1 - 0.999 ** t)
         step = lr * m_hat / (math.sqrt(v_hat) + 1e-8)
-        lines.append("  " + _("Adam (step t = {t}): m = running mean of g = {m}, v = running mean of g² = {v}").format(
-            t=t, m=fmt(m), v=fmt(v)))
+        lines.append("  " + _("Adam (step t = {t}): m = running mean of g = {m}, v = running mean of g² = "
+                              "{v}").format(t=t, m=fmt(m), v=fmt(v)))
         lines.append(f"  m̂ = m/(1 - 0.9ᵗ) = {fmt(m_hat)},  v̂ = v/(1 - 0.999ᵗ) = {fmt(v_hat)}")
         lines.append(f"  w = w₀ - lr·m̂/(√v̂ + ε) = {fmt(w0)} - {lr:g} × {term(m_hat)}/({fmt(math.sqrt(v_hat))}"
                      f" + 1e-8) = {fmt(w0 - step)}")

@@ -21,8 +21,8 @@ import webbrowser
 from ..locale import N_, _, language
 from ..locale.commandline import add_lang_argument, argparse_messages, lang_from_argv
 
-MISSING = N_("chainrule playground needs Starlette and uvicorn, which are not installed: "
-             "pip install chainrule[playground]")
+MISSING = N_("chainrule playground needs Starlette and uvicorn, which are not installed: pip install "
+             "chainrule[playground]")
 PROG = "chainrule playground"
 
 
@@ -75,12 +75,12 @@ def bind(host: str, port: int) -> socket.socket:
         if err.errno == errno.EADDRINUSE:
             near = free_port_near(host, port)
             other = _("--port {port} (free now) or ").format(port=near) if near is not None else ""
-            raise BindError(_("{prog}: port {port} on {host} is taken (another program, or another playground, "
-                              "is using it); try {other}--port 0 for any free port").format(
+            raise BindError(_("{prog}: port {port} on {host} is taken (another program, or another "
+                              "playground, is using it); try {other}--port 0 for any free port").format(
                                   prog=PROG, port=port, host=host, other=other)) from None
         if err.errno == errno.EADDRNOTAVAIL:
-            raise BindError(_("{prog}: --host {host} is not an address of this machine (the default 127.0.0.1 "
-                              "always is)").format(prog=PROG, host=host), 2) from None
+            raise BindError(_("{prog}: --host {host} is not an address of this machine (the default "
+                              "127.0.0.1 always is)").format(prog=PROG, host=host), 2) from None
         if err.errno == errno.EACCES:
             raise BindError(_("{prog}: port {port} needs administrator rights here; use a port above 1023, "
                               "e.g. --port 8000, or --port 0").format(prog=PROG, port=port)) from None
@@ -157,8 +157,8 @@ def _bounded_int(low: int, high: int, what: str):
 def add_arguments(parser) -> None:
     """The playground's command-line options, for ``chainrule playground``."""
     parser.add_argument("--host", default="127.0.0.1",
-                        help=_("address to bind (default 127.0.0.1: only this machine can connect); "
-                               "the server answers requests addressed to it, or to localhost"))
+                        help=_("address to bind (default 127.0.0.1: only this machine can connect); the "
+                               "server answers requests addressed to it, or to localhost"))
     parser.add_argument("--port", type=_bounded_int(0, 65535, N_("a port")), default=8000,
                         help=_("port (default 8000; 0 picks a free one)"))
     parser.add_argument("--open", action="store_true", help=_("open the page in a web browser"))

@@ -76,7 +76,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..locale import LANGUAGES, environment_language, language, normalise
-
 from .explain import ExplainError, explain_weight
 from .export import export_code, export_model
 from .guard import SameOriginGuard, SecurityHeaders, allowed_hosts

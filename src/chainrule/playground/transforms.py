@@ -44,8 +44,10 @@ def noise_words(dataset: str, noise_percent: int) -> str | None:
     if noise_percent == 0:
         return None
     moved = {
-        "circle": _("each point was moved by up to ±{amount:.3g} in x₁ and in x₂ after its ring set its label"),
-        "xor": _("each point was moved by up to ±{amount:.3g} in x₁ and in x₂ after its quadrant set its label"),
+        "circle": _("each point was moved by up to ±{amount:.3g} in x₁ and in x₂ after its ring set its "
+                    "label"),
+        "xor": _("each point was moved by up to ±{amount:.3g} in x₁ and in x₂ after its quadrant set its "
+                 "label"),
         "spiral": _("each point was moved by up to ±{amount:.3g} in x₁ and in x₂ off its arm"),
         "moons": _("each point was moved by normal noise of spread σ = {amount:.3g} in x₁ and in x₂"),
         "plane": _("each target got up to ±{amount:.3g} of noise added (then kept within -1…1)"),
@@ -68,8 +70,8 @@ def pipeline(settings: dict) -> list[str]:
     inputs = ", ".join(_("input {feature} = {formula}").format(feature=FEATURE_LABELS[name],
                                                               formula=FEATURE_FORMULAS[name])
                        for name in settings["features"])
-    steps.append(_("The network's inputs (its first column) are made from the point (x₁, x₂): {inputs}.").format(
-        inputs=inputs))
+    steps.append(_("The network's inputs (its first column) are made from the point "
+                   "(x₁, x₂): {inputs}.").format(inputs=inputs))
     if any(name in settings["features"] for name in ("x1", "x2", "x1^2", "x2^2", "x1x2")):
         steps.append(_("Dividing by 3 maps the box -6…6 to -2…2, where tanh and sigmoid are not flat."))
     return steps
