@@ -14,6 +14,10 @@ import pytest
 
 import chainrule as cr
 
+# The suite checks English output: the machine's own locale (LANG=ja_JP...) must not change it.
+# (LANGUAGE comes first in gettext's order; tests of the language choice set their own.)
+os.environ["LANGUAGE"] = "en"
+
 
 @pytest.fixture(autouse=True)
 def _seed():

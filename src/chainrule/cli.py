@@ -6,6 +6,8 @@
     chainrule playground      the browser lab (chainrule.playground)
 
 Every subcommand has ``--help``. A bad flag prints one line and exits with status 2.
+``--lang ja|en`` (any command; default: LANGUAGE, LC_ALL, LC_MESSAGES or LANG) sets the language
+of everything printed, the help included, and of the demo's report and pictures.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.backend import np
 from chainrule.insight import flow_plots, plots
+from chainrule.insight.diagnosis import KIND_NAMES
 from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments
+from chainrule.insight.figures import picture_language
 from chainrule.insight.flow import GradientFlow, format_table
 from chainrule.insight.report import write_report
+from chainrule.locale import _, _n, language, pad
+from chainrule.locale.commandline import add_lang_argument, argparse_messages, lang_from_argv
 from chainrule.playground import launch as playground_launch
 
 try:  # optional extra: pip install chainrule[progress]
@@ -45,7 +51,8 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and --help says the rest)."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, _("{prog}: error: {message} (see {prog} --help)").format(prog=self.prog, message=message)
+                  + "\n")
 
 
 class UsageError(ValueError):
@@ -55,19 +62,26 @@ class UsageError(ValueError):
 def _number(kind, minimum=None, maximum=None):
     """An argparse type: a finite number > 0 (or >= ``minimum``, when given), <= ``maximum``."""
     noun = {"int": "whole number", "float": "number"}[kind.__name__]
-    wanted = f"a {noun} >= {minimum}" if minimum is not None else f"a positive {noun}"
-    if maximum is not None:
-        wanted += f" and <= {maximum:,}"
+
+    def wanted() -> str:   # said in the language in force when a value is refused
+        if kind is int:
+            text = _("a whole number >= {minimum}") if minimum is not None else _("a positive whole number")
+        else:
+            text = _("a number >= {minimum}") if minimum is not None else _("a positive number")
+        text = text.format(minimum=minimum)
+        return text + (_(" and <= {maximum:,}").format(maximum=maximum) if maximum is not None else "")
 
     def convert(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(_("expected {wanted}, got {text!r}").format(
+                wanted=wanted(), text=text)) from None
         too_small = value < minimum if minimum is not None else not value > 0
         if too_small or value != value or value in (float("inf"), float("-inf")) \
                 or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+            raise argparse.ArgumentTypeError(_("expected {wanted}, got {text!r}").format(
+                wanted=wanted(), text=text))
         return value
     convert.__name__ = f"{noun}"
     return convert
@@ -81,98 +95,124 @@ def writable_folder(path: Path, flag: str = "--out") -> None:
     write and delete a probe file there. (Permission bits are not enough: root passes them on
     /proc, and a read-only mount passes them too.)"""
     if path.exists() and not path.is_dir():
-        raise UsageError(f"{flag} {path}: exists and is not a folder")
+        raise UsageError(_("{flag} {path}: exists and is not a folder").format(flag=flag, path=path))
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".chainrule-probe-"):
             pass
     except OSError as err:
-        raise UsageError(f"{flag} {path}: cannot write there ({err.strerror or err})") from None
+        raise UsageError(_("{flag} {path}: cannot write there ({why})").format(
+            flag=flag, path=path, why=err.strerror or err)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="chainrule", description="chainrule: a readable backpropagation engine. "
-                           "Start with `chainrule demo` or `chainrule explain`.")
-    parser.add_argument("--version", action="version", version=f"chainrule {cr.__version__}")
+    """The parser, its help written in the current language (see ``main``)."""
+    parser = OneLineParser(prog="chainrule", description=_("chainrule: a readable backpropagation engine. "
+                                                           "Start with `chainrule demo` or `chainrule "
+                                                           "explain`."))
+    parser.add_argument("--version", action="version", version=f"chainrule {cr.__version__}",
+                        help=_("show program's version number and exit"))
+    add_lang_argument(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    demo = commands.add_parser("demo", help="train a small MLP on a 2-D dataset and write a report",
-                               description="Train a small MLP on built-in 2-D data (two moons by default) "
-                               "and write a report folder: loss curve, decision boundary, gradient flow, "
-                               "the graph of one training step, summary.json and report.md. A quarter of "
-                               f"the points is held out as the test set (at least {MIN_TEST_POINTS}).")
+    demo = commands.add_parser("demo", help=_("train a small MLP on a 2-D dataset and write a report"),
+                               description=_(
+                                   "Train a small MLP on built-in 2-D data (two moons by default) and write "
+                                   "a report folder: loss curve, decision boundary, gradient flow, the graph "
+                                   "of one training step, summary.json and report.md. A quarter of the "
+                                   "points is held out as the test set (at "
+                                   "least {points}).").format(points=MIN_TEST_POINTS))
     demo.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
     demo.add_argument("--samples", type=_number(int, maximum=MAX_SAMPLES), default=400,
-                      help=f"points to generate (400; at least {min_samples()}, a quarter kept for testing)")
+                      help=_("points to generate (400; at least {least}, a quarter kept for testing)").format(
+                          least=min_samples()))
     demo.add_argument("--epochs", type=_number(int, maximum=MAX_EPOCHS), default=100,
-                      help="passes over the data (100)")
+                      help=_("passes over the data (100)"))
     demo.add_argument("--hidden", type=_number(int, maximum=MAX_WIDTH), nargs="+", default=[16, 16],
-                      help=f"hidden layer widths (16 16; at most {MAX_HIDDEN_LAYERS} layers)")
+                      help=_("hidden layer widths (16 16; at most {layers} layers)").format(
+                          layers=MAX_HIDDEN_LAYERS))
     demo.add_argument("--lr", type=_number(float, maximum=10.0), default=0.01,
-                      help="Adam learning rate (0.01)")
+                      help=_("Adam learning rate (0.01)"))
     demo.add_argument("--batch-size", type=_number(int), default=32,
-                      help="mini-batch size (32; at most the number of training points)")
-    demo.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
+                      help=_("mini-batch size (32; at most the number of training points)"))
+    demo.add_argument("--seed", type=SEED, default=0, help=_("random seed (0)"))
     demo.add_argument("--out", type=Path, default=Path("chainrule-report"),
-                      help="report folder (./chainrule-report)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+                      help=_("report folder (./chainrule-report)"))
+    demo.add_argument("--quiet", action="store_true", help=_("no progress bar or per-epoch lines"))
+    add_lang_argument(demo)
     demo.set_defaults(run=run_demo)
 
-    explain = commands.add_parser("explain", help="write out the chain rule for an expression",
-                                  description="Write out forward and backward pass of an expression, "
-                                  "node by node. Default: the lesson's L = (w*x - y)**2 at w=2, x=3, y=10.")
+    explain = commands.add_parser("explain", help=_("write out the chain rule for an expression"),
+                                  description=_("Write out forward and backward pass of an expression, node "
+                                                "by node. Default: the lesson's L = (w*x - y)**2 at w=2, "
+                                                "x=3, y=10."))
     explain.add_argument("--expr", default=None,
-                         help=f"the expression (default: the lesson's {LESSON_EXPRESSION!r}); numbers, "
-                         "names, + - * / **, unary minus, exp log sin cos tanh sigmoid relu sqrt abs")
+                         help=_("the expression (default: the lesson's {expression!r}); numbers, names, + - "
+                                "* / **, unary minus, exp log sin cos tanh sigmoid relu sqrt abs").format(
+                                    expression=LESSON_EXPRESSION))
     explain.add_argument("--set", nargs="+", default=None, metavar="NAME=NUMBER",
-                         help="values of the names; without --expr they change the lesson's w=2 x=3 y=10 "
-                         "(the others keep theirs)")
+                         help=_("values of the names; without --expr they change the lesson's w=2 x=3 y=10 "
+                                "(the others keep theirs)"))
     explain.add_argument("--wrt", nargs="+", default=None, metavar="NAME",
-                         help="differentiate with respect to these names (default: w for the lesson's "
-                         "example, every name otherwise)")
+                         help=_("differentiate with respect to these names (default: w for the lesson's "
+                                "example, every name otherwise)"))
     explain.add_argument("--style", choices=["text", "markdown", "latex"], default="text")
+    add_lang_argument(explain)
     explain.set_defaults(run=run_explain)
 
-    flow = commands.add_parser("gradient-flow", help="deep sigmoid vs ReLU / residual / batch norm / clipped",
-                               description="The lesson's experiment: train deep MLP variants for a few "
-                               "steps, print each layer's gradient norm and save a plot.")
+    flow = commands.add_parser("gradient-flow", help=_("deep sigmoid vs ReLU / residual / batch norm / "
+                                                       "clipped"),
+                               description=_("The lesson's experiment: train deep MLP variants for a few "
+                                             "steps, print each layer's gradient norm and save a plot."))
     flow.add_argument("--depth", type=_number(int, minimum=2, maximum=MAX_DEPTH), default=20,
-                      help="Linear layers per network (20)")
+                      help=_("Linear layers per network (20)"))
     flow.add_argument("--width", type=_number(int, maximum=MAX_WIDTH), default=32,
-                      help="units per hidden layer (32)")
+                      help=_("units per hidden layer (32)"))
     flow.add_argument("--steps", type=_number(int, maximum=MAX_STEPS), default=20,
-                      help="SGD steps per variant (20)")
-    flow.add_argument("--lr", type=_number(float, maximum=100.0), default=0.1, help="SGD learning rate (0.1)")
-    flow.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
-    flow.add_argument("--out", type=Path, default=Path("chainrule-report"), help="folder for the plot")
+                      help=_("SGD steps per variant (20)"))
+    flow.add_argument("--lr", type=_number(float, maximum=100.0), default=0.1,
+                      help=_("SGD learning rate (0.1)"))
+    flow.add_argument("--seed", type=SEED, default=0, help=_("random seed (0)"))
+    flow.add_argument("--out", type=Path, default=Path("chainrule-report"), help=_("folder for the plot"))
+    add_lang_argument(flow)
     flow.set_defaults(run=run_gradient_flow)
 
-    playground = commands.add_parser("playground", help="the neural-network playground in your browser",
-                                     description="The neural-network playground in your browser "
-                                     "(needs pip install chainrule[playground]).")
+    playground = commands.add_parser("playground", help=_("the neural-network playground in your browser"),
+                                     description=_("The neural-network playground in your browser (needs pip "
+                                                   "install chainrule[playground])."))
     playground_launch.add_arguments(playground)
+    add_lang_argument(playground)
     playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open,
-                                                                     args.max_sessions))
+                                                                     args.max_sessions, lang=args.lang))
     return parser
 
 
 def main(argv=None) -> int:
+    """Run a command; ``--lang`` is read first, so the help and argparse's errors use it too."""
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # × and − on a console that cannot show them
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with language(lang_from_argv(argv)), argparse_messages():
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return _run(parser, args)
+
+
+def _run(parser, args) -> int:
     if args.command is None:
         parser.print_help()
         return 0
     try:
         return args.run(args)
     except (UsageError, ExpressionError) as err:   # like a bad flag: one line, status 2, nothing done
-        print(f"chainrule {args.command}: error: {err}".splitlines()[0], file=sys.stderr)
+        print(_("chainrule {command}: error: {message}").format(command=args.command, message=err)
+              .splitlines()[0], file=sys.stderr)
         return 2
     except (cr.ChainruleError, OSError) as err:
-        print(f"chainrule {args.command}: error: {err}".splitlines()[0], file=sys.stderr)
+        print(_("chainrule {command}: error: {message}").format(command=args.command, message=err)
+              .splitlines()[0], file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        print(_("chainrule {command}: interrupted").format(command=args.command), file=sys.stderr)
         return 130
 
 
@@ -206,15 +246,22 @@ def check_demo(args) -> None:
     n_test = test_count(args.samples)
     n_train = args.samples - n_test
     if n_test < MIN_TEST_POINTS:
-        raise UsageError(f"--samples {args.samples} leaves {n_test} test point{'s' if n_test != 1 else ''}; "
-                         f"an accuracy needs at least {MIN_TEST_POINTS}, so use --samples {min_samples()} or "
-                         f"more (a quarter of the points is held out for testing)")
+        raise UsageError(_n("--samples {samples} leaves {test} test point; an accuracy needs at least "
+                            "{least}, so use --samples {enough} or more (a quarter of the points is held out "
+                            "for testing)",
+                            "--samples {samples} leaves {test} test points; an accuracy needs at least "
+                            "{least}, so use --samples {enough} or more (a quarter of the points is held out "
+                            "for testing)",
+                            n_test).format(samples=args.samples, test=n_test, least=MIN_TEST_POINTS,
+                                           enough=min_samples()))
     if args.batch_size > n_train:
-        raise UsageError(f"--batch-size {args.batch_size} is more than the {n_train} training points of "
-                         f"--samples {args.samples} ({n_test} are held out for testing): use --batch-size "
-                         f"{n_train} or less, or more --samples")
+        raise UsageError(_("--batch-size {batch} is more than the {train} training points of --samples "
+                           "{samples} ({test} are held out for testing): use --batch-size {train} or less, "
+                           "or more --samples").format(batch=args.batch_size, train=n_train,
+                                                       samples=args.samples, test=n_test))
     if len(args.hidden) > MAX_HIDDEN_LAYERS:
-        raise UsageError(f"--hidden: {len(args.hidden)} layers; at most {MAX_HIDDEN_LAYERS}")
+        raise UsageError(_("--hidden: {layers} layers; at most {most}").format(layers=len(args.hidden),
+                                                                              most=MAX_HIDDEN_LAYERS))
     writable_folder(args.out)
 
 
@@ -288,9 +335,10 @@ def run_demo(args) -> int:
     loss_fn = nn.CrossEntropyLoss()
     flow = GradientFlow(model)
     history = {key: [] for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")}
-    print(f"chainrule demo: {args.dataset} ({len(X_train)} train / {len(X_test)} test points), "
-          f"MLP 2 → {' → '.join(map(str, args.hidden))} → {n_classes}, Adam lr={args.lr}, "
-          f"{args.epochs} epochs")
+    print(_("chainrule demo: {dataset} ({train} train / {test} test points), MLP {widths}, Adam lr={lr}, "
+            "{epochs} epochs").format(dataset=args.dataset, train=len(X_train), test=len(X_test),
+                                      widths=" → ".join(map(str, [2, *args.hidden, n_classes])), lr=args.lr,
+                                      epochs=args.epochs))
     progress = Progress(args.epochs, args.quiet)
     report_every = max(args.epochs // 10, 1)
     try:
@@ -304,11 +352,12 @@ def run_demo(args) -> int:
                 history[f"{split}_loss"].append(loss)
                 history[f"{split}_accuracy"].append(correct)
             last = {key: values[-1] for key, values in history.items()}
-            line = (f"loss train {last['train_loss']:.4f} test {last['test_loss']:.4f}  "
-                    f"accuracy train {last['train_accuracy']:.1%} test {last['test_accuracy']:.1%}")
+            line = _("loss train {train_loss:.4f} test {test_loss:.4f}  accuracy train {train_accuracy:.1%} "
+                     "test {test_accuracy:.1%}").format(**last)
             progress.update(line)
             if epoch % report_every == 0 or epoch == args.epochs:
-                progress.write(f"epoch {epoch:>4}/{args.epochs}  {line}")
+                progress.write(_("epoch {epoch:>4}/{epochs}  {line}").format(epoch=epoch, epochs=args.epochs,
+                                                                            line=line))
     finally:
         progress.close()
     seconds = time.perf_counter() - started
@@ -321,14 +370,16 @@ def run_demo(args) -> int:
                "train_accuracy": history["train_accuracy"][-1], "test_accuracy": history["test_accuracy"][-1],
                "training_seconds": round(seconds, 2),
                "gradient_flow": sorted(flow_report.kinds) or ["healthy"]}
-    print(f"done in {seconds:.1f}s: train accuracy {summary['train_accuracy']:.1%}, "
-          f"test accuracy {summary['test_accuracy']:.1%} ({len(X_test)} points), "
-          f"final loss train {summary['final_loss']:.4f} test {summary['final_test_loss']:.4f}")
+    print(_("done in {seconds:.1f}s: train accuracy {train:.1%}, test accuracy {test:.1%} ({points} points), "
+            "final loss train {train_loss:.4f} test {test_loss:.4f}").format(
+                seconds=seconds, train=summary["train_accuracy"], test=summary["test_accuracy"],
+                points=len(X_test), train_loss=summary["final_loss"], test_loss=summary["final_test_loss"]))
     files, notes = write_report(args.out, model, flow, flow_report, history, summary,
                                 (X_train, y_train, X_test, y_test))
     for note in notes:
-        print(f"note: {note}")
-    print(f"report written to {args.out.resolve()}/ ({', '.join(files)})")
+        print(_("note: {note}").format(note=note))
+    print(_("report written to {folder}/ ({files})").format(
+        folder=args.out.resolve(), files=", ".join(files)))
     return 0
 
 
@@ -336,7 +387,7 @@ def run_demo(args) -> int:
 def deep_variant(depth: int, width: int, activation, residual=False, batch_norm=False) -> nn.Sequential:
     """depth Linear layers: 2 → width, (depth − 2) hidden blocks, width → 2 (ReLU nets He-initialised)."""
     layers = [nn.Linear(2, width), activation()]
-    for _ in range(depth - 2):
+    for _block in range(depth - 2):
         block = nn.Sequential(nn.Linear(width, width), *([nn.BatchNorm1d(width)] if batch_norm else []),
                               activation())
         layers.append(nn.Residual(block) if residual else block)
@@ -363,8 +414,8 @@ CLIP_NORM = 1.0
 
 def layer_names(depth: int) -> list:
     """The experiment's names for its Linear layers, in the table, the verdicts and the plot."""
-    return [f"layer {i}" + (" (input)" if i == 0 else " (output)" if i == depth - 1 else "")
-            for i in range(depth)]
+    return [(_("layer {i} (input)") if i == 0 else _("layer {i} (output)") if i == depth - 1
+             else _("layer {i}")).format(i=i) for i in range(depth)]
 
 
 def train_variant(args, X, y, activation, residual, batch_norm, clip) -> tuple:
@@ -398,40 +449,44 @@ def run_gradient_flow(args) -> int:
         norms[name], reports[name], (clipped, largest) = train_variant(args, X, y, activation, residual,
                                                                       batch_norm, clip)
         if clip and clipped == 0:
-            reasons[name] = (f"clipping at norm {CLIP_NORM:g} never acted: the total gradient norm stayed "
-                             f"at most {largest:.1e}")
+            reasons[name] = _("clipping at norm {clip:g} never acted: the total gradient norm stayed at most "
+                              "{largest:.1e}").format(clip=CLIP_NORM, largest=largest)
     names = layer_names(args.depth)
     rows = [{"Linear layer": names[i]} | {name: norms[name][i] if i < len(norms[name]) else None
                                           for name in VARIANTS} for i in range(args.depth)]
-    print(f"Median gradient norm ‖dL/dW‖ per Linear layer over {args.steps} SGD steps (lr {args.lr}), "
-          f"{args.depth} layers of width {args.width}, two moons:")
+    print(_("Median gradient norm ‖dL/dW‖ per Linear layer over {steps} SGD steps (lr {lr}), {depth} layers "
+            "of width {width}, two moons:").format(steps=args.steps, lr=args.lr, depth=args.depth,
+                                                   width=args.width))
     print(format_table(rows))
     print()
     same, flags = flow_plots.coinciding(norms), {}
     for name in VARIANTS:
         first, last = norms[name][0], norms[name][-1]
-        ratio = f"first/last layer {first / last:.1e}" if first and last else "no gradient"
-        flags[name] = ", ".join(sorted(reports[name].kinds)) or "healthy"
-        print(f"{name:<18} {flags[name]:<10} ({ratio})")
+        ratio = _("first/last layer {ratio:.1e}").format(ratio=first / last) if first and last \
+            else _("no gradient")
+        flags[name] = ", ".join(_(KIND_NAMES[kind]) for kind in sorted(reports[name].kinds)) or _("healthy")
+        print(f"{pad(name, 18)} {pad(flags[name], 10)} ({ratio})")
         for finding in reports[name].findings:
             if finding.kind == "uneven":
                 print(f"{'':<18} {finding.message}")
-                flags[name] += f": {', '.join(finding.layers)} far above the rest"
+                flags[name] += _(": {layers} far above the rest").format(layers=", ".join(finding.layers))
         if name in same:
             why = f": {reasons[name]}" if name in reasons else ""
-            print(f"{'':<18} the same numbers as {same[name]}{why}")
-    print("\nSigmoid's derivative is at most 0.25, so the gradient shrinks layer after layer (vanishing). "
-          "ReLU (He-initialised), residual connections and batch normalisation keep it flowing; "
-          "clipping only caps large gradients (exploding) and cannot revive vanishing ones. A layer far "
-          "above the others (uneven) is a warning too: it takes much larger steps than the rest.")
+            print(f"{'':<18} " + _("the same numbers as {variant}").format(variant=same[name]) + why)
+    print("\n" + _("Sigmoid's derivative is at most 0.25, so the gradient shrinks layer after layer "
+                   "(vanishing). ReLU (He-initialised), residual connections and batch normalisation keep it "
+                   "flowing; clipping only caps large gradients (exploding) and cannot revive vanishing "
+                   "ones. A layer far above the others (uneven) is a warning too: it takes much larger steps "
+                   "than the rest."))
     try:
-        path = plots.plot_layer_norms(norms, args.out / "gradient_flow_layers.png", reasons=reasons,
-                                      flags=flags,
-                                      title=f"{args.depth}-layer MLPs: median gradient norm per Linear layer",
-                                      xlabel=f"Linear layer, 0 = input … {args.depth - 1} = output")
-        print(f"plot saved to {path.resolve()}")
+        with picture_language():
+            path = plots.plot_layer_norms(
+                norms, args.out / "gradient_flow_layers.png", reasons=reasons, flags=flags,
+                title=_("{depth}-layer MLPs: median gradient norm per Linear layer").format(depth=args.depth),
+                xlabel=_("Linear layer, 0 = input … {last} = output").format(last=args.depth - 1))
+        print(_("plot saved to {path}").format(path=path.resolve()))
     except plots.MissingExtraError as err:
-        print(f"note: skipped the plot: {err}")
+        print(_("note: skipped the plot: {why}").format(why=err))
     return 0
 
 

@@ -17,6 +17,7 @@ caller keeps itself (the playground).
 from __future__ import annotations
 
 from ..backend import np
+from ..locale import N_, _, current_language, display_width, language, pad
 
 VANISH_RATIO = 1e-3      # first layer's gradient below this fraction of the output layer's
 VANISH_ABSOLUTE = 1e-7   # or a layer's gradient norm below this
@@ -27,28 +28,38 @@ SPREAD_RATIO = 10.0      # a layer's gradient norm this many times the median of
 DEAD_FRACTION = 0.5      # a ReLU layer with at least this fraction of dead units
 LARGE_UPDATE = 0.1       # an optimiser step moving weights by more than 10%
 
-REMEDIES = {
-    "vanishing": (
-        "Remedies from the lesson: use ReLU (its derivative is 1 for positive inputs, so it does not "
-        "shrink the gradient); add residual (skip) connections, which give the gradient a highway past "
-        "the layers; add batch normalisation to keep values in the range where derivatives are not tiny."),
-    "exploding": (
+REMEDIES = {  # translated where shown
+    "vanishing": N_(
+        "Remedies from the lesson: use ReLU (its derivative is 1 for positive inputs, so it does not shrink "
+        "the gradient); add residual (skip) connections, which give the gradient a highway past the layers; "
+        "add batch normalisation to keep values in the range where derivatives are not tiny."),
+    "exploding": N_(
         "Remedies from the lesson: clip the gradients (nn.utils.clip_grad_norm_(model.parameters(), 1.0) "
-        "between backward() and step()); lower the learning rate (w_new = w_old − lr × gradient: too "
-        "large a step overshoots and feeds on itself); batch normalisation keeps values in a healthy range."),
-    "uneven": (
+        "between backward() and step()); lower the learning rate (w_new = w_old − lr × gradient: too large a "
+        "step overshoots and feeds on itself); batch normalisation keeps values in a healthy range."),
+    "uneven": N_(
         "With SGD a layer whose gradient is far larger than the others' takes far larger steps: it can "
-        "destabilise training while the rest barely move. The usual cause is a large input to that layer "
-        "(a residual stream adds up every block's output, so it grows with depth). Normalise that input "
-        "(batch or layer normalisation), scale the residual branches down, clip the gradient norm, or use "
-        "Adam, which scales each parameter's step by its own gradient size."),
-    "dead_relu": (
+        "destabilise training while the rest barely move. The usual cause is a large input to that layer (a "
+        "residual stream adds up every block's output, so it grows with depth). Normalise that input (batch "
+        "or layer normalisation), scale the residual branches down, clip the gradient norm, or use Adam, "
+        "which scales each parameter's step by its own gradient size."),
+    "dead_relu": N_(
         "Dead ReLUs output 0 for every input, so their derivative is 0 and they never recover. Lower the "
         "learning rate, use LeakyReLU (a small slope for negative inputs), or add batch normalisation."),
-    "large_updates": (
-        "Each step moves the weights by a large fraction of their size: the learning rate is probably "
-        "too high (a healthy update-to-weight ratio is around 1e-3)."),
+    "large_updates": N_(
+        "Each step moves the weights by a large fraction of their size: the learning rate is probably too "
+        "high (a healthy update-to-weight ratio is around 1e-3)."),
 }
+
+
+KIND_WORDS = {"vanishing": N_("VANISHING"), "exploding": N_("EXPLODING"), "uneven": N_("UNEVEN"),
+              "dead_relu": N_("DEAD RELU"), "large_updates": N_("LARGE UPDATES")}
+# a diagnosis as a word in a sentence or a legend
+KIND_NAMES = {"vanishing": N_("vanishing"), "exploding": N_("exploding"), "uneven": N_("uneven"),
+              "dead_relu": N_("dead_relu"), "large_updates": N_("large_updates")}
+# the per-layer table's column headings (the rows' keys stay English: they are data)
+HEADINGS = (N_("layer"), N_("grad norm"), N_("update/weight"), N_("act std"), N_("dead ReLU"),
+            N_("Linear layer"))
 
 
 class Finding:
@@ -63,10 +74,12 @@ class Finding:
 
 
 class FlowReport:
-    """The findings and the per-layer table; ``str(report)`` is the text for a reader."""
+    """The findings and the per-layer table; ``str(report)`` is the text for a reader, in the
+    language the report was made in (``lang``: "en" or "ja", None for the environment's)."""
 
-    def __init__(self, findings: list, table: list, steps: int):
+    def __init__(self, findings: list, table: list, steps: int, lang: str | None = None):
         self.findings, self.table, self.steps = findings, table, steps
+        self.lang = lang or current_language()
 
     @property
     def kinds(self) -> set:
@@ -80,28 +93,32 @@ class FlowReport:
         return kind in self.kinds
 
     def __str__(self) -> str:
-        lines = [f"Gradient flow over {self.steps} step(s), layers listed from the input:",
-                 format_table(self.table), ""]
-        if not self.findings:
-            lines.append("Healthy: gradient norms stay within a few orders of magnitude from the output "
-                         "layer back to the input layer, with no Inf/NaN and no dead ReLU layers.")
-        for finding in self.findings:
-            lines.append(f"{finding.kind.upper().replace('_', ' ')}: {finding.message}")
-            lines.append("  " + REMEDIES[finding.kind])
-        return "\n".join(lines)
+        with language(self.lang):
+            lines = [_("Gradient flow over {steps} step(s), layers listed from the input:").format(
+                steps=self.steps), format_table(self.table), ""]
+            if not self.findings:
+                lines.append(_("Healthy: gradient norms stay within a few orders of magnitude from the "
+                               "output layer back to the input layer, with no Inf/NaN and no dead ReLU "
+                               "layers."))
+            for finding in self.findings:
+                lines.append(f"{_(KIND_WORDS[finding.kind])}: {finding.message}")
+                lines.append("  " + _(REMEDIES[finding.kind]))
+            return "\n".join(lines)
 
     __repr__ = __str__
 
 
 def format_table(rows: list) -> str:
-    """Rows of dicts as aligned text columns (the keys of the first row are the headings)."""
+    """Rows of dicts as aligned text columns (the keys of the first row are the headings, in the
+    current language; wide characters count two columns)."""
     if not rows:
-        return "(no gradients recorded yet: run a backward pass)"
-    headings = list(rows[0])
-    cells = [[_cell(row[h]) for h in headings] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headings)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headings, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(cell_row, widths)) for cell_row in cells]
+        return _("(no gradients recorded yet: run a backward pass)")
+    keys = list(rows[0])
+    headings = [_(h) if h in HEADINGS else h for h in keys]
+    cells = [[_cell(row[h]) for h in keys] for row in rows]
+    widths = [max(display_width(h), *(display_width(c[i]) for c in cells)) for i, h in enumerate(headings)]
+    out = ["  ".join(pad(h, w) for h, w in zip(headings, widths))]
+    out += ["  ".join(pad(c, w) for c, w in zip(cell_row, widths)) for cell_row in cells]
     return "\n".join(out)
 
 
@@ -125,13 +142,17 @@ def vanishing_findings(labels: list, norms: list) -> list:
         return []
     first_label, first_norm = known[0]
     if output_norm == 0:
-        return [Finding("vanishing", starved, "no gradient reaches the weight layers at all (every norm "
-                        "is 0): the units are saturated or dead, so nothing learns.")]
+        return [Finding("vanishing", starved, _(
+            "no gradient reaches the weight layers at all (every norm is 0): the units are saturated or "
+            "dead, so nothing learns."))]
     per_layer = (first_norm / output_norm) ** (1 / max(len(known) - 1, 1)) if output_norm > 0 else 0.0
-    named = ", ".join(starved[:3]) + (f" and {len(starved) - 3} more" if len(starved) > 3 else "")
-    message = (f"the gradients shrink toward the input, by about ×{per_layer:.2g} per layer: the output "
-               f"layer {output_label} gets norm {output_norm:.2e} but the first layer {first_label} gets "
-               f"{first_norm:.2e}. The first layers ({named}) receive almost no signal and barely learn.")
+    named = ", ".join(starved[:3]) + (_(" and {count} more").format(count=len(starved) - 3)
+                                      if len(starved) > 3 else "")
+    message = _("the gradients shrink toward the input, by about ×{factor:.2g} per layer: the output layer "
+                "{output} gets norm {output_norm:.2e} but the first layer {first} gets {first_norm:.2e}. The "
+                "first layers ({named}) receive almost no signal and barely learn.").format(
+                    factor=per_layer, output=output_label, output_norm=output_norm, first=first_label,
+                    first_norm=first_norm, named=named)
     return [Finding("vanishing", starved, message)]
 
 
@@ -142,8 +163,10 @@ def growth_toward_input(labels: list, norms: list) -> list:
         return []
     (first_label, first_norm), (output_label, output_norm) = known[0], known[-1]
     if len(known) > 1 and output_norm > 0 and first_norm > EXPLODE_RATIO * output_norm:
-        return [Finding("exploding", [first_label], f"the gradients grow toward the input: "
-                        f"{output_norm:.2e} at {output_label}, {first_norm:.2e} at {first_label}.")]
+        return [Finding("exploding", [first_label], _(
+            "the gradients grow toward the input: {output_norm:.2e} at {output}, {first_norm:.2e} at "
+            "{first}.").format(output_norm=output_norm, output=output_label, first_norm=first_norm,
+                               first=first_label))]
     return []
 
 
@@ -163,10 +186,18 @@ def spread_findings(labels: list, norms: list) -> list:
             outliers.append((label, norm, typical))
     if not outliers:
         return []
-    described = "; ".join(f"{label} gets {norm:.2e}, {norm / typical:.0f}× the median of the other layers "
-                          f"({typical:.2e})" for label, norm, typical in outliers[:3])
-    return [Finding("uneven", [label for label, _, _ in outliers],
-                    f"one layer's gradient stands far above the rest: {described}.")]
+    described = _("; ").join(_("{layer} gets {norm:.2e}, {ratio:.0f}× the median of the other layers "
+                               "({typical:.2e})").format(layer=label, norm=norm, ratio=norm / typical,
+                                                         typical=typical)
+                             for label, norm, typical in outliers[:3])
+    return [Finding("uneven", [outlier[0] for outlier in outliers],
+                    _("one layer's gradient stands far above the rest: {described}.").format(
+                        described=described))]
+
+
+def huge_norms(worst: float, layers: list) -> str:
+    return _("gradient norms reached {worst:.2e} (in {layers}).").format(
+        worst=worst, layers=", ".join(layers[:3]))
 
 
 def diagnose_norms(labels: list, norms: list, spread: bool = False) -> list:
@@ -176,11 +207,11 @@ def diagnose_norms(labels: list, norms: list, spread: bool = False) -> list:
     For callers that keep their own norms, such as the playground."""
     broken = [label for label, n in zip(labels, norms) if not np.isfinite(n)]
     if broken:
-        return [Finding("exploding", broken, f"the gradient of {', '.join(broken[:3])} is not finite "
-                        "(NaN or infinite): the updates overflowed.")]
+        return [Finding("exploding", broken, _("the gradient of {layers} is not finite (NaN or infinite): "
+                                               "the updates "
+                                               "overflowed.").format(layers=", ".join(broken[:3])))]
     huge = [label for label, n in zip(labels, norms) if n > EXPLODE_ABSOLUTE]
     if huge:
-        return [Finding("exploding", huge, f"gradient norms reached {max(norms):.2e} "
-                        f"(in {', '.join(huge[:3])}).")]
+        return [Finding("exploding", huge, huge_norms(max(norms), huge))]
     findings = growth_toward_input(labels, norms) or vanishing_findings(labels, norms)
     return findings or (spread_findings(labels, norms) if spread else [])

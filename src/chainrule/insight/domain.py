@@ -17,6 +17,7 @@ such as exp(1000)), or in a gradient whose upstream gradient was finite.
 from __future__ import annotations
 
 from ..backend import np
+from ..locale import _
 
 
 def _op(N, op: str) -> str:
@@ -33,7 +34,7 @@ def non_finite_word(N, array) -> str:
     array = np.asarray(array, dtype=float)
     present = [value for value, test in ((np.nan, np.isnan), (np.inf, np.isposinf), (-np.inf, np.isneginf))
                if test(array).any()]
-    return " and ".join(N.math(N.number(value)) for value in present)
+    return _(" and ").join(N.math(N.number(value)) for value in present)
 
 
 def _where(N, name: str, value, mask, condition: str) -> str:
@@ -42,8 +43,9 @@ def _where(N, name: str, value, mask, condition: str) -> str:
     if value.size == 1:
         return f"{N.math(f'{name} = {N.number(value.reshape(()).item())}')}"
     first = value[mask].reshape(-1)[0]
-    return (f"{int(mask.sum())} of {value.size} entries of {N.math(name)} are "
-            f"{N.math(condition)} (the first: {N.math(N.number(first))})")
+    return _("{count} of {size} entries of {name} are {condition} (the first: {first})").format(
+        count=int(mask.sum()), size=value.size, name=N.math(name), condition=N.math(condition),
+        first=N.math(N.number(first)))
 
 
 def _pow_rule(N, names, values, params) -> str | None:
@@ -52,12 +54,12 @@ def _pow_rule(N, names, values, params) -> str | None:
     base, exponent = np.broadcast_arrays(base, exponent)
     fractional = (base < 0) & (exponent != np.round(exponent))
     if fractional.any():
-        return (f"a negative base to a fractional power is not a real number, but "
-                f"{_where(N, names[0], base, fractional, f'{names[0]} < 0')} with a fractional exponent")
+        return _("a negative base to a fractional power is not a real number, but {where} with a fractional "
+                 "exponent").format(where=_where(N, names[0], base, fractional, f"{names[0]} < 0"))
     pole = (base == 0) & (exponent < 0)
     if pole.any():
-        return (f"0 to a negative power divides by zero, but "
-                f"{_where(N, names[0], base, pole, f'{names[0]} = 0')} with a negative exponent")
+        return _("0 to a negative power divides by zero, but {where} with a negative exponent").format(
+            where=_where(N, names[0], base, pole, f"{names[0]} = 0"))
     return None
 
 
@@ -72,29 +74,32 @@ def forward_problem(N, op: str, names: list, values: list, params: dict, output)
         bad = np.asarray(values[0]) <= limit
         if bad.any():
             condition = f"{names[0]}{N.less_equal}{N.number(limit)}"
-            rule = (f"{_op(N, op)} is defined only for {N.math(names[0] + ' > ' + N.number(limit))}, but "
-                    f"{_where(N, names[0], values[0], bad, condition)}")
+            rule = _("{op} is defined only for {condition}, but {where}").format(
+                op=_op(N, op), condition=N.math(names[0] + " > " + N.number(limit)),
+                where=_where(N, names[0], values[0], bad, condition))
     elif op == "sqrt":
         bad = np.asarray(values[0]) < 0
         if bad.any():
-            rule = (f"the square root is defined only for {N.math(names[0] + N.greater_equal + '0')}, "
-                    f"but {_where(N, names[0], values[0], bad, names[0] + ' < 0')}")
+            rule = _("the square root is defined only for {condition}, but {where}").format(
+                condition=N.math(names[0] + N.greater_equal + "0"),
+                where=_where(N, names[0], values[0], bad, names[0] + " < 0"))
     elif op == "div":
         bad = np.asarray(values[1]) == 0
         if bad.any():
-            rule = f"division by zero: {_where(N, names[1], values[1], bad, names[1] + ' = 0')}"
+            rule = _("division by zero: {where}").format(
+                where=_where(N, names[1], values[1], bad, names[1] + " = 0"))
     elif op == "pow":
         rule = _pow_rule(N, names, values, params)
     if rule is not None:
         word = non_finite_word(N, output)
-        return rule + (f", so the result is {word}" if word else "")
+        return rule + (_(", so the result is {value}").format(value=word) if word else "")
     if not finite(output):
         word = non_finite_word(N, output)
         if not np.isnan(np.asarray(output, dtype=float)).any():
-            return (f"{_op(N, op)} overflowed: the result ({word}) is beyond the largest floating-point "
-                    "number "
-                    f"(about 1.8e308 in float64, 3.4e38 in float32) although every input is finite")
-        return f"{_op(N, op)} produced {word} from finite inputs"
+            return _("{op} overflowed: the result ({value}) is beyond the largest floating-point number "
+                     "(about 1.8e308 in float64, 3.4e38 in float32) although every input is finite").format(
+                         op=_op(N, op), value=word)
+        return _("{op} produced {value} from finite inputs").format(op=_op(N, op), value=word)
     return None
 
 
@@ -104,22 +109,21 @@ def backward_problem(N, op: str, upstream, local, product) -> str | None:
     if not finite(upstream) or finite(product):
         return None
     if local is not None and not finite(local):
-        reasons = {"sqrt": "the square root has a vertical tangent at 0 (its slope, one over twice the "
-                           "root, is infinite there)",
-                   "log": "the slope of log, one over its input, is infinite at 0",
-                   "div": "the slope of a quotient is infinite where the divisor is 0",
-                   "pow": "a power's slope is not finite here (a fractional or negative power at 0, "
-                          "or the log of a base that is not positive, for the exponent's derivative)"}
-        return (f"the local derivative is {non_finite_word(N, local)} at this point: "
-                + reasons.get(op, f"{_op(N, op)} has no finite slope here"))
-    return (f"the gradient became {non_finite_word(N, product)} here: upstream times local overflowed "
-            "although "
-            "both are finite")
+        reasons = {"sqrt": _("the square root has a vertical tangent at 0 (its slope, one over twice the "
+                             "root, is infinite there)"),
+                   "log": _("the slope of log, one over its input, is infinite at 0"),
+                   "div": _("the slope of a quotient is infinite where the divisor is 0"),
+                   "pow": _("a power's slope is not finite here (a fractional or negative power at 0, "
+                            "or the log of a base that is not positive, for the exponent's derivative)")}
+        return (_("the local derivative is {value} at this point: ").format(value=non_finite_word(N, local))
+                + reasons.get(op, _("{op} has no finite slope here").format(op=_op(N, op))))
+    return _("the gradient became {value} here: upstream times local overflowed although both are "
+             "finite").format(value=non_finite_word(N, product))
 
 
 def kink_note(N, op: str, values: list) -> str | None:
     """relu and abs have no derivative at exactly 0: say which value the engine uses."""
     if op in ("relu", "abs") and (np.asarray(values[0]) == 0).any():
-        return (f"{_op(N, op)} has no derivative at exactly 0 (a kink); chainrule, like PyTorch, uses the "
-                "slope 0 there")
+        return _("{op} has no derivative at exactly 0 (a kink); chainrule, like PyTorch, uses the slope 0 "
+                 "there").format(op=_op(N, op))
     return None

@@ -37,6 +37,7 @@ from collections import Counter
 from ..autograd import _sum_to_shape, _topological_order
 from ..backend import np
 from ..errors import GraphError
+from ..locale import _, language
 from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor
 from .domain import backward_problem, finite, forward_problem, kink_note, non_finite_word
@@ -189,11 +190,12 @@ def _target_operands(N, node, given_arrays) -> list:
                 if array.shape[:1] == target.shape[:1] and array.size == target.size \
                         and np.array_equal(array.reshape(target.shape), target):
                     return [N.name(name)]
-            return ["target " + show_value(N, target)] if target.size > 1 else [show_value(N, target)]
+            return [_("target") + " " + show_value(N, target)] if target.size > 1 else [show_value(N, target)]
     return []
 
 
-def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None) -> str:
+def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None,
+            lang: str | None = None) -> str:
     """The chain rule for ``tensor``'s graph, written out: forward values, then per node the
     local derivative, the upstream gradient and their product, then the leaves' gradients (the
     sum of their paths when a leaf is used more than once). Values outside a function's domain
@@ -203,6 +205,8 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
     max_nodes  graphs with more ops are summarised (op counts) and only the ops nearest the
                output are written out
     names      optional {tensor: name} or an ``nn.Module`` (its parameters get their names)
+    lang       "en" or "ja" (default: the environment's language, see ``chainrule.locale``); the
+               numbers and formulas are the same in both
     """
     if style not in NOTATIONS:
         raise ValueError(f"explain: style must be one of {sorted(NOTATIONS)}, got {style!r}")
@@ -212,7 +216,11 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
         raise GraphError(f"explain: this tensor (shape {tensor.shape}) was not computed from tensors that "
                          "require grad, so it has no graph to explain (create the inputs with "
                          "requires_grad=True)")
-    N = NOTATIONS[style]()
+    with language(lang):
+        return _explain(tensor, NOTATIONS[style](), max_nodes, names)
+
+
+def _explain(tensor: Tensor, N, max_nodes: int, names) -> str:
     order, tensor_of, leaves = _graph(tensor)
     namer = _name_graph(tensor, order, tensor_of, leaves, _given_names(names))
     with np.errstate(all="ignore"):   # NaN/Inf are reported in words, node by node
@@ -223,16 +231,18 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
         if len(shown) < len(order):
             counts = Counter(node.prim.name for node in order)
             summary = ", ".join(f"{op} ×{n}" for op, n in counts.most_common())
-            out.heading("Summary")
-            out.note(f"The graph has {len(order)} ops ({summary}) and {len(leaves)} leaves; the "
-                     f"{len(shown)} ops nearest the output are written out below.")
+            out.heading(_("Summary"))
+            out.note(_("The graph has {ops} ops ({summary}) and {leaves} leaves; the {shown} ops nearest "
+                       "the output are written out below.").format(ops=len(order), summary=summary,
+                                                                   leaves=len(leaves), shown=len(shown)))
         if tensor._data.size != 1:
-            out.note(f"{context.root_name} has shape {tensor.shape}: this explains the gradient of the sum "
-                     "of its elements (every upstream gradient starts at 1).", level=0)
+            out.note(_("{name} has shape {shape}: this explains the gradient of the sum of its elements "
+                       "(every upstream gradient starts at 1).").format(name=context.root_name,
+                                                                        shape=tensor.shape), level=0)
         problems = _write_forward(out, context, order, shown, leaves)
-        out.heading("Backward pass (the chain rule, output to inputs)")
+        out.heading(_("Backward pass (the chain rule, output to inputs)"))
         out.begin_math()
-        out.prose(N.legend)
+        out.prose(_(N.legend))
         for node in reversed(shown):
             _explain_node(out, context, node, problems)
         out.end_math()
@@ -261,16 +271,17 @@ class _Context:
 def _write_forward(out, c, order, shown, leaves) -> dict:
     """The forward pass, each node's value, and {node: why its value is not a real number}."""
     N = c.N
-    out.heading("Forward pass (input to output)")
+    out.heading(_("Forward pass (input to output)"))
     out.begin_math()
     named_leaves = [f"{N.name(c.namer(t))} = {show_value(N, t._data)}" for t in leaves
                     if c.namer(t) is not None]
     if named_leaves:
-        out.note("the leaves: " + ", ".join(named_leaves), level=1)
+        out.note(_("the leaves: {values}").format(values=", ".join(named_leaves)), level=1)
     for t in leaves:
         if not finite(t._data):
-            out.warning(f"the input {N.math(c.written(t))} holds {non_finite_word(N, t._data)}: every value "
-                        "computed from it is not a real number either")
+            out.warning(_("the input {name} holds {value}: every value computed from it is not a real "
+                          "number either").format(name=N.math(c.written(t)), value=non_finite_word(N,
+                              t._data)))
     problems = {}
     for node in order:
         t, op = c.tensor_of[node], node.prim.name
@@ -286,16 +297,19 @@ def _write_forward(out, c, order, shown, leaves) -> dict:
                                               forward_formula(N, op, values + extra, node.params),
                                               show_value(N, t._data)])
         if problem:
-            out.warning(f"at {N.math(N.name(c.namer(t)))}: {problem}")
+            out.warning(_("at {name}: {problem}").format(name=N.math(N.name(c.namer(t))), problem=problem))
     out.end_math()
-    out.note(f"so {N.name(c.root_name)} = {show_value(N, c.root._data)}", level=1)
+    out.note(_("so {name} = {value}").format(name=N.name(c.root_name), value=show_value(N, c.root._data)),
+             level=1)
     if not finite(c.root._data):
         first = next(iter(problems), None)
-        where = f" (it first went wrong at {N.math(N.name(c.namer(c.tensor_of[first])))})" \
+        where = _(" (it first went wrong at {name})").format(
+            name=N.math(N.name(c.namer(c.tensor_of[first])))) \
             if first is not None and first is not c.root._node else ""
         value = non_finite_word(N, c.root._data)
-        out.warning(f"{N.math(N.name(c.root_name))} is {value}, not a real number{where}; "
-                    "the derivatives below are computed anyway, but they describe no real slope")
+        out.warning(_("{name} is {value}, not a real number{where}; the derivatives below are computed "
+                      "anyway, but they describe no real slope").format(
+                          name=N.math(N.name(c.root_name)), value=value, where=where))
     return problems
 
 
@@ -306,19 +320,21 @@ def _explain_node(out, c, node, problems) -> None:
     out_name = c.namer(t)
     operands = [c.written(i) for i in node.inputs]
     written = forward_formula(N, op, operands + _target_operands(N, node, c.given_arrays), node.params)
-    out.note(f"at {N.name(out_name)} = {written}:", level=1)
+    out.note(_("at {name} = {formula}:").format(name=N.name(out_name), formula=written), level=1)
     upstream = c.node_grads[node]
     paths = c.uses.get(node, [])
     upstream_parts = []
     if len(paths) > 1:
-        out.note(f"{N.name(out_name)} is used {len(paths)} times, so {N.d(c.root_name, out_name)} adds its "
-                 f"{len(paths)} paths (the multivariable chain rule)", level=2)
+        out.note(_("{name} is used {count} times, so {derivative} adds its {count} paths (the "
+                   "multivariable chain rule)").format(name=N.name(out_name), count=len(paths),
+                                                       derivative=N.d(c.root_name, out_name)), level=2)
         upstream_parts = [sum_of(N, [show_value(N, c.contributions[key]) for key in paths])]
     scalar = all(i._data.size == 1 for i in node.inputs) and t._data.size == 1
-    out.equation("upstream", N.d(c.root_name, out_name), upstream_parts + [show_value(N, upstream)], level=2)
+    out.equation(_("upstream"), N.d(c.root_name, out_name), upstream_parts + [show_value(N, upstream)],
+                 level=2)
     if node in problems:
-        out.warning(f"{N.math(N.name(out_name))} is not a real number (see the forward pass), so the local "
-                    "derivatives here are numbers without meaning", level=2)
+        out.warning(_("{name} is not a real number (see the forward pass), so the local derivatives here "
+                      "are numbers without meaning").format(name=N.math(N.name(out_name))), level=2)
     note = kink_note(N, op, [i._data for i in node.inputs])
     if note:
         out.note(note, level=2)
@@ -346,17 +362,19 @@ def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> No
         by_name = local_formula(N, op, index, operands, N.name(out_name), node.params)
         by_value = local_formula(N, op, index, values, show_value(N, t._data), node.params) \
             if scalar else None
-        out.equation("local", local_lhs, [by_name, by_value, show_value(N, local)], level=2)
+        out.equation(_("local"), local_lhs, [by_name, by_value, show_value(N, local)], level=2)
         joiner = N.times if scalar else (" ⊙ " if N.style != "latex" else " \\odot ")
         symbolic = None if t is c.root else N.d(c.root_name, out_name) + joiner + local_lhs
         product = show_value(N, upstream) + joiner + N.operand(show_value(N, local)) if scalar else None
-        out.equation("product", product_lhs, [symbolic, product, result], level=2)
+        out.equation(_("product"), product_lhs, [symbolic, product, result], level=2)
     else:
         words = VJP_WORDS.get(op, ())
-        rule = words[index] if index < len(words) else f"the vector-Jacobian product of '{op}'"
+        rule = _(words[index]) if index < len(words) else \
+            _("the vector-Jacobian product of '{op}'").format(op=op)
         rule = rule.format(*operands, up=N.d(c.root_name, out_name))
-        out.note(f"{op} is not element-wise: its local derivative is a Jacobian, applied as {rule}", level=2)
-        out.equation("product", product_lhs, [result], level=2)
+        out.note(_("{op} is not element-wise: its local derivative is a Jacobian, applied as {rule}").format(
+            op=op, rule=rule), level=2)
+        out.equation(_("product"), product_lhs, [result], level=2)
     problem = None if explained else backward_problem(N, op, upstream, local, contribution)
     if problem:
         out.warning(f"{N.math(product_lhs)}: {problem}", level=2)
@@ -365,29 +383,29 @@ def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> No
 def _write_leaf_gradients(out, c, leaves, problems) -> None:
     """Each leaf's gradient; for a leaf used several times, the sum of its paths written out."""
     N = c.N
-    out.heading("Gradients of the leaves")
+    out.heading(_("Gradients of the leaves"))
     out.begin_math()
     if problems:
-        out.warning("these gradients come from a point where the computation left the real numbers "
-                    "(see the warnings above): do not trust them")
+        out.warning(_("these gradients come from a point where the computation left the real numbers "
+                      "(see the warnings above): do not trust them"))
     with_grads = [t for t in leaves if t.requires_grad and id(t) in c.leaf_grads]
     for t in with_grads[:MAX_LEAVES_SHOWN]:
         grad, name = c.leaf_grads[id(t)], c.namer(t)
         paths = c.uses.get(id(t), [])
         parts = []
         if len(paths) > 1:
-            out.prose(f"{N.math(N.name(name))} reaches {N.math(N.name(c.root_name))} along {len(paths)} "
-                      "paths; "
-                      "where paths meet, their contributions add (the multivariable chain rule):")
+            out.prose(_("{name} reaches {root} along {count} paths; where paths meet, their contributions "
+                        "add (the multivariable chain rule):").format(
+                            name=N.math(N.name(name)), root=N.math(N.name(c.root_name)), count=len(paths)))
             parts = [sum_of(N, [show_value(N, c.contributions[key]) for key in paths])]
         out.equation("", N.d(c.root_name, name), parts + [show_value(N, grad)])
         if grad.size != 1:
-            norm = f"norm {N.number(float(np.linalg.norm(grad)))}"
+            norm = _("norm {value}").format(value=N.number(float(np.linalg.norm(grad))))
             out.lines[-1] += f"   ({norm})" if N.style != "latex" else f"  % {norm}"
         if not finite(grad) and not problems:
-            out.warning(f"{N.math(N.d(c.root_name, name))} is {non_finite_word(N, grad)}: see where the "
-                        "gradient "
-                        "stopped being finite above")
+            out.warning(_("{derivative} is {value}: see where the gradient stopped being finite "
+                          "above").format(derivative=N.math(N.d(c.root_name, name)),
+                                          value=non_finite_word(N, grad)))
     out.end_math()
     if len(with_grads) > MAX_LEAVES_SHOWN:
-        out.note(f"... and {len(with_grads) - MAX_LEAVES_SHOWN} more leaves", level=1)
+        out.note(_("... and {count} more leaves").format(count=len(with_grads) - MAX_LEAVES_SHOWN), level=1)

@@ -15,6 +15,7 @@ import ast
 import math
 
 from ..creation import tensor
+from ..locale import _
 from ..ops.activations import relu, sigmoid, tanh
 from ..ops.unary import abs as absolute
 from ..ops.unary import cos, exp, log, sin, sqrt
@@ -39,15 +40,19 @@ def parse_assignments(pairs) -> dict:
         name, sep, number = pair.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"--set expects NAME=NUMBER pairs such as w=2, got {pair!r}")
+            raise ExpressionError(_("--set expects NAME=NUMBER pairs such as w=2, got {pair!r}").format(
+                pair=pair))
         try:
             value = float(number)
         except ValueError:
-            raise ExpressionError(f"--set {name}: {number.strip()!r} is not a number") from None
+            raise ExpressionError(_("--set {name}: {number!r} is not a number").format(
+                name=name, number=number.strip())) from None
         if not math.isfinite(value):
-            raise ExpressionError(f"--set {name}: {number.strip()!r} is not a finite number")
+            raise ExpressionError(_("--set {name}: {number!r} is not a finite number").format(
+                name=name, number=number.strip()))
         if name in values:
-            raise ExpressionError(f"--set {name}: given twice ({values[name]:g} and {value:g})")
+            raise ExpressionError(_("--set {name}: given twice ({first:g} and {second:g})").format(
+                name=name, first=values[name], second=value))
         values[name] = value
     return values
 
@@ -59,8 +64,8 @@ def bind(text: str, given: dict, defaults: dict | None = None) -> dict:
     names = variables(text)
     unused = [name for name in given if name not in names]
     if unused:
-        raise ExpressionError(f"--set {', '.join(unused)}: not used in {text.strip()!r} "
-                              f"(its names: {', '.join(names) or 'none'})")
+        raise ExpressionError(_("--set {unused}: not used in {expression!r} (its names: {names})").format(
+            unused=", ".join(unused), expression=text.strip(), names=", ".join(names) or _("none")))
     return {name: value for name, value in (defaults or {}).items() if name in names} | dict(given)
 
 
@@ -79,11 +84,12 @@ def variables(text: str) -> list:
 
 def _parse(text: str) -> ast.Expression:
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is too long ({len(text)} characters; at most {MAX_LENGTH})")
+        raise ExpressionError(_("the expression is too long ({length} characters; at most {limit})").format(
+            length=len(text), limit=MAX_LENGTH))
     try:
         return ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        raise ExpressionError(f"cannot parse {text!r}: {err.msg}") from None
+        raise ExpressionError(_("cannot parse {text!r}: {why}").format(text=text, why=err.msg)) from None
 
 
 def build(text: str, values: dict, wrt=None) -> Tensor:
@@ -93,32 +99,34 @@ def build(text: str, values: dict, wrt=None) -> Tensor:
     names = variables(text)
     missing = [n for n in names if n not in values]
     if missing:
-        raise ExpressionError(f"no value for {', '.join(missing)}: give one with --set "
-                              + " ".join(f"{n}=NUMBER" for n in missing))
+        raise ExpressionError(_("no value for {names}: give one with --set {pairs}").format(
+            names=", ".join(missing), pairs=" ".join(f"{n}=NUMBER" for n in missing)))
     wrt = names if wrt is None else list(wrt)
     unknown = [n for n in wrt if n not in names]
     if unknown:
-        raise ExpressionError(f"--wrt {', '.join(unknown)}: not in the expression (its names: "
-                              f"{', '.join(names) or 'none'})")
+        raise ExpressionError(_("--wrt {unknown}: not in the expression (its names: {names})").format(
+            unknown=", ".join(unknown), names=", ".join(names) or _("none")))
     leaves = {n: tensor(values[n], dtype="float64", requires_grad=n in wrt, name=n) for n in names}
     result = _evaluate(tree.body, leaves)
     if not isinstance(result, Tensor) or not result.requires_grad:
-        raise ExpressionError("the expression does not depend on any variable it is differentiated "
-                              "with respect to (--wrt), so there is no backward pass to explain")
+        raise ExpressionError(_("the expression does not depend on any variable it is differentiated "
+                                "with respect to (--wrt), so there is no backward pass to explain"))
     return result
 
 
 def _evaluate(node, leaves: dict):
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"only numbers are allowed as constants, got {node.value!r}")
+            raise ExpressionError(_("only numbers are allowed as constants, got {value!r}").format(
+                value=node.value))
         try:
             return float(node.value)   # a plain number: `diff ** 2` stays a power with a constant
         except OverflowError:
-            raise ExpressionError(f"the number {str(node.value)[:20]}… is too large") from None
+            raise ExpressionError(_("the number {digits}… is too large").format(
+                digits=str(node.value)[:20])) from None
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: write {node.id}(...)")
+            raise ExpressionError(_("{name} is a function: write {name}(...)").format(name=node.id))
         return leaves[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
         left, right = _evaluate(node.left, leaves), _evaluate(node.right, leaves)
@@ -131,13 +139,14 @@ def _evaluate(node, leaves: dict):
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
-            raise ExpressionError(f"unknown function {ast.unparse(node.func)!r}; allowed: "
-                                  f"{', '.join(FUNCTIONS)}")
+            raise ExpressionError(_("unknown function {name!r}; allowed: {functions}").format(
+                name=ast.unparse(node.func), functions=", ".join(FUNCTIONS)))
         if len(node.args) != 1 or node.keywords:
-            raise ExpressionError(f"{name}() takes exactly one argument")
+            raise ExpressionError(_("{name}() takes exactly one argument").format(name=name))
         argument = _evaluate(node.args[0], leaves)
         if not isinstance(argument, Tensor):
             argument = tensor(argument, dtype="float64")
         return FUNCTIONS[name](argument)
-    raise ExpressionError(f"{ast.unparse(node)!r} is not allowed: use numbers, names, + - * / **, unary "
-                          f"minus and the functions {', '.join(FUNCTIONS)}")
+    raise ExpressionError(_("{text!r} is not allowed: use numbers, names, + - * / **, unary minus and the "
+                            "functions {functions}").format(text=ast.unparse(node),
+                                                            functions=", ".join(FUNCTIONS)))

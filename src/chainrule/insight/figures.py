@@ -4,6 +4,13 @@ Each picture draws on its own ``Figure`` with the Agg canvas (no window, no glob
 state, the user's backend untouched). Without matplotlib, ``new_figure`` raises
 ``MissingExtraError`` whose one-line message says what to install.
 
+Languages: ``picture_language()`` wraps the drawing of pictures whose words are Japanese. It
+puts a Japanese font after DejaVu Sans in the family list (matplotlib takes each glyph from the
+first font that has it: Latin and math from DejaVu, kana and kanji from the Japanese font; the
+choice lives in an ``rc_context``, never in the user's global settings). Without any Japanese
+font installed it warns ONCE, naming the Debian package, and draws the words in English rather
+than as empty boxes.
+
 Log axes: a gradient norm moving by 3× is a small change, but a log axis zoomed onto it (one
 decade, two ticks) draws it as a cliff. ``log_axis`` therefore always shows at least
 ``MIN_DECADES`` decades, centred on the data, with a labelled tick at every decade.
@@ -11,26 +18,35 @@ decade, two ticks) draws it as a cliff. ``log_axis`` therefore always shows at l
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from ..backend import np
 from ..errors import ChainruleError
+from ..locale import _, current_language, language
 
 try:  # optional extra: pip install chainrule[plots]
-    from matplotlib import ticker
+    import matplotlib
+    from matplotlib import font_manager, ticker
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
-    Figure = FigureCanvasAgg = ticker = Line2D = Patch = None
+    matplotlib = font_manager = Figure = FigureCanvasAgg = ticker = Line2D = Patch = None
 
 INSTALL = "pip install chainrule[plots]"
 MIN_DECADES = 3
 # colour-blind-safe qualitative colours (Okabe & Ito), one per class or per variant
+# Japanese fonts matplotlib can use, best first (Debian: fonts-ipaexfont-gothic, fonts-noto-cjk)
+JAPANESE_FONTS = ("IPAexGothic", "Noto Sans CJK JP", "IPAGothic", "Noto Sans JP", "TakaoGothic",
+                  "VL Gothic", "Hiragino Sans", "Yu Gothic", "MS Gothic")
+JAPANESE_FONT_FILES = ("ipaexg", "notosanscjk", "ipag", "notosansjp", "takaogothic", "vl-gothic")
+JAPANESE_FONT_PACKAGE = "apt-get install fonts-ipaexfont-gothic"
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442"]
 
 
@@ -42,10 +58,56 @@ def available() -> bool:
     return Figure is not None
 
 
+class MissingFontWarning(UserWarning):
+    """No Japanese font for matplotlib: the pictures' words are drawn in English instead."""
+
+
+_font_search = {}   # "done": the Japanese font found (or None) once looked for; "warned": True
+
+
+def japanese_font() -> str | None:
+    """The name of a Japanese font matplotlib can use, or None. Fonts installed after
+    matplotlib built its font cache are found on the system and added (once)."""
+    if "done" not in _font_search:
+        known = {entry.name for entry in font_manager.fontManager.ttflist}
+        found = next((name for name in JAPANESE_FONTS if name in known), None)
+        if found is None:
+            for path in font_manager.findSystemFonts():
+                if any(key in Path(path).name.lower().replace("-", "") for key in JAPANESE_FONT_FILES):
+                    with contextlib.suppress(Exception):
+                        font_manager.fontManager.addfont(path)
+            known = {entry.name for entry in font_manager.fontManager.ttflist}
+            found = next((name for name in JAPANESE_FONTS if name in known), None)
+        _font_search["done"] = found
+    return _font_search["done"]
+
+
+@contextlib.contextmanager
+def picture_language():
+    """Draw (and save) a picture inside this block: in Japanese with a Japanese font when the
+    language is Japanese and one is installed; in English, after one warning, when none is."""
+    if Figure is None or current_language() != "ja":
+        yield
+        return
+    font = japanese_font()
+    if font is None:
+        if not _font_search.get("warned"):
+            _font_search["warned"] = True
+            warnings.warn(f"no Japanese font for matplotlib, so the pictures are labelled in English "
+                          f"({JAPANESE_FONT_PACKAGE}, or any of {', '.join(JAPANESE_FONTS[:3])})",
+                          MissingFontWarning, stacklevel=3)
+        with language("en"):
+            yield
+        return
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans", font]}):
+        yield
+
+
 def new_figure(width: float, height: float, columns: int = 1, sharey: bool = False):
     """A Figure with ``columns`` axes side by side (constrained layout), and the axes."""
     if Figure is None:
-        raise MissingExtraError(f"matplotlib is not installed, so no plot was drawn: {INSTALL}")
+        raise MissingExtraError(_("matplotlib is not installed, so no plot was drawn: {install}").format(
+            install=INSTALL))
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     return figure, figure.subplots(1, columns, squeeze=False, sharey=sharey)[0]
@@ -73,8 +135,9 @@ def write_atomically(path, write) -> Path:
 
 def save(figure, path) -> Path:
     """Write the figure (format from the suffix, PNG without one) atomically."""
-    return write_atomically(path, lambda temporary: figure.savefig(
-        temporary, format=(Path(path).suffix.lstrip(".") or "png")))
+    with picture_language():
+        return write_atomically(path, lambda temporary: figure.savefig(
+            temporary, format=(Path(path).suffix.lstrip(".") or "png")))
 
 
 def log_axis(axes, values, min_decades: float = MIN_DECADES, axis: str = "y") -> tuple:

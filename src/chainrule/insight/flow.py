@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from ..autograd import is_grad_enabled
 from ..backend import np
+from ..locale import _, language
 from ..nn.activation import ReLU
 from ..nn.module import Module
 from .diagnosis import (  # noqa: F401  (re-exported: chainrule.insight.flow is where users look)
@@ -43,6 +44,7 @@ from .diagnosis import (  # noqa: F401  (re-exported: chainrule.insight.flow is 
     diagnose_norms,
     format_table,
     growth_toward_input,
+    huge_norms,
     spread_findings,
     vanishing_findings,
 )
@@ -194,10 +196,15 @@ class GradientFlow:
         return None if list(self.model.get_submodule(follower).parameters()) else follower
 
     # --- diagnosis ------------------------------------------------------------------------------
-    def report(self, labels: list | None = None) -> FlowReport:
+    def report(self, labels: list | None = None, lang: str | None = None) -> FlowReport:
         """Diagnose vanishing / exploding gradients, one layer far above the rest (uneven), dead
         ReLUs and oversized updates. ``labels``: names for the weight layers (input first) to use
-        instead of the module labels, e.g. "layer 19 (output)"."""
+        instead of the module labels, e.g. "layer 19 (output)"; ``lang``: "en" or "ja" (default:
+        the environment's language), the language of the findings and of ``str(report)``."""
+        with language(lang) as chosen:
+            return self._report(labels, chosen)
+
+    def _report(self, labels, lang: str) -> FlowReport:
         for name, param in self.parameters.items():  # measure the last step's update too
             if name in self._snapshots and name not in self._provisional and self.grad_norms[name]:
                 self._measure_update(name, param)
@@ -216,9 +223,10 @@ class GradientFlow:
         findings += self._dead_relus()
         ratios = [r for n in layers for r in self.update_ratios[n][-5:] if np.isfinite(r)]
         if ratios and np.median(ratios) > LARGE_UPDATE:
-            findings.append(Finding("large_updates", [], f"the median update/weight ratio over the last "
-                                    f"steps is {np.median(ratios):.2g}."))
-        return FlowReport(findings, self.table(labels), self.steps)
+            findings.append(Finding("large_updates", [], _(
+                "the median update/weight ratio over the last steps is {ratio:.2g}.").format(
+                    ratio=np.median(ratios))))
+        return FlowReport(findings, self.table(labels), self.steps, lang)
 
     def _vanishing(self, labels, medians) -> list:
         return vanishing_findings(labels, medians)
@@ -232,14 +240,13 @@ class GradientFlow:
         bad += [name or "model" for name, stats in self.activation_stats.items()
                 if not np.all(np.isfinite(stats["mean"]))][:1]
         if bad:
-            return [Finding("exploding", bad, f"gradients, weights or activations became Inf/NaN in "
-                            f"{', '.join(bad[:3])}: the updates grew until the numbers overflowed.")]
+            return [Finding("exploding", bad, _(
+                "gradients, weights or activations became Inf/NaN in {layers}: the updates grew until the "
+                "numbers overflowed.").format(layers=", ".join(bad[:3])))]
         peaks = {n: max(self.grad_norms[n]) for n in every}
         huge = [n for n in every if peaks[n] > EXPLODE_ABSOLUTE]
         if huge:
-            worst = max(peaks.values())
-            return [Finding("exploding", huge, f"gradient norms reached {worst:.2e} "
-                            f"(in {', '.join(huge[:3])}).")]
+            return [Finding("exploding", huge, huge_norms(max(peaks.values()), huge))]
         growing = []
         for n in every:
             series = [v for v in self.grad_norms[n] if v > 0]
@@ -248,8 +255,9 @@ class GradientFlow:
             if len(series) >= 8 and late > EXPLODE_GROWTH * early:
                 growing.append(n)
         if growing:
-            return [Finding("exploding", growing, f"gradient norms grew more than {EXPLODE_GROWTH:.0f}× "
-                            f"during training in {', '.join(growing[:3])}.")]
+            return [Finding("exploding", growing, _(
+                "gradient norms grew more than {growth:.0f}× during training in {layers}.").format(
+                    growth=EXPLODE_GROWTH, layers=", ".join(growing[:3])))]
         return growth_toward_input(labels, medians)
 
     def _dead_relus(self) -> list:
@@ -258,5 +266,7 @@ class GradientFlow:
         dead = [(name, fraction) for name, fraction in dead if fraction >= DEAD_FRACTION]
         if not dead:
             return []
-        words = ", ".join(f"{name or 'model'} ({fraction:.0%} dead)" for name, fraction in dead[:3])
-        return [Finding("dead_relu", [name for name, _ in dead], f"ReLU layers with dead units: {words}.")]
+        words = ", ".join(_("{layer} ({fraction:.0%} dead)").format(layer=name or "model", fraction=fraction)
+                          for name, fraction in dead[:3])
+        return [Finding("dead_relu", [name for name, _fraction in dead],
+                        _("ReLU layers with dead units: {layers}.").format(layers=words))]

@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 from ..backend import np
-from .figures import PALETTE, log_axis, new_figure, rolling_median, save
+from ..locale import _, _n
+from .figures import PALETTE, log_axis, new_figure, picture_language, rolling_median, save
 
 MAX_LAYERS_OVER_TIME = 5
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -31,14 +32,14 @@ def smoothing_window(steps: int) -> int:
     return max(1, (steps // 25) | 1)
 
 
-def gradient_flow_figure(flow, title: str = "Gradient flow"):
+def gradient_flow_figure(flow, title: str | None = None):
     """The Figure behind ``plot_gradient_flow`` (``flow``: a GradientFlow or its history())."""
     history = flow.history() if hasattr(flow, "history") else flow
     labels, norms = list(history["layers"]), np.asarray(history["grad_norms"], dtype=float)
     norms = norms.reshape(-1, len(labels)) if labels else norms.reshape(0, 0)
     positive = np.where(norms > 0, norms, np.nan)
     figure, (over_time, per_layer) = new_figure(12, 4.6, columns=2, sharey=True)
-    figure.suptitle(title)
+    figure.suptitle(_("Gradient flow") if title is None else title)
     steps, chosen = len(positive), chosen_layers(len(labels))
     window = smoothing_window(steps)
     colors = {j: PALETTE[k % len(PALETTE)] for k, j in enumerate(chosen)}
@@ -48,13 +49,15 @@ def gradient_flow_figure(flow, title: str = "Gradient flow"):
             continue
         over_time.plot(x, positive[:, j], color=colors[j], lw=0.6, alpha=0.18)
         over_time.plot(x, rolling_median(positive[:, j], window), color=colors[j], lw=2, label=labels[j])
-    over_time.set_xlabel("training step")
-    over_time.set_ylabel("gradient norm ‖dL/dW‖")
-    shown = "every layer" if len(chosen) == len(labels) else f"{len(chosen)} of {len(labels)} layers"
-    over_time.set_title(f"over training ({shown}): faint = each step, "
-                        f"bold = median of {window} step{'s' if window > 1 else ''}", fontsize=10)
+    over_time.set_xlabel(_("training step"))
+    over_time.set_ylabel(_("gradient norm ‖dL/dW‖"))
+    shown = _("every layer") if len(chosen) == len(labels) else \
+        _("{shown} of {count} layers").format(shown=len(chosen), count=len(labels))
+    over_time.set_title(_n("over training ({shown}): faint = each step, bold = median of {window} step",
+                           "over training ({shown}): faint = each step, bold = median of {window} steps",
+                           window).format(shown=shown, window=window), fontsize=10)
     if any(line.get_label()[:1] != "_" for line in over_time.get_lines()):
-        over_time.legend(fontsize=8, loc="best", title="layer", title_fontsize=8)
+        over_time.legend(fontsize=8, loc="best", title=_("layer"), title_fontsize=8)
     with np.errstate(all="ignore"):
         medians = np.array([np.nanmedian(positive[:, j]) if np.isfinite(positive[:, j]).any() else np.nan
                             for j in range(len(labels))])
@@ -65,11 +68,12 @@ def gradient_flow_figure(flow, title: str = "Gradient flow"):
     per_layer.set_xticks(positions)
     per_layer.set_xticklabels(labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4
                               else "center", fontsize=8)
-    per_layer.set_xlabel("layer, input → output")
-    per_layer.set_title("median over training, per layer", fontsize=10)
+    per_layer.set_xlabel(_("layer, input → output"))
+    per_layer.set_title(_("median over training, per layer"), fontsize=10)
     finite = medians[np.isfinite(medians)]
     if finite.size > 1:
-        per_layer.text(0.98, 0.97, f"largest / smallest median: {finite.max() / finite.min():.3g}×",
+        per_layer.text(0.98, 0.97, _("largest / smallest median: {ratio:.3g}×").format(
+                           ratio=finite.max() / finite.min()),
                        transform=per_layer.transAxes, ha="right", va="top", fontsize=9, color="#333333")
     per_layer.tick_params(labelleft=True)
     log_axis(over_time, np.concatenate([positive.ravel(), medians]))
@@ -78,9 +82,10 @@ def gradient_flow_figure(flow, title: str = "Gradient flow"):
     return figure
 
 
-def plot_gradient_flow(flow, path, title: str = "Gradient flow"):
+def plot_gradient_flow(flow, path, title: str | None = None):
     """Save ``gradient_flow_figure`` to ``path`` (PNG, SVG... from the suffix); returns the path."""
-    return save(gradient_flow_figure(flow, title), path)
+    with picture_language():
+        return save(gradient_flow_figure(flow, title), path)
 
 
 def coinciding(norms_by_variant: dict, rtol: float = 1e-6) -> dict:
@@ -101,8 +106,8 @@ def _as_curve(norms):
     return np.array([np.nan if n is None or not n > 0 else n for n in norms], dtype=float)
 
 
-def layer_norms_figure(norms_by_variant: dict, title: str = "Gradient norm per layer", reasons=None,
-                       xlabel: str = "layer, input → output", flags=None):
+def layer_norms_figure(norms_by_variant: dict, title: str | None = None, reasons=None,
+                       xlabel: str | None = None, flags=None):
     """One curve per variant: the median gradient norm of each layer, input side on the left, on a
     log axis. ``reasons`` ({variant: why}) explains a curve that coincides with another; ``flags``
     ({variant: diagnosis}) is added to a variant's legend entry (e.g. "vanishing")."""
@@ -117,16 +122,17 @@ def layer_norms_figure(norms_by_variant: dict, title: str = "Gradient norm per l
         style = dict(color=PALETTE[k % len(PALETTE)], marker=MARKERS[k % len(MARKERS)], ls="-",
                      lw=1.6, ms=5)
         if variant in same:     # drawn over the earlier curve: dashed, hollow and larger, so both show
-            label = f"{variant} (= {same[variant]}, dashed)"
+            label = _("{variant} (= {same}, dashed)").format(variant=variant, same=same[variant])
             style.update(ls=(0, (4, 4)), lw=1.8, ms=9, markerfacecolor="none", markeredgewidth=1.5, zorder=3)
-            captions.append(f"{variant} lies exactly on {same[variant]}"
-                            + (f": {reasons[variant]}." if variant in reasons else "."))
+            captions.append((_("{variant} lies exactly on {same}: {reason}.") if variant in reasons
+                             else _("{variant} lies exactly on {same}.")).format(
+                                 variant=variant, same=same[variant], reason=reasons.get(variant)))
         axes.plot(np.arange(len(values)), values, label=label, **style)
     log_axis(axes, np.concatenate(everything) if everything else [])
     axes.xaxis.get_major_locator().set_params(integer=True)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel("median gradient norm ‖dL/dW‖")
-    axes.set_title(title)
+    axes.set_xlabel(_("layer, input → output") if xlabel is None else xlabel)
+    axes.set_ylabel(_("median gradient norm ‖dL/dW‖"))
+    axes.set_title(_("Gradient norm per layer") if title is None else title)
     axes.grid(True, which="major", axis="y", alpha=0.3)
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if captions:
@@ -134,7 +140,8 @@ def layer_norms_figure(norms_by_variant: dict, title: str = "Gradient norm per l
     return figure
 
 
-def plot_layer_norms(norms_by_variant: dict, path, title: str = "Gradient norm per layer", reasons=None,
-                     xlabel: str = "layer, input → output", flags=None):
+def plot_layer_norms(norms_by_variant: dict, path, title: str | None = None, reasons=None,
+                     xlabel: str | None = None, flags=None):
     """Save ``layer_norms_figure`` to ``path``; returns the path."""
-    return save(layer_norms_figure(norms_by_variant, title, reasons, xlabel, flags), path)
+    with picture_language():
+        return save(layer_norms_figure(norms_by_variant, title, reasons, xlabel, flags), path)

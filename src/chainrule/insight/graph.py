@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from ..backend import np
+from ..locale import _
 from ..tensor import Tensor
 from .explain import _backward_walk, _given_names, _graph, _name_graph
 from .notation import TextNotation
@@ -78,7 +79,7 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
             color = COLORS["param"] if t.requires_grad else COLORS["constant"]
             lines.append(_leaf_line(leaf_ids[id(t)], color, label))
     if len(shown) < len(order):
-        label = f"{len(order) - len(shown)} earlier ops\n(not drawn)"
+        label = _("{count} earlier ops\n(not drawn)").format(count=len(order) - len(shown))
         lines.append(f'  earlier [shape=note, fillcolor="#ffffff", label={_quote(label)}];')
     for node in shown:
         t = tensor_of[node]
@@ -118,8 +119,8 @@ def _target_label(N, node, given_arrays) -> str | None:
         if isinstance(target, np.ndarray):
             name = next((n for array, n in given_arrays if array.size == target.size
                          and np.array_equal(array.reshape(target.shape), target)), None)
-            heading = f"target {name}" if name else "target"
-            return f"{heading}\n{_describe(N, target)}\n(data: no gradient)"
+            heading = _("target {name}").format(name=name) if name else _("target")
+            return f"{heading}\n{_describe(N, target)}\n" + _("(data: no gradient)")
     return None
 
 
@@ -153,19 +154,22 @@ def draw_graph(tensor: Tensor, path, format: str | None = None, **dot_options) -
     if format == "dot":
         missing = ""
     elif graphviz is None:
-        missing = f"graphviz is not installed: {INSTALL_PACKAGE}"
+        missing = _("graphviz is not installed: {install}").format(install=INSTALL_PACKAGE)
     elif dot_program() is None:
-        missing = f"Graphviz's 'dot' program is not installed: {INSTALL_BINARY}"
+        missing = _("Graphviz's 'dot' program is not installed: {install}").format(install=INSTALL_BINARY)
     if missing is None:
         target = path if path.suffix else path.with_suffix("." + format)
         try:
             target.write_bytes(graphviz.Source(dot).pipe(format=format))
-            return GraphDrawing(dot, target, True, f"graph drawn to {target}")
+            return GraphDrawing(dot, target, True, _("graph drawn to {path}").format(path=target))
         except Exception as err:  # a broken Graphviz install must not lose the DOT text
-            missing = f"Graphviz could not render ({type(err).__name__}: {str(err).splitlines()[0][:120]})"
+            missing = _("Graphviz could not render ({error})").format(
+                error=f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
     dot_path = path.with_suffix(".dot")
     dot_path.write_text(dot, encoding="utf-8")
     if not missing:
-        return GraphDrawing(dot, dot_path, False, f"DOT text written to {dot_path}")
-    return GraphDrawing(dot, dot_path, False, f"{missing}; wrote the DOT text to {dot_path} instead "
-                        f"(render it with: dot -T{format} {dot_path} -o {path.with_suffix('.' + format)})")
+        return GraphDrawing(dot, dot_path, False, _("DOT text written to {path}").format(path=dot_path))
+    return GraphDrawing(dot, dot_path, False, _(
+        "{missing}; wrote the DOT text to {path} instead (render it with: dot -T{format} {path} -o "
+        "{target})").format(
+            missing=missing, path=dot_path, format=format, target=path.with_suffix("." + format)))

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 
+from ..locale import N_, _
+
 SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
 
@@ -39,8 +41,8 @@ class TextNotation:
     minus = " − "
     matmul = " @ "
     less_equal, greater_equal = " ≤ ", " ≥ "
-    legend = ("∂ marks a local derivative (one op, its other inputs held fixed); d marks a total "
-              "derivative of L (every path to L added up)")
+    legend = N_("∂ marks a local derivative (one op, its other inputs held fixed); d marks a total "
+                "derivative of L (every path to L added up)")
 
     def number(self, value: float) -> str:
         value = float(value)
@@ -76,18 +78,18 @@ class TextNotation:
 
     def path(self, of: str, wrt: str, number: int, count: int) -> str:
         """The part of dOf/dWrt that flows through one of wrt's ``count`` uses."""
-        return f"{self.d(of, wrt)} [path {number} of {count}]"
+        return self.d(of, wrt) + " " + _("[path {number} of {count}]").format(number=number, count=count)
 
     def slot(self, derivative: str, number: int) -> str:
         """A local derivative with respect to operand ``number`` (when one value fills two slots)."""
-        return f"{derivative} [operand {number}]"
+        return derivative + " " + _("[operand {number}]").format(number=number)
 
     def math(self, formula: str) -> str:
         """A formula inside a sentence."""
         return formula
 
     def warning(self, text: str) -> str:
-        return f"⚠ warning: {text}"
+        return _("⚠ warning: {text}").format(text=text)
 
     @staticmethod
     def _d_part(name: str) -> str:
@@ -122,7 +124,7 @@ class MarkdownNotation(TextNotation):
         return name.replace("_", "\\_").replace("*", "\\*")
 
     def warning(self, text: str) -> str:
-        return f"**⚠ warning:** {text}"
+        return _("**⚠ warning:** {text}").format(text=text)
 
 
 class LatexNotation(TextNotation):
@@ -133,8 +135,8 @@ class LatexNotation(TextNotation):
     minus = " - "
     matmul = " "
     less_equal, greater_equal = " \\le ", " \\ge "
-    legend = ("$\\partial$ marks a local derivative (one op, its other inputs held fixed); $d$ marks a "
-              "total derivative of $L$ (every path to $L$ added up)")
+    legend = N_("$\\partial$ marks a local derivative (one op, its other inputs held fixed); $d$ marks a "
+                "total derivative of $L$ (every path to $L$ added up)")
 
     def number(self, value: float) -> str:
         value = float(value)
@@ -162,16 +164,18 @@ class LatexNotation(TextNotation):
         return f"\\frac{{\\partial {self.name(of)}}}{{\\partial {self.name(wrt)}}}"
 
     def path(self, of: str, wrt: str, number: int, count: int) -> str:
-        return f"\\left.{self.d(of, wrt)}\\right|_{{\\text{{path {number} of {count}}}}}"
+        words = _("path {number} of {count}").format(number=number, count=count)
+        return f"\\left.{self.d(of, wrt)}\\right|_{{\\text{{{words}}}}}"
 
     def slot(self, derivative: str, number: int) -> str:
-        return f"\\left.{derivative}\\right|_{{\\text{{operand {number}}}}}"
+        words = _("operand {number}").format(number=number)
+        return f"\\left.{derivative}\\right|_{{\\text{{{words}}}}}"
 
     def math(self, formula: str) -> str:
         return f"${formula}$"
 
     def warning(self, text: str) -> str:
-        return f"\\textbf{{Warning:}} {text}"
+        return _("\\textbf{{Warning:}} {text}").format(text=text)
 
     def operand(self, text: str) -> str:
         if text.startswith("-") or (" " in text and not text.startswith(("\\left(", "\\frac"))):
@@ -280,13 +284,13 @@ def local_formula(N, op: str, index: int, operands: list, output: str, params: d
 
 
 # how the VJP of the non-element-wise ops combines the upstream gradient, in words
-VJP_WORDS = {  # {up}: the upstream gradient's name; {0}, {1}...: the operands' names
-    "matmul": ("{up} @ {1}ᵀ", "{0}ᵀ @ {up}"),
-    "linear": ("{up} @ {1}", "{up}ᵀ @ {0}", "{up} summed over the batch"),
-    "sum": ("{up} copied to every summed element",),
-    "mean": ("{up} / n, copied to every averaged element",),
-    "reshape": ("{up} reshaped back",),
-    "broadcast_to": ("{up} summed over the broadcast axes",),
-    "getitem": ("{up} placed back at the indexed positions (zeros elsewhere)",),
-    "cross_entropy": ("(softmax({0}) − one-hot(target)) / batch size, times {up}",),
+VJP_WORDS = {  # {up}: the upstream gradient's name; {0}, {1}...: the operands' names (translated where used)
+    "matmul": (N_("{up} @ {1}ᵀ"), N_("{0}ᵀ @ {up}")),
+    "linear": (N_("{up} @ {1}"), N_("{up}ᵀ @ {0}"), N_("{up} summed over the batch")),
+    "sum": (N_("{up} copied to every summed element"),),
+    "mean": (N_("{up} / n, copied to every averaged element"),),
+    "reshape": (N_("{up} reshaped back"),),
+    "broadcast_to": (N_("{up} summed over the broadcast axes"),),
+    "getitem": (N_("{up} placed back at the indexed positions (zeros elsewhere)"),),
+    "cross_entropy": (N_("(softmax({0}) − one-hot(target)) / batch size, times {up}"),),
 }

@@ -19,8 +19,20 @@ from __future__ import annotations
 
 from ..autograd import no_grad
 from ..backend import np
+from ..locale import _
 from ..tensor import Tensor
-from .figures import INSTALL, PALETTE, Line2D, MissingExtraError, Patch, available, new_figure, save, ticker
+from .figures import (
+    INSTALL,
+    PALETTE,
+    Line2D,
+    MissingExtraError,
+    Patch,
+    available,
+    new_figure,
+    picture_language,
+    save,
+    ticker,
+)
 from .flow_plots import gradient_flow_figure, layer_norms_figure, plot_gradient_flow, plot_layer_norms
 
 __all__ = ["INSTALL", "MissingExtraError", "available", "decision_boundary_figure", "gradient_flow_figure",
@@ -42,21 +54,23 @@ def accuracy_limits(series: list, floor_gap: float = 0.02) -> tuple:
     return max(0.0, low - pad), high + pad / 4
 
 
-def training_curves_figure(history: dict, title: str = "Training"):
+def training_curves_figure(history: dict, title: str | None = None):
     """Left: train and test loss per epoch; right: train and test accuracy on a zoomed axis.
     ``history`` holds lists under "train_loss" (or "loss") and, when known, "test_loss",
     "train_accuracy", "test_accuracy" (fractions in [0, 1])."""
     figure, (loss_axes, accuracy_axes) = new_figure(11, 4.2, columns=2)
-    figure.suptitle(title)
+    figure.suptitle(_("Training") if title is None else title)
+    split_words = {"train": _("train"), "test": _("test")}
     train_loss = history.get("train_loss", history.get("loss", []))
     for split, values in (("train", train_loss), ("test", history.get("test_loss", []))):
         if values:
             loss_axes.plot(np.arange(1, len(values) + 1), values, color=LOSS_COLORS[split], lw=1.8,
                            ls="-" if split == "train" else "--",
-                           label=f"{split} loss (last {values[-1]:.3f})")
-    loss_axes.set_xlabel("epoch")
-    loss_axes.set_ylabel("cross-entropy loss")
-    loss_axes.set_title("loss (train and test drifting apart = overfitting)", fontsize=10)
+                           label=_("{split} loss (last {value:.3f})").format(split=split_words[split],
+                                                                             value=values[-1]))
+    loss_axes.set_xlabel(_("epoch"))
+    loss_axes.set_ylabel(_("cross-entropy loss"))
+    loss_axes.set_title(_("loss (train and test drifting apart = overfitting)"), fontsize=10)
     loss_axes.set_ylim(bottom=0)
     loss_axes.grid(True, alpha=0.3)
     if loss_axes.get_lines():
@@ -68,25 +82,27 @@ def training_curves_figure(history: dict, title: str = "Training"):
             series.append(values)
             accuracy_axes.plot(np.arange(1, len(values) + 1), values, color=LOSS_COLORS[split], lw=1.8,
                                ls="-" if split == "train" else "--",
-                               label=f"{split} accuracy (last {values[-1]:.1%})")
+                               label=_("{split} accuracy (last {value:.1%})").format(
+                                   split=split_words[split], value=values[-1]))
     low, high = accuracy_limits(series)
     accuracy_axes.set_ylim(low, high)
     accuracy_axes.yaxis.set_major_locator(ticker.MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
     accuracy_axes.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1.0, decimals=0 if high - low > 0.08
                                                                     else 1))
-    accuracy_axes.set_xlabel("epoch")
-    accuracy_axes.set_ylabel("accuracy")
-    zoomed = f" (axis zoomed to {low:.0%}–100%)" if low > 0 else ""
-    accuracy_axes.set_title(f"accuracy{zoomed}", fontsize=10)
+    accuracy_axes.set_xlabel(_("epoch"))
+    accuracy_axes.set_ylabel(_("accuracy"))
+    zoomed = _(" (axis zoomed to {low:.0%}–100%)").format(low=low) if low > 0 else ""
+    accuracy_axes.set_title(_("accuracy") + zoomed, fontsize=10)
     accuracy_axes.grid(True, alpha=0.3)
     if series:
         accuracy_axes.legend(fontsize=8, loc="lower right")
     return figure
 
 
-def plot_training_curves(history: dict, path, title: str = "Training"):
+def plot_training_curves(history: dict, path, title: str | None = None):
     """Save ``training_curves_figure`` to ``path``; returns the path."""
-    return save(training_curves_figure(history, title), path)
+    with picture_language():
+        return save(training_curves_figure(history, title), path)
 
 
 def model_scores(model, points: np.ndarray) -> np.ndarray:
@@ -131,7 +147,7 @@ def _points(X, y):
     return X, y
 
 
-def decision_boundary_figure(model, X, y, title: str = "Decision boundary", resolution: int = 300,
+def decision_boundary_figure(model, X, y, title: str | None = None, resolution: int = 300,
                              X_test=None, y_test=None):
     """The regions the model assigns to each class over a grid covering the points, the boundary
     between them, and the points coloured by their true class: ``X``, ``y`` as filled circles
@@ -140,6 +156,7 @@ def decision_boundary_figure(model, X, y, title: str = "Decision boundary", reso
     splits = [("train points" if X_test is not None else "points", X, y, "o")]
     if X_test is not None:
         splits.append(("test points", *_points(X_test, y_test), "^"))
+    split_words = {"train points": _("train points"), "points": _("points"), "test points": _("test points")}
     everything = np.concatenate([points for _, points, _, _ in splits])
     figure, (axes,) = new_figure(6.6, 5.4)
     low, high = everything.min(axis=0), everything.max(axis=0)
@@ -161,22 +178,24 @@ def decision_boundary_figure(model, X, y, title: str = "Decision boundary", reso
         axes.scatter(points[:, 0], points[:, 1], c=[colors[label] for label in labels], marker=marker,
                      s=46 if test else 16, edgecolors="white" if test else "none", linewidths=0.9,
                      alpha=1.0 if test else 0.75, zorder=3 if test else 2)
-    handles = [Patch(facecolor=colors[k], alpha=0.6, label=f"class {k}") for k in range(n_classes)]
+    handles = [Patch(facecolor=colors[k], alpha=0.6, label=_("class {k}").format(
+        k=k)) for k in range(n_classes)]
     handles += [Line2D([], [], ls="none", marker=marker, color="#555555", markeredgecolor="white",
                        markersize=8 if split == "test points" else 5,
-                       label=f"{split} ({len(points)})")
-                for split, points, _, marker in splits]
-    handles.append(Line2D([], [], color="#222222", lw=1.4, label="decision boundary"))
+                       label=f"{split_words[split]} ({len(points)})")
+                for split, points, _labels, marker in splits]
+    handles.append(Line2D([], [], color="#222222", lw=1.4, label=_("decision boundary")))
     axes.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     axes.set_xlim(xs[0], xs[-1])
     axes.set_ylim(ys[0], ys[-1])
-    axes.set_title(title)
+    axes.set_title(_("Decision boundary") if title is None else title)
     axes.set_xlabel("x₁")
     axes.set_ylabel("x₂")
     return figure
 
 
-def plot_decision_boundary(model, X, y, path, title: str = "Decision boundary", resolution: int = 300,
+def plot_decision_boundary(model, X, y, path, title: str | None = None, resolution: int = 300,
                            X_test=None, y_test=None):
     """Save ``decision_boundary_figure`` to ``path``; returns the path."""
-    return save(decision_boundary_figure(model, X, y, title, resolution, X_test, y_test), path)
+    with picture_language():
+        return save(decision_boundary_figure(model, X, y, title, resolution, X_test, y_test), path)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..locale import _, language
 from ..nn import CrossEntropyLoss
 from . import graph, plots
 from .explain import explain
-from .figures import write_atomically
+from .figures import picture_language, write_atomically
 
 GRAPH_POINTS = 4
 
@@ -29,21 +30,24 @@ def _pictures(out: Path, model, flow, history, summary, splits) -> tuple:
     """Draw the three plots: ([(file, caption)], [(file, why it is missing)])."""
     X_train, y_train, X_test, y_test = splits
     wanted = [
-        ("loss_curve.png", "Loss and accuracy per epoch, on the training and the test points.",
-         lambda path: plots.plot_training_curves(history, path, title=f"Training on {summary['dataset']}")),
-        ("decision_boundary.png", "The regions the trained model assigns to each class; circles are "
-         "training points, triangles test points.",
+        ("loss_curve.png", _("Loss and accuracy per epoch, on the training and the test points."),
+         lambda path: plots.plot_training_curves(history, path, title=_("Training on {dataset}").format(
+             dataset=summary["dataset"]))),
+        ("decision_boundary.png", _("The regions the trained model assigns to each class; circles are "
+                                    "training points, triangles test points."),
          lambda path: plots.plot_decision_boundary(
              model, X_train, y_train, path, X_test=X_test, y_test=y_test,
-             title=f"{summary['dataset']}: test accuracy {summary['test_accuracy']:.1%} "
-                   f"({summary['test_points']} points)")),
-        ("gradient_flow.png", "Gradient norm of each Linear layer's weights during training.",
-         lambda path: plots.plot_gradient_flow(flow, path, title="Gradient flow while training")),
+             title=_("{dataset}: test accuracy {accuracy:.1%} ({points} points)").format(
+                 dataset=summary["dataset"], accuracy=summary["test_accuracy"],
+                 points=summary["test_points"]))),
+        ("gradient_flow.png", _("Gradient norm of each Linear layer's weights during training."),
+         lambda path: plots.plot_gradient_flow(flow, path, title=_("Gradient flow while training"))),
     ]
     drawn, missing = [], []
     for name, caption, draw in wanted:
         try:
-            draw(out / name)
+            with picture_language():   # English words (after one warning) if no Japanese font
+                draw(out / name)
             drawn.append((name, caption))
         except plots.MissingExtraError as err:
             missing.append((name, str(err)))
@@ -57,41 +61,50 @@ def _graph_section(out: Path, model, splits) -> tuple:
     step_loss = CrossEntropyLoss()(model(batch_x), batch_y)
     names = {batch_x: "x", batch_y: "y"} | {p: n for n, p in model.named_parameters()}
     drawing = graph.draw_graph(step_loss, out / "graph.svg", names=names)
-    lines = [f"## The graph of one training step ({GRAPH_POINTS} points)", ""]
+    lines = [_("## The graph of one training step ({points} points)").format(points=GRAPH_POINTS), ""]
     note = None
     if drawing.rendered:
-        lines += [f"![The computation graph of one step]({drawing.path.name})", ""]
+        lines += [_("![The computation graph of one step]({file})").format(file=drawing.path.name), ""]
     else:
-        note = f"graph.svg was not drawn: {drawing.message}"
-        lines += [f"**The graph picture is missing.** {drawing.message}. The graph's description is in "
-                  f"[{drawing.path.name}]({drawing.path.name}); after installing Graphviz, run "
-                  "`chainrule demo` again, or render it with "
-                  f"`dot -Tsvg {drawing.path.name} -o graph.svg`.", ""]
-    lines += [f"## The chain rule for one step ({GRAPH_POINTS} points)", "", "```",
+        note = _("graph.svg was not drawn: {why}").format(why=drawing.message)
+        lines += [_("**The graph picture is missing.** {why}. The graph's description is in "
+                    "[{file}]({file}); "
+                    "after installing Graphviz, run `chainrule demo` again, or render it with "
+                    "`dot -Tsvg {file} -o graph.svg`.").format(why=drawing.message,
+                                                               file=drawing.path.name), ""]
+    lines += [_("## The chain rule for one step ({points} points)").format(points=GRAPH_POINTS), "", "```",
               explain(step_loss, names=names, max_nodes=12).rstrip("\n"), "```", ""]
     return lines, drawing.path.name, note
 
 
-def write_report(out, model, flow, flow_report, history, summary, splits) -> tuple:
-    """Write the report into ``out``; returns (files written, one-line notes for the console)."""
-    out = Path(out)
+def write_report(out, model, flow, flow_report, history, summary, splits, lang: str | None = None) -> tuple:
+    """Write the report into ``out`` in ``lang`` ("en" or "ja"; default: the environment's
+    language); returns (files written, one-line notes for the console)."""
+    with language(lang):
+        return _write_report(Path(out), model, flow, flow_report, history, summary, splits)
+
+
+def _write_report(out: Path, model, flow, flow_report, history, summary, splits) -> tuple:
     out.mkdir(parents=True, exist_ok=True)
     drawn, missing = _pictures(out, model, flow, history, summary, splits)
     graph_lines, graph_file, graph_note = _graph_section(out, model, splits)
     _write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    lines = [f"# chainrule demo: {summary['dataset']}", "",
-             f"- training points: {summary['train_points']}, test points: {summary['test_points']}",
-             f"- train accuracy: {summary['train_accuracy']:.1%}",
-             f"- test accuracy: {summary['test_accuracy']:.1%}",
-             f"- final loss: train {summary['final_loss']:.4f}, test {summary['final_test_loss']:.4f} after "
-             f"{summary['epochs']} epochs ({summary['training_seconds']} s)", "", "## Pictures", ""]
+    lines = [_("# chainrule demo: {dataset}").format(dataset=summary["dataset"]), "",
+             _("- training points: {train}, test points: {test}").format(train=summary["train_points"],
+                                                                          test=summary["test_points"]),
+             _("- train accuracy: {accuracy:.1%}").format(accuracy=summary["train_accuracy"]),
+             _("- test accuracy: {accuracy:.1%}").format(accuracy=summary["test_accuracy"]),
+             _("- final loss: train {train:.4f}, test {test:.4f} after {epochs} epochs ({seconds} s)").format(
+                 train=summary["final_loss"], test=summary["final_test_loss"], epochs=summary["epochs"],
+                 seconds=summary["training_seconds"]), "", _("## Pictures"), ""]
     for name, caption in drawn:
         lines += [f"![{caption}]({name})", "", caption, ""]
     for name, why in missing:
-        lines += [f"**{name} is missing:** {why}", ""]
-    lines += ["## Gradient flow", "", "```", str(flow_report), "```", ""]
+        lines += [_("**{file} is missing:** {why}").format(file=name, why=why), ""]
+    lines += [_("## Gradient flow"), "", "```", str(flow_report), "```", ""]
     lines += graph_lines
     _write_text(out / "report.md", "\n".join(lines))
-    notes = [f"skipped {name}: {why}" for name, why in missing] + ([graph_note] if graph_note else [])
+    notes = [_("skipped {file}: {why}").format(file=name, why=why) for name, why in missing] + \
+        ([graph_note] if graph_note else [])
     files = [name for name, _ in drawn] + [graph_file, "summary.json", "report.md"]
     return files, notes

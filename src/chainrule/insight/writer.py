@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from ..backend import np
+from ..locale import pad
 
 
 class Writer:
@@ -36,7 +37,7 @@ class Writer:
             text = lhs + " &= " + " = ".join(chain) + " \\\\" + (f"  % {label}" if label else "")
         else:
             body = lhs + " = " + " = ".join(chain)
-            prefix = f"{label:<9}" if label else ""
+            prefix = pad(label, 9) if label else ""
             text = ("  " * (level - 1) + "- " if style == "markdown" else "  " * level) + prefix + body
         self.lines.append(text)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from ..insight.flow import diagnose_norms
+from ..locale import N_, _
 from .settings import DEFAULTS
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)  # the page's menu
@@ -29,12 +30,12 @@ HIGH_LEARNING_RATE = {"sgd": 1.0, "momentum": 0.3, "adam": 0.1}
 JUMP_RATIO, JUMP_ABSOLUTE = 1.5, 0.05
 PLATEAU_EPOCHS, PLATEAU_GAIN, PLATEAU_SHARE = 20, 0.01, 0.5
 
-WHY_VANISHING = {
-    "sigmoid": " Each sigmoid layer multiplies the gradient by its slope, at most 0.25, so it shrinks "
-               "layer by layer.",
-    "tanh": " Saturated tanh units have slopes near 0, so the gradient shrinks layer by layer.",
-    "relu": " ReLU units that output 0 have slope 0, and each such unit cuts a path the gradient could "
-            "take back.",
+WHY_VANISHING = {   # translated where shown
+    "sigmoid": N_(" Each sigmoid layer multiplies the gradient by its slope, at most 0.25, so it shrinks "
+                  "layer by layer."),
+    "tanh": N_(" Saturated tanh units have slopes near 0, so the gradient shrinks layer by layer."),
+    "relu": N_(" ReLU units that output 0 have slope 0, and each such unit cuts a path the gradient could "
+               "take back."),
 }
 
 
@@ -58,22 +59,24 @@ def remedies(kind: str, settings: dict) -> list[tuple[str, object, str]]:
     options = []
     rates = lower_rates(s["learning_rate"])
     if rates and kind in ("exploding", "lr_too_high", "dead_relu"):
-        said = " or ".join(f"{r:g}" for r in rates)
-        options.append(("learning_rate", rates[0], f"lower the learning rate (try {said})"))
+        said = _(" or ").join(f"{r:g}" for r in rates)
+        options.append(("learning_rate", rates[0], _("lower the learning rate (try {rates})").format(
+            rates=said)))
     if kind == "dead_relu":
-        options.append(("reset", True, "press ⟲ to reset the network (dead units do not come back by "
-                                       "themselves)"))
-        options.append(("activation", "tanh", "switch the activation to tanh, which never goes flat to 0"))
+        options.append(("reset", True, _("press ⟲ to reset the network (dead units do not come back by "
+                                         "themselves)")))
+        options.append(("activation", "tanh", _("switch the activation to tanh, which never goes flat to 0")))
     if kind == "vanishing":
-        options.append(("activation", "relu", "switch the activation to ReLU (slope 1 for positive inputs)"))
-        options.append(("residual", True, "turn on residual connections (they help between hidden layers "
-                                          "of the same width)"))
+        options.append(("activation", "relu",
+            _("switch the activation to ReLU (slope 1 for positive inputs)")))
+        options.append(("residual", True, _("turn on residual connections (they help between hidden layers "
+                                            "of the same width)")))
     if kind in ("vanishing", "exploding", "dead_relu"):
-        options.append(("batch_norm", True, "turn on batch norm"))
+        options.append(("batch_norm", True, _("turn on batch norm")))
     if kind == "vanishing":
-        options.append(("optimizer", "adam", "use the Adam optimiser, which rescales small gradients"))
+        options.append(("optimizer", "adam", _("use the Adam optimiser, which rescales small gradients")))
     if kind in ("exploding", "lr_too_high"):
-        options.append(("clip_norm", 1.0, "turn on clipping (‖g‖ ≤ 1)"))
+        options.append(("clip_norm", 1.0, _("turn on clipping (‖g‖ ≤ 1)")))
     fresh = []
     for field, value, words in options:
         if field == "clip_norm" and s.get("clip_norm", 0) > 0:
@@ -87,11 +90,11 @@ def remedies(kind: str, settings: dict) -> list[tuple[str, object, str]]:
 def _advice(kind: str, settings: dict) -> str:
     options = remedies(kind, settings)
     if not options:
-        return (" The page's usual remedies are already on; try fewer hidden layers, or fewer neurons "
-                "per layer.")
-    words = [w for _, _, w in options]
-    said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + ", or " + words[-1]
-    return f" To fix it: {said}."
+        return _(" The page's usual remedies are already on; try fewer hidden layers, or fewer neurons per "
+                 "layer.")
+    words = [option[2] for option in options]
+    said = words[0] if len(words) == 1 else _(", ").join(words[:-1]) + _(", or ") + words[-1]
+    return _(" To fix it: {remedies}.").format(remedies=said)
 
 
 def dead_layers(activation: str, outputs) -> list[tuple[int, int, int]]:
@@ -150,9 +153,10 @@ def _findings(norms, settings, history, dead) -> list[tuple[str, str]]:
     found = []
     for layer, count, width in dead:
         if count == width:
-            found.append(("dead_relu", f"Dead ReLUs: all {width} units of hidden layer {layer} output 0 for "
-                          "every training point, so their slope is 0 and no gradient passes them: the "
-                          "layers before it cannot learn."))
+            found.append(("dead_relu", _("Dead ReLUs: all {width} units of hidden layer {layer} output 0 for "
+                                         "every training point, so their slope is 0 and no gradient passes "
+                                         "them: the layers before it cannot learn.").format(width=width,
+                                                                                            layer=layer)))
             break
     else:
         partly = [(layer, count, width) for layer, count, width in dead if count * 2 >= width]
@@ -160,30 +164,37 @@ def _findings(norms, settings, history, dead) -> list[tuple[str, str]]:
         learning = len(finite) > 1 and finite[-1] <= finite[0] * PLATEAU_SHARE
         if partly and not learning:  # half a layer dead matters only while the loss stays high
             layer, count, width = partly[0]
-            found.append(("dead_relu", f"Dead ReLUs: {count} of the {width} units of hidden layer {layer} "
-                          "output 0 for every training point and no longer learn."))
+            found.append(("dead_relu", _("Dead ReLUs: {count} of the {width} units of hidden layer {layer} "
+                                         "output 0 for every training point and no longer learn.").format(
+                                             count=count, width=width, layer=layer)))
     high = s["learning_rate"] >= HIGH_LEARNING_RATE[s["optimizer"]]
     jump = loss_jump(history)
     stuck = plateau(history)
     lr = f"{s['learning_rate']:g}"
     if jump is not None:
         epoch, best, after = jump
-        rose = "became NaN or infinite" if not math.isfinite(after) else f"jumped to {after:.3g}"
-        since = f" from {best:.3g}" if math.isfinite(best) else ""
-        found.append(("lr_too_high", f"The learning rate {lr} is too high: the training loss {rose}{since} "
-                      f"by epoch {epoch}, so the steps overshoot the minimum instead of settling into it."))
+        rose = _("became NaN or infinite") if not math.isfinite(after) else \
+            _("jumped to {loss:.3g}").format(loss=after)
+        since = _(" from {loss:.3g}").format(loss=best) if math.isfinite(best) else ""
+        found.append(("lr_too_high", _("The learning rate {lr} is too high: the training loss {rose}{since} "
+                                       "by epoch {epoch}, so the steps overshoot the minimum instead of "
+                                       "settling into "
+                                       "it.").format(lr=lr, rose=rose, since=since, epoch=epoch)))
     elif stuck is not None and high:
         epochs, loss = stuck
-        found.append(("lr_too_high", f"The learning rate {lr} looks too high: the training loss has stayed "
-                      f"near {loss:.3g} for {epochs} epochs; steps this large jump across the valley "
-                      "instead of going down it."))
+        found.append(("lr_too_high", _("The learning rate {lr} looks too high: the training loss has stayed "
+                                       "near {loss:.3g} for {epochs} epochs; steps this large jump across "
+                                       "the valley instead of going down it.").format(lr=lr, loss=loss,
+                                                                                  epochs=epochs)))
     if norms:
         for finding in diagnose_norms(layer_labels(len(norms)), list(norms)):
             if finding.kind == "exploding":
-                found.append(("exploding", f"Exploding gradients: {finding.message}"))
+                found.append(("exploding", _("Exploding gradients: {message}").format(
+                    message=finding.message)))
             else:
-                found.append(("vanishing", f"Vanishing gradients: {finding.message}"
-                              f"{WHY_VANISHING.get(s['activation'], '')}"))
+                why = WHY_VANISHING.get(s["activation"])
+                found.append(("vanishing", _("Vanishing gradients: {message}").format(message=finding.message)
+                              + (_(why) if why else "")))
     return found
 
 
@@ -196,13 +207,13 @@ def diagnose(norms: list[float], settings, history: list = (), dead: list = ()) 
     found = _findings(norms, settings, list(history), list(dead))
     if not found:
         if not norms:
-            return {"status": "idle", "message": "Train a step to see how gradients flow.", "findings": []}
-        return {"status": "healthy", "findings": [], "message": (
-            f"Gradients flow: ‖∂L/∂W‖ runs from {norms[0]:.2e} at the first layer to {norms[-1]:.2e} "
-            "at the output.")}
+            return {"status": "idle", "message": _("Train a step to see how gradients flow."), "findings": []}
+        return {"status": "healthy", "findings": [], "message": _(
+            "Gradients flow: ‖∂L/∂W‖ runs from {first:.2e} at the "
+            "first layer to {last:.2e} at the output.").format(first=norms[0], last=norms[-1])}
     kind, message = found[0]
     message += _advice(kind, settings)
     others = [m for k, m in found[1:] if k != kind]
     if others:
-        message += f" Also: {others[0]}"
+        message += _(" Also: {finding}").format(finding=others[0])
     return {"status": kind, "message": message, "findings": [k for k, _ in found]}

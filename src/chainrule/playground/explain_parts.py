@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..locale import _, _n
 from . import network as N
 from .datasets import FEATURE_LABELS
 from .settings import is_regression
@@ -40,13 +41,18 @@ class Target:
         layer = self.layer if layer is None else layer
         neuron = self.neuron if neuron is None else neuron
         if layer == 0:
-            return f"input {FEATURE_LABELS[self.features[neuron]]}"
+            return _("input {feature}").format(feature=FEATURE_LABELS[self.features[neuron]])
         if layer == self.n_layers:
-            return "the output"
-        return f"neuron {neuron + 1} of hidden layer {layer}"
+            return _("the output")
+        return _("neuron {neuron} of hidden layer {layer}").format(neuron=neuron + 1, layer=layer)
+
+    def feature(self) -> str:
+        """The input's own name (x₁, sin x₂) for the input ``neuron`` of layer 0."""
+        return FEATURE_LABELS[self.features[self.neuron]]
 
     def link_name(self) -> str:
-        return f"the link {self.name(self.layer - 1, self.source)} → {self.name()}"
+        return _("the link {source} → {target}").format(source=self.name(self.layer - 1, self.source),
+                                                         target=self.name())
 
 
 def fmt(value: float) -> str:
@@ -60,8 +66,12 @@ def term(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def examples(count: int) -> str:
+    return _n("{count} example", "{count} examples", count).format(count=count)
+
+
+def neurons(count: int) -> str:
+    return _n("{count} neuron", "{count} neurons", count).format(count=count)
 
 
 def _index(params: dict, name: str, low: int, high: int, optional: bool = False) -> int | None:
@@ -107,14 +117,16 @@ def example_lines(session, settings: dict, example: int, inputs: list) -> list[s
     point = session.dataset.train_points[example]
     label = float(session.train_y._data[example])
     if is_regression(settings):
-        said = f"target y = {fmt(label)}"
+        said = _("target y = {value}").format(value=fmt(label))
     else:
-        said = f"label y = {label:g} ({'blue, class 1' if label == 1 else 'orange, class 0'})"
-    lines = [f"Example #{example} of the {len(session.train_y)} training points: the point "
-             f"(x₁, x₂) = ({fmt(point[0])}, {fmt(point[1])}) on the output plot, {said}."]
+        said = (_("label y = {label:g} (blue, class 1)") if label == 1 else
+                _("label y = {label:g} (orange, class 0)")).format(label=label)
+    lines = [_("Example #{example} of the {count} training points: the point (x₁, x₂) = ({x1}, {x2}) on the "
+               "output plot, {said}.").format(example=example, count=len(session.train_y), x1=fmt(point[0]),
+                                              x2=fmt(point[1]), said=said)]
     noise = noise_words(settings["dataset"], settings["noise"])
     if noise:
-        lines.append(f"  ({noise}; the point above is where it ended up.)")
-    lines.append("What the network sees (the page turns the point into the inputs you switched on):")
+        lines.append("  " + _("({noise}; the point above is where it ended up.)").format(noise=noise))
+    lines.append(_("What the network sees (the page turns the point into the inputs you switched on):"))
     lines += [f"  {line}" for line in input_lines(settings, point, inputs, fmt)]
     return lines

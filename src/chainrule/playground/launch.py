@@ -18,8 +18,11 @@ import sys
 import threading
 import webbrowser
 
-MISSING = ("chainrule playground needs Starlette and uvicorn, which are not installed: "
-           "pip install chainrule[playground]")
+from ..locale import N_, _, language
+from ..locale.commandline import add_lang_argument, argparse_messages, lang_from_argv
+
+MISSING = N_("chainrule playground needs Starlette and uvicorn, which are not installed: pip install "
+             "chainrule[playground]")
 PROG = "chainrule playground"
 
 
@@ -66,20 +69,23 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         return _listening_socket(host, port)
     except socket.gaierror as err:
-        raise BindError(f"{PROG}: cannot listen on --host {host!r}: {err.strerror}", 2) from None
+        raise BindError(_("{prog}: cannot listen on --host {host!r}: {why}").format(
+            prog=PROG, host=host, why=err.strerror), 2) from None
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
             near = free_port_near(host, port)
-            other = f"--port {near} (free now) or " if near is not None else ""
-            raise BindError(f"{PROG}: port {port} on {host} is taken (another program, or another "
-                            f"playground, is using it); try {other}--port 0 for any free port") from None
+            other = _("--port {port} (free now) or ").format(port=near) if near is not None else ""
+            raise BindError(_("{prog}: port {port} on {host} is taken (another program, or another "
+                              "playground, is using it); try {other}--port 0 for any free port").format(
+                                  prog=PROG, port=port, host=host, other=other)) from None
         if err.errno == errno.EADDRNOTAVAIL:
-            raise BindError(f"{PROG}: --host {host} is not an address of this machine "
-                            "(the default 127.0.0.1 always is)", 2) from None
+            raise BindError(_("{prog}: --host {host} is not an address of this machine (the default "
+                              "127.0.0.1 always is)").format(prog=PROG, host=host), 2) from None
         if err.errno == errno.EACCES:
-            raise BindError(f"{PROG}: port {port} needs administrator rights here; "
-                            "use a port above 1023, e.g. --port 8000, or --port 0") from None
-        raise BindError(f"{PROG}: cannot listen on {host} port {port}: {err.strerror}") from None
+            raise BindError(_("{prog}: port {port} needs administrator rights here; use a port above 1023, "
+                              "e.g. --port 8000, or --port 0").format(prog=PROG, port=port)) from None
+        raise BindError(_("{prog}: cannot listen on {host} port {port}: {why}").format(
+            prog=PROG, host=host, port=port, why=err.strerror)) from None
 
 
 def page_url(host: str, port: int) -> str:
@@ -91,8 +97,15 @@ def page_url(host: str, port: int) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          max_sessions: int = 32, idle_seconds: float = 300.0) -> int:
-    """Run the server until interrupted; returns the process exit status."""
+          max_sessions: int = 32, idle_seconds: float = 300.0, lang: str | None = None) -> int:
+    """Run the server until interrupted; returns the process exit status. ``lang`` ("en", "ja";
+    default: the environment's) is the language of the console lines and of every page that does
+    not choose its own (``?lang=``)."""
+    with language(lang) as chosen:
+        return _serve(host, port, open_browser, max_sessions, idle_seconds, chosen, explicit=lang is not None)
+
+
+def _serve(host, port, open_browser, max_sessions, idle_seconds, lang, explicit) -> int:
     try:
         import uvicorn
 
@@ -100,7 +113,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
         from .http_limits import server_config
         from .server import create_app
     except ImportError:
-        print(MISSING, file=sys.stderr)
+        print(_(MISSING), file=sys.stderr)
         return 2
     try:
         sock = bind(host, port)
@@ -108,15 +121,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
         print(err, file=sys.stderr)
         return err.status
     port = sock.getsockname()[1]
-    url = page_url(host, port)
-    print(f"chainrule playground on {url} (Ctrl+C to stop)", flush=True)
+    url = page_url(host, port) + (f"?lang={lang}" if explicit else "")
+    print(_("chainrule playground on {url} (Ctrl+C to stop)").format(url=url), flush=True)
     if host in ("0.0.0.0", "::"):
-        print(f"{PROG}: listening on every interface, but answering only Host names "
-              f"{', '.join(allowed_hosts())}; to serve other machines, give this machine's own "
-              "address as --host", flush=True)
+        print(_("{prog}: listening on every interface, but answering only Host names {hosts}; to serve other "
+                "machines, give this machine's own address as --host").format(
+                    prog=PROG, hosts=", ".join(allowed_hosts())), flush=True)
     if open_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    app = create_app(max_sessions=max_sessions, idle_seconds=idle_seconds, hosts=allowed_hosts(host))
+    app = create_app(max_sessions=max_sessions, idle_seconds=idle_seconds, hosts=allowed_hosts(host),
+                     lang=lang)
     config = server_config(app, host, port, max_connections=max(128, 8 * max_sessions))
     try:
         uvicorn.Server(config).run(sockets=[sock])
@@ -133,7 +147,8 @@ def _bounded_int(low: int, high: int, what: str):
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, got {text[:20]!r}")
+            raise argparse.ArgumentTypeError(_("expected {what} from {low} to {high}, got {text!r}").format(
+                what=_(what), low=low, high=high, text=text[:20]))
         return value
     convert.__name__ = what
     return convert
@@ -142,22 +157,26 @@ def _bounded_int(low: int, high: int, what: str):
 def add_arguments(parser) -> None:
     """The playground's command-line options, for ``chainrule playground``."""
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1: only this machine can connect); "
-                        "the server answers requests addressed to it, or to localhost")
-    parser.add_argument("--port", type=_bounded_int(0, 65535, "a port"), default=8000,
-                        help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--open", action="store_true", help="open the page in a web browser")
-    parser.add_argument("--max-sessions", type=_bounded_int(1, 1000, "a number of sessions"), default=32,
-                        help="browser tabs the server keeps at once (default 32)")
+                        help=_("address to bind (default 127.0.0.1: only this machine can connect); the "
+                               "server answers requests addressed to it, or to localhost"))
+    parser.add_argument("--port", type=_bounded_int(0, 65535, N_("a port")), default=8000,
+                        help=_("port (default 8000; 0 picks a free one)"))
+    parser.add_argument("--open", action="store_true", help=_("open the page in a web browser"))
+    parser.add_argument("--max-sessions", type=_bounded_int(1, 1000, N_("a number of sessions")), default=32,
+                        help=_("browser tabs the server keeps at once (default 32)"))
 
 
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, _("{prog}: error: {message} (see {prog} --help)").format(prog=self.prog, message=message)
+                  + "\n")
 
 
 def main(argv=None) -> int:
-    parser = _OneLineParser(prog=PROG, description="The neural-network playground in your browser.")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return serve(args.host, args.port, args.open, args.max_sessions)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with language(lang_from_argv(argv)), argparse_messages():
+        parser = _OneLineParser(prog=PROG, description=_("The neural-network playground in your browser."))
+        add_arguments(parser)
+        add_lang_argument(parser, top=True)
+        args = parser.parse_args(argv)
+        return serve(args.host, args.port, args.open, args.max_sessions, lang=args.lang)

@@ -1,14 +1,17 @@
 """The playground's HTTP layer (Starlette): sessions, commands, state by server-sent events.
 
-    POST   /api/sessions                   {"settings": {...}}   → 201 {"id", "state"}
+    POST   /api/sessions                   {"settings": {...}, "lang": "ja"}   → 201 {"id", "state"}
     GET    /api/sessions/{id}/state        the page's full state (JSON)
     GET    /api/sessions/{id}/events       the same state, pushed as server-sent events
     GET    /api/sessions/{id}/data         the train and test points
     POST   /api/sessions/{id}/settings     {"settings": {...changes}}
     POST   /api/sessions/{id}/play|pause|reset|regenerate
     POST   /api/sessions/{id}/step         {"epochs": n}
+    POST   /api/sessions/{id}/language     {"lang": "ja"|"en"}   the state's words and the explanations
+                                          from now on (the network and its training go on)
     GET    /api/sessions/{id}/explain      ?layer=L&neuron=J[&source=I][&example=K][&view=forward|backward]
                                           the number the page shows for that element, derived
+                                          (&lang=ja|en: its language; default the session's)
     GET    /api/sessions/{id}/export/model the trained weights as a chainrule save file
     GET    /api/sessions/{id}/export/safetensors  the same weights as a .safetensors file
     GET    /api/sessions/{id}/export/code  a Python script that rebuilds and retrains the network
@@ -73,6 +76,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..locale import LANGUAGES, environment_language, language, normalise
 from ..serialization.safetensors_format import SafetensorsMissingError
 from .explain import ExplainError, explain_weight
 from .export import export_code, export_model, export_safetensors
@@ -87,7 +91,13 @@ BODY_SECONDS = 10.0        # the whole request body must arrive within this
 EVENT_INTERVAL = 0.1       # at most ten state pushes a second per stream
 HEARTBEAT_SECONDS = 15.0
 MAX_STREAMS_PER_SESSION = 4
-COMMANDS = ("play", "pause", "reset", "regenerate", "step", "settings", "close")
+COMMANDS = ("play", "pause", "reset", "regenerate", "step", "settings", "language", "close")
+
+
+def _language(value) -> str:
+    if not isinstance(value, str) or value not in LANGUAGES:
+        raise ApiError(422, f"lang must be one of {', '.join(LANGUAGES)}; got {shown(value)}")
+    return value
 
 
 class ApiError(Exception):
@@ -165,6 +175,8 @@ def _command(session, action: str, body: dict):
             session.update_settings(body.get("settings", {}))
         elif action == "step":
             session.queue_epochs(body["epochs"])
+        elif action == "language":
+            session.set_language(body["lang"])
         else:
             getattr(session, action)()
         return publish_state(session)
@@ -194,9 +206,12 @@ class _Playground(Starlette):
 
 def create_app(store: SessionStore | None = None, max_sessions: int = 32,
                idle_seconds: float = 300.0, start_trainer: bool = True,
-               hosts: list[str] | None = None, body_seconds: float = BODY_SECONDS) -> Starlette:
+               hosts: list[str] | None = None, body_seconds: float = BODY_SECONDS,
+               lang: str | None = None) -> Starlette:
     """The playground app. ``hosts``: the Host names it answers (default guard.allowed_hosts():
-    the loopback names); ``body_seconds``: how long a request body may take to arrive."""
+    the loopback names); ``body_seconds``: how long a request body may take to arrive; ``lang``:
+    the language of a session whose page names none (default: the environment's)."""
+    default_lang = normalise(lang) if lang else environment_language()
     if store is None:
         store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds)
     streams: dict[str, int] = {}   # session id -> event streams open (or reserved) for it
@@ -217,11 +232,12 @@ def create_app(store: SessionStore | None = None, max_sessions: int = 32,
 
     async def create(request: Request):
         data = await _read_json(request, body_seconds)
-        _only(data, ("settings",))
+        _only(data, ("settings", "lang"))
         settings = data.get("settings")
+        lang = _language(data.get("lang", default_lang))
 
         def make():
-            session = store.create({} if settings is None else settings)
+            session = store.create({} if settings is None else settings, lang)
             return session.id, _locked(session, publish_state)[1]
         try:
             sid, state = await run_in_threadpool(make)
@@ -244,12 +260,14 @@ def create_app(store: SessionStore | None = None, max_sessions: int = 32,
         if action not in COMMANDS:
             raise ApiError(404, f"unknown command {shown(action)}; commands are {', '.join(COMMANDS)}")
         body = await _read_json(request, body_seconds)
-        _only(body, {"settings": ("settings",), "step": ("epochs",)}.get(action, ()))
+        _only(body, {"settings": ("settings",), "step": ("epochs",), "language": ("lang",)}.get(action, ()))
         if action == "close":
             store.drop(session.id)
             return _json({"closed": session.id})
         if action == "step":
             body = {"epochs": validate_epochs(body.get("epochs", 1))}
+        if action == "language":
+            body = {"lang": _language(body.get("lang"))}
         _, state = await run_in_threadpool(_command, session, action, body)
         store.wake()
         return Response(state, media_type="application/json")
@@ -262,8 +280,12 @@ def create_app(store: SessionStore | None = None, max_sessions: int = 32,
     async def explain(request: Request):
         session = session_for(request)
         params = dict(request.query_params)
-        text = await run_in_threadpool(_locked, session, lambda s: explain_weight(s, params))
-        return _json(text)
+        lang = _language(params.pop("lang")) if "lang" in params else None
+
+        def answer(s):
+            with language(lang or s.lang):
+                return explain_weight(s, params)
+        return _json(await run_in_threadpool(_locked, session, answer))
 
     async def export(request: Request):
         session = session_for(request)

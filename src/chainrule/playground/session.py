@@ -16,6 +16,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import nn
 
+from ..locale import N_, normalise
 from . import network as N
 from .datasets import Dataset, features
 from .settings import DATA_FIELDS, LIVE_FIELDS, N_SAMPLES, is_regression, validate_settings
@@ -33,8 +34,9 @@ def _thin(rows: list, limit: int) -> list:
 
 
 class Session:
-    def __init__(self, session_id: str, settings: dict | None = None):
+    def __init__(self, session_id: str, settings: dict | None = None, lang: str = "en"):
         self.id = session_id
+        self.lang = normalise(lang)   # the language of the state's words and the explanations
         self.lock = threading.RLock()
         self.settings = validate_settings({} if settings is None else settings)
         self.playing = False
@@ -100,6 +102,11 @@ class Session:
         elif "learning_rate" in changed:
             for group in self.optimizer.param_groups:
                 group["lr"] = new["learning_rate"]
+        self.version += 1
+
+    def set_language(self, lang: str) -> None:
+        """Speak ``lang`` from now on; the network, the data and the training go on untouched."""
+        self.lang = normalise(lang)
         self.version += 1
 
     def play(self) -> None:
@@ -191,7 +198,7 @@ class Session:
         self.optimizer.step()
         self._epoch_norms.append([float(np.linalg.norm(g)) for g in raw_weight_grads])
         if not np.isfinite(loss._data):
-            self.error = "the loss became NaN or infinite; reset, and lower the learning rate"
+            self.error = N_("the loss became NaN or infinite; reset, and lower the learning rate")
             self.playing = False
 
     def _finish_epoch(self) -> None:

@@ -39,13 +39,13 @@ class SessionStore:
         self.trainer_error = None
 
     # --- the table ------------------------------------------------------------------------
-    def create(self, settings: dict | None = None) -> Session:
+    def create(self, settings: dict | None = None, lang: str = "en") -> Session:
         self.expire()
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
                 raise TooManySessions(
                     f"the playground is full ({self.max_sessions} sessions); close a tab or try again later")
-        session = Session(secrets.token_hex(16), settings)  # validates; may raise SettingsError
+        session = Session(secrets.token_hex(16), settings, lang)  # validates; may raise SettingsError
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
                 raise TooManySessions(

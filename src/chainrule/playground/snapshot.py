@@ -23,6 +23,7 @@ import numpy as np
 
 import chainrule as cr
 
+from ..locale import _, language
 from . import network as N
 from .datasets import FEATURE_LABELS, features, grid
 from .diagnostics import dead_layers, diagnose
@@ -118,7 +119,13 @@ def _last_step(session: Session) -> dict | None:
 
 
 def build_state(session: Session) -> dict:
-    """The full state of a session as JSON-ready data (call under the session's lock)."""
+    """The full state of a session as JSON-ready data (call under the session's lock), its words
+    in the session's language."""
+    with language(session.lang):
+        return _build_state(session)
+
+
+def _build_state(session: Session) -> dict:
     history = _thin(session.history, CURVE_POINTS)
     norms = _thin(session.norm_history, CURVE_POINTS // 2)
     latest = session.norm_history[-1][1:] if session.norm_history else []
@@ -134,7 +141,8 @@ def build_state(session: Session) -> dict:
         "epoch": session.epoch,
         "playing": session.playing,
         "pending_epochs": session.pending_epochs,
-        "error": session.error,
+        "error": None if session.error is None else _(session.error),
+        "lang": session.lang,
         "settings": session.settings,
         "loss": {"train": _finite(last[1]), "test": _finite(last[2])},
         "history": [[row[0], _finite(row[1]), _finite(row[2])] for row in history],
@@ -144,7 +152,7 @@ def build_state(session: Session) -> dict:
         "pipeline": pipeline(session.settings),
         "heatmaps": _heatmaps(session),
         "grad_norms": {
-            "layers": [f"hidden {i + 1}" for i in range(n_layers - 1)] + ["output"],
+            "layers": [_("hidden {i}").format(i=i + 1) for i in range(n_layers - 1)] + [_("output")],
             "history": [[row[0]] + [_finite(v) for v in row[1:]] for row in norms],
         },
         "diagnosis": diagnosis,

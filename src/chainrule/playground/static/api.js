@@ -1,5 +1,7 @@
 // Talking to the playground server: one session per tab, commands by POST, state by server-sent events.
 
+import { currentLanguage, t } from "./i18n.js";
+
 export class PlaygroundClient {
   constructor(onState, onStatus) {
     this.onState = onState;      // called with every new state
@@ -26,9 +28,9 @@ export class PlaygroundClient {
     return data;
   }
 
-  async start(settings) {
+  async start(settings, lang) {
     this.close();
-    const created = await this.request("POST", "/api/sessions", { settings });
+    const created = await this.request("POST", "/api/sessions", { settings, lang: lang || undefined });
     this.id = created.id;
     this.settings = created.state.settings;
     this.onState(created.state);
@@ -45,23 +47,23 @@ export class PlaygroundClient {
       this.settings = state.settings;
       this.onState(state);
     });
-    source.addEventListener("gone", () => this.recover("the session expired"));
+    source.addEventListener("gone", () => this.recover(t("the session expired")));
     source.onerror = () => {
       // Leaving the page closes the stream just before "pagehide": wait a moment, so a page
       // that is going away does not start a new session after its unload beacon closed the old.
-      if (source.readyState === EventSource.CLOSED) setTimeout(() => this.recover("lost the connection"), 500);
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => this.recover(t("lost the connection")), 500);
     };
   }
 
   async recover(why) {
     if (this.recovering) return;
     this.recovering = true;
-    this.onStatus(`Reconnecting (${why})…`);
+    this.onStatus(t("Reconnecting ({why})…", { why }));
     try {
-      await this.start(this.settings || {});
+      await this.start(this.settings || {}, currentLanguage());
       this.onStatus("");
     } catch (error) {
-      this.onStatus(`Cannot reach the playground server: ${error.message}`);
+      this.onStatus(t("Cannot reach the playground server: {error}", { error: error.message }));
       setTimeout(() => { this.recovering = false; this.recover(why); }, 3000);
       return;
     }
@@ -77,7 +79,7 @@ export class PlaygroundClient {
       return state;
     } catch (error) {
       if (error.status === 404) {
-        await this.recover("the session expired");
+        await this.recover(t("the session expired"));
       } else {
         this.onStatus(error.message);
       }

@@ -1,6 +1,7 @@
 // The output plots: the decision boundary with the data, the loss curve, and gradient norms over time.
 
 import { cssColor, paintMap } from "./colors.js";
+import { t } from "./i18n.js";
 
 const BOX = 6;
 const LOSS_LEFT = 28;  // room for the loss scale on the left of the loss chart
@@ -103,7 +104,7 @@ export function drawNorms(canvas, gradNorms) {
   context.font = "10px system-ui";
   if (!rows.length) {
     context.fillStyle = "#6b7280";
-    context.fillText("Gradient norms appear after the first epoch.", 10, 20);
+    context.fillText(t("Gradient norms appear after the first epoch."), 10, 20);
     return;
   }
   const layers = gradNorms.layers;
@@ -149,6 +150,6 @@ export function drawNorms(canvas, gradNorms) {
     context.stroke();
   });
   context.fillStyle = "#6b7280";
-  context.fillText(`epoch ${first}`, left, height - 5);
+  context.fillText(t("epoch {epoch}", { epoch: first }), left, height - 5);
   context.fillText(`${last}`, width - 24, height - 5);
 }

@@ -1,5 +1,7 @@
 // The controls: read and write the settings, and keep the whole set-up in the page's URL.
 
+import { t, tn } from "./i18n.js";
+
 const CLASSIFICATION = ["circle", "xor", "gauss", "spiral", "moons"];
 const REGRESSION = ["plane", "waves"];
 const SELECTS = ["learning_rate", "activation", "regularization", "reg_rate", "optimizer"];
@@ -23,10 +25,11 @@ export function settingsFromUrl(search) {
     const text = query.get("hidden");
     settings.hidden = text ? text.split(",").map(Number) : [];
   }
-  return { settings, view: query.get("view") === "backward" ? "backward" : "forward" };
+  const lang = ["en", "ja"].includes(query.get("lang")) ? query.get("lang") : null;
+  return { settings, view: query.get("view") === "backward" ? "backward" : "forward", lang };
 }
 
-export function urlFromSettings(settings, view) {
+export function urlFromSettings(settings, view, lang) {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(settings)) {
     if (Array.isArray(value)) query.set(name, value.join(","));
@@ -34,6 +37,7 @@ export function urlFromSettings(settings, view) {
     else query.set(name, String(value));
   }
   query.set("view", view);
+  if (lang) query.set("lang", lang);
   return `${location.pathname}?${query}`;
 }
 
@@ -67,11 +71,10 @@ export class Controls {
     const group = (title, names) => {
       const label = document.createElement("div");
       label.className = "kind";
-      label.textContent = title;
+      label.dataset.kind = title;
       box.append(label);
       for (const name of names) {
         const button = document.createElement("button");
-        button.textContent = name;
         button.dataset.dataset = name;
         button.addEventListener("click", () => this.onChange({ dataset: name }));
         box.append(button);
@@ -79,6 +82,17 @@ export class Controls {
     };
     group("Classification", CLASSIFICATION);
     group("Regression", REGRESSION);
+    this.label();
+  }
+
+  // The data sets' names and groups in the page's language.
+  label() {
+    const names = {
+      circle: t("circle"), xor: t("xor"), gauss: t("gauss"), spiral: t("spiral"), moons: t("moons"),
+      plane: t("plane"), waves: t("waves"), Classification: t("Classification"), Regression: t("Regression"),
+    };
+    for (const element of document.querySelectorAll("#datasets .kind")) element.textContent = names[element.dataset.kind];
+    for (const button of document.querySelectorAll("#datasets button")) button.textContent = names[button.dataset.dataset];
   }
 
   // Show the server's settings in the widgets (the server's copy is the truth).
@@ -97,10 +111,11 @@ export class Controls {
     }
     for (const name of FLAGS) document.getElementById(name).checked = settings[name];
     document.getElementById("clip").checked = settings.clip_norm > 0;
+    this.label();
     for (const button of document.querySelectorAll("#datasets button")) {
       button.classList.toggle("active", button.dataset.dataset === settings.dataset);
     }
     document.getElementById("layer_count").textContent =
-      `${settings.hidden.length} hidden layer${settings.hidden.length === 1 ? "" : "s"}`;
+      tn("{count} hidden layer", "{count} hidden layers", settings.hidden.length);
   }
 }

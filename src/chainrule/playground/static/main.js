@@ -1,12 +1,16 @@
 // The page's glue: start a session from the URL, render every state the server pushes,
-// and turn clicks into commands and explanations.
+// and turn clicks into commands and explanations. The language (?lang=ja) switches in place:
+// the page's words from its JSON catalogue, the server's (diagnosis, explanations) from the
+// session, whose network and training go on untouched.
 
 import { PlaygroundClient } from "./api.js";
 import { drawBoundary, drawCurve, drawNorms, nearestPoint } from "./charts.js";
 import { formatNumber } from "./colors.js";
 import { Controls, settingsFromUrl, urlFromSettings } from "./controls.js";
+import { currentLanguage, readStaticTexts, setLanguage, t } from "./i18n.js";
 import { NetworkView } from "./network-view.js";
 
+readStaticTexts();   // the page's English, before any script writes into it
 const $ = (id) => document.getElementById(id);
 const page = {
   state: null, data: null, dataVersion: null, view: "forward",
@@ -19,8 +23,8 @@ const page = {
 };
 
 const LEGENDS = {
-  forward: "Links: the weight w (blue positive, orange negative, thicker = larger |w|). Boxes: each neuron's output a over the plane (x₁ across, x₂ up); the ring is the chosen example.",
-  backward: "Links: ∂L/∂w of the last batch (blue positive: the step lowers w; orange negative: it raises w; thickness on a log scale). Boxes: ∂L/∂a, the output ∂L/∂ŷ.",
+  forward: () => t("Links: the weight w (blue positive, orange negative, thicker = larger |w|). Boxes: each neuron's output a over the plane (x₁ across, x₂ up); the ring is the chosen example."),
+  backward: () => t("Links: ∂L/∂w of the last batch (blue positive: the step lowers w; orange negative: it raises w; thickness on a log scale). Boxes: ∂L/∂a, the output ∂L/∂ŷ."),
 };
 
 function setStatus(text) {
@@ -48,13 +52,13 @@ async function refreshData() {
 }
 
 function renderLegends(state) {
-  $("legend_text").textContent = LEGENDS[page.view];
+  $("legend_text").textContent = LEGENDS[page.view]();
   const regression = ["plane", "waves"].includes(state.settings.dataset);
-  $("output_low").textContent = regression ? "−1" : "class 0";
-  $("output_high").textContent = regression ? "+1" : "class 1";
+  $("output_low").textContent = regression ? "−1" : t("class 0");
+  $("output_high").textContent = regression ? "+1" : t("class 1");
   $("output_legend_text").textContent = regression
-    ? "Colour: the prediction ŷ over the plane; dots: the training targets; ring: the chosen example."
-    : "Colour: the probability p of class 1 over the plane (pale: 0.5, undecided); dots: the training points by label; ring: the chosen example.";
+    ? t("Colour: the prediction ŷ over the plane; dots: the training targets; ring: the chosen example.")
+    : t("Colour: the probability p of class 1 over the plane (pale: 0.5, undecided); dots: the training points by label; ring: the chosen example.");
   const pipeline = $("pipeline");
   pipeline.replaceChildren(...state.pipeline.map((line) => {
     const item = document.createElement("li");
@@ -80,18 +84,18 @@ function render(state) {
   forgetExplanation(state);
   page.state = state;
   controls.show(state.settings);
-  const url = urlFromSettings(state.settings, page.view);
+  const url = urlFromSettings(state.settings, page.view, currentLanguage());
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
   $("epoch").textContent = String(state.epoch).padStart(3, "0");
   $("play").textContent = state.playing ? "❚❚" : "▶";
-  $("play").title = state.playing ? "Pause" : "Play";
+  $("play").title = state.playing ? t("Pause") : t("Play");
   $("play").setAttribute("aria-label", $("play").title);
   $("test_loss").textContent = formatNumber(state.loss.test);
   $("train_loss").textContent = formatNumber(state.loss.train);
   fitCanvas($("curve"));
   drawCurve($("curve"), state.history);
   const rows = state.history;
-  $("curve_epochs").textContent = rows.length > 1 ? `epochs ${rows[0][0]}–${rows[rows.length - 1][0]}` : "";
+  $("curve_epochs").textContent = rows.length > 1 ? t("epochs {first}–{last}", { first: rows[0][0], last: rows[rows.length - 1][0] }) : "";
   drawBoundary($("boundary"), state, page.data, $("show_test").checked, marks());
   network.render(state, page.view);
   fitCanvas($("norms"));
@@ -99,8 +103,10 @@ function render(state) {
   renderLegends(state);
   const diagnosis = $("diagnosis");
   diagnosis.className = `diagnosis ${state.diagnosis.status}`;
-  diagnosis.textContent = state.error ? `Training stopped: ${state.error}` : state.diagnosis.message;
+  diagnosis.textContent = state.error ? t("Training stopped: {error}", { error: state.error }) : state.diagnosis.message;
   document.body.dataset.epoch = state.epoch;
+  document.body.dataset.session = state.session;
+  document.body.dataset.lang = state.lang;
   document.body.dataset.diagnosis = state.diagnosis.status;
   document.body.dataset.example = state.probe.example;
   $("export_model").href = client.exportUrl("model");
@@ -131,7 +137,7 @@ function keepExplanationCurrent(state) {
 async function explain(target) {
   page.selected = target;
   const request = ++page.request;
-  const query = { ...target, view: page.view };
+  const query = { ...target, view: page.view, lang: currentLanguage() };
   if (page.example !== null) query.example = page.example;
   try {
     const answer = await client.explain(query);
@@ -192,6 +198,21 @@ function setView(view) {
   if (page.selected && !$("explanation").hidden) explain(page.selected);
 }
 
+// Another language: the page's words at once, then the session's (its next state says it).
+async function switchLanguage(lang) {
+  try {
+    await setLanguage(lang);
+  } catch (error) {
+    setStatus(error.message);
+    return;
+  }
+  $("lang").value = currentLanguage();
+  network.key = null;   // redraw the network's labels in the new words (the network itself stays)
+  if (page.state) render(page.state);
+  if (client.id) await client.command("language", { lang: currentLanguage() });
+  if (page.selected && !$("explanation").hidden) explain(page.selected);
+}
+
 const client = new PlaygroundClient(render, setStatus);
 const controls = new Controls((changes) => client.changeSettings(changes));
 const network = new NetworkView($("network"), {
@@ -211,6 +232,7 @@ $("remove_layer").addEventListener("click", () => {
   const hidden = page.state.settings.hidden;
   if (hidden.length > 0) client.changeSettings({ hidden: hidden.slice(0, -1) });
 });
+$("lang").addEventListener("change", () => switchLanguage($("lang").value));
 $("view_forward").addEventListener("click", () => setView("forward"));
 $("view_backward").addEventListener("click", () => setView("backward"));
 $("show_test").addEventListener("change", () => page.state && render(page.state));
@@ -226,13 +248,25 @@ $("explanation_close").addEventListener("click", () => {
 window.addEventListener("pagehide", () => client.close());
 window.addEventListener("resize", () => page.state && render(page.state));
 
-const initial = settingsFromUrl(location.search);
-setView(initial.view);
-client.start(initial.settings).catch(async (error) => {
-  setStatus(`The set-up in the URL was refused (${error.message}); starting from the defaults.`);
+async function begin() {
+  const initial = settingsFromUrl(location.search);
+  if (initial.lang) await setLanguage(initial.lang).catch((error) => setStatus(error.message));
+  $("lang").value = currentLanguage();
+  setView(initial.view);
+  const lang = initial.lang || undefined;   // none in the URL: the server's language
+  let state;
   try {
-    await client.start({});
-  } catch (second) {
-    setStatus(`Cannot start a session: ${second.message}`);
+    state = await client.start(initial.settings, lang);
+  } catch (error) {
+    setStatus(t("The set-up in the URL was refused ({error}); starting from the defaults.", { error: error.message }));
+    try {
+      state = await client.start({}, lang);
+    } catch (second) {
+      setStatus(t("Cannot start a session: {error}", { error: second.message }));
+      return;
+    }
   }
-});
+  if (state.lang !== currentLanguage()) await switchLanguage(state.lang);
+}
+
+begin();

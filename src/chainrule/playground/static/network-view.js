@@ -6,6 +6,7 @@
 // explanation's last line prints it (formatShown).
 
 import { cssColor, formatLabel, formatShown, logShare, paintMap } from "./colors.js";
+import { t, tn } from "./i18n.js";
 
 const ALL_FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"];
 const FEATURE_NAMES = { x1: "x₁", x2: "x₂", "x1^2": "x₁²", "x2^2": "x₂²", x1x2: "x₁x₂", sin_x1: "sin x₁", sin_x2: "sin x₂" };
@@ -25,9 +26,9 @@ function maxAbs(nested) {
 }
 
 function neuronName(layer, j, columns, features) {
-  if (layer === 0) return `input ${FEATURE_NAMES[features[j]]}`;
-  if (layer === columns - 1) return "the output";
-  return `neuron ${j + 1} of hidden layer ${layer}`;
+  if (layer === 0) return t("input {feature}", { feature: FEATURE_NAMES[features[j]] });
+  if (layer === columns - 1) return t("the output");
+  return t("neuron {neuron} of hidden layer {layer}", { neuron: j + 1, layer });
 }
 
 export class NetworkView {
@@ -125,7 +126,8 @@ export class NetworkView {
     label.style.width = `${g.labelWidth}px`;
     label.style.top = `${TOP + row * g.row + g.node / 2 - 9}px`;
     label.disabled = !on;
-    label.setAttribute("aria-label", on ? `How input ${FEATURE_NAMES[name]} is made` : `${FEATURE_NAMES[name]} (off)`);
+    label.setAttribute("aria-label", on ? t("How input {feature} is made", { feature: FEATURE_NAMES[name] })
+      : t("{feature} (off)", { feature: FEATURE_NAMES[name] }));
     const index = state.settings.features.indexOf(name);
     if (on) label.addEventListener("click", () => this.select({ layer: 0, neuron: index }));
     this.container.append(label);
@@ -134,8 +136,8 @@ export class NetworkView {
     node.addEventListener("click", () => this.toggleFeature(state.settings.features, name));
     if (on) this.nodes.push({ layer: 0, j: index, node, name, target: { layer: 0, neuron: index } });
     else {
-      node.title = `${FEATURE_NAMES[name]} = ${FEATURE_FORMULAS[name]} (off): click to use it`;
-      node.setAttribute("aria-label", `Use input ${FEATURE_NAMES[name]}`);
+      node.title = t("{feature} = {formula} (off): click to use it", { feature: FEATURE_NAMES[name], formula: FEATURE_FORMULAS[name] });
+      node.setAttribute("aria-label", t("Use input {feature}", { feature: FEATURE_NAMES[name] }));
     }
   }
 
@@ -168,14 +170,15 @@ export class NetworkView {
     const button = (text, delta, words) => {
       const b = document.createElement("button");
       b.textContent = text;
-      b.title = `${words} in hidden layer ${layer}`;
+      b.title = words;
       b.setAttribute("aria-label", b.title);
       b.addEventListener("click", () => this.resize(hidden, layer - 1, delta));
       return b;
     };
     const text = document.createElement("div");
-    text.textContent = width >= 60 ? `${count} neuron${count === 1 ? "" : "s"}` : `${count}`;
-    label.append(button("+", +1, "Add a neuron"), button("−", -1, "Remove a neuron"), text);
+    text.textContent = width >= 60 ? tn("{count} neuron", "{count} neurons", count) : `${count}`;
+    label.append(button("+", +1, t("Add a neuron in hidden layer {layer}", { layer })),
+      button("−", -1, t("Remove a neuron in hidden layer {layer}", { layer })), text);
     this.container.append(label);
   }
 
@@ -218,9 +221,9 @@ export class NetworkView {
     const backward = view === "backward" && net.weight_grads !== null;
     const columns = net.widths.length;
     const probe = state.probe;
-    const example = `example #${probe.example}`;
+    const example = t("example #{example}", { example: probe.example });
     const batch = state.last_step ? state.last_step.batch.length : 0;
-    const clipped = state.settings.clip_norm > 0 ? ", after clipping" : "";
+    const clipped = state.settings.clip_norm > 0;
     const largestGrad = backward ? maxAbs(net.weight_grads) : 0;
     for (const link of this.links) {
       const w = net.weights[link.layer - 1][link.j][link.i];
@@ -229,12 +232,14 @@ export class NetworkView {
         const g = net.weight_grads[link.layer - 1][link.j][link.i];
         link.line.style.stroke = cssColor(Math.sign(g) * 0.9);
         link.line.style.strokeWidth = 0.4 + 5 * logShare(g, largestGrad);
-        text = `∂L/∂w = ${formatShown(g)}\nthe average over the last batch of ${batch}${clipped}; w = ${formatShown(w)}\n${link.name}`;
+        const average = clipped ? t("the average over the last batch of {batch}, after clipping", { batch })
+          : t("the average over the last batch of {batch}", { batch });
+        text = `∂L/∂w = ${formatShown(g)}\n${average}; w = ${formatShown(w)}\n${link.name}`;
       } else {
         link.line.style.stroke = cssColor(Math.sign(w) * Math.min(1, 0.35 + Math.abs(w) / 2));
         link.line.style.strokeWidth = 0.5 + Math.min(Math.abs(w), 3) * 1.8;
         const a = link.layer === 1 ? probe.inputs[link.i] : probe.a[link.layer - 2][link.i];
-        text = `w = ${formatShown(w)}\nfor ${example} it passes w·a = ${formatShown(w * a)}\n${link.name}`;
+        text = `w = ${formatShown(w)}\n${t("for {example} it passes w·a = {value}", { example, value: formatShown(w * a) })}\n${link.name}`;
       }
       link.title.textContent = text;
     }
@@ -253,7 +258,7 @@ export class NetworkView {
         context.fillRect(0, 0, canvas.width, canvas.height);
         value.textContent = formatLabel(grad, this.g.spacing < 64 ? 1 : 2);
         const symbol = isOutput ? "∂L/∂ŷ" : "∂L/∂a";
-        title = `${symbol} = ${formatShown(grad)}\nthe average over the last batch of ${batch}\n${name}: click for the chain rule`;
+        title = `${symbol} = ${formatShown(grad)}\n${t("the average over the last batch of {batch}", { batch })}\n${t("{name}: click for the chain rule", { name })}`;
       } else {
         const heat = isOutput ? maps.output : maps.neurons[layer][j];
         paintMap(canvas, heat, isOutput ? maps.resolution : maps.neuron_resolution);
@@ -270,14 +275,14 @@ export class NetworkView {
     const probe = state.probe;
     if (layer === 0) {
       const feature = state.settings.features[j];
-      return `${FEATURE_NAMES[feature]} = ${formatShown(probe.inputs[j])}\n= ${FEATURE_FORMULAS[feature]} for ${example}\nclick the box to switch it off, the name to see how it is made`;
+      return `${FEATURE_NAMES[feature]} = ${formatShown(probe.inputs[j])}\n${t("= {formula} for {example}", { formula: FEATURE_FORMULAS[feature], example })}\n${t("click the box to switch it off, the name to see how it is made")}`;
     }
     if (isOutput) {
-      if (probe.probability === null) return `ŷ = ${formatShown(probe.output)}\nthe prediction for ${example}\nthe output: click for the arithmetic`;
-      return `p = ${formatShown(probe.probability)}\n= σ(ŷ), ŷ = ${formatShown(probe.output)}: the probability of class 1 (blue) for ${example}\nthe output: click for the arithmetic`;
+      if (probe.probability === null) return `ŷ = ${formatShown(probe.output)}\n${t("the prediction for {example}", { example })}\n${t("the output: click for the arithmetic")}`;
+      return `p = ${formatShown(probe.probability)}\n${t("= σ(ŷ), ŷ = {output}: the probability of class 1 (blue) for {example}", { output: formatShown(probe.output), example })}\n${t("the output: click for the arithmetic")}`;
     }
     const bias = state.network.biases[layer - 1][j];
-    return `a = ${formatShown(probe.a[layer - 1][j])}\nfor ${example} (z = ${formatShown(probe.z[layer - 1][j])}, bias b = ${formatShown(bias)})\n${name}: its picture is a over the plane; click for the arithmetic`;
+    return `a = ${formatShown(probe.a[layer - 1][j])}\n${t("for {example} (z = {z}, bias b = {bias})", { example, z: formatShown(probe.z[layer - 1][j]), bias: formatShown(bias) })}\n${t("{name}: its picture is a over the plane; click for the arithmetic", { name })}`;
   }
 
   // The chosen example's place on a neuron's picture.
