@@ -102,12 +102,17 @@ def _previous(states, first, reverse: bool):
     return _join([states[1:], first], 0) if reverse else _join([first, states[:-1]], 0)
 
 
-def _sigmoid_scale(blocks: str, hidden: int, dtype):
-    """(scale, shift) with tanh(a * scale) * scale + shift = sigmoid(a) on the 's' blocks and
-    tanh(a) on the 't' blocks of a (..., len(blocks) * hidden) array of pre-activations."""
-    scale = np.repeat(np.array([0.5 if b == "s" else 1.0 for b in blocks], dtype), hidden)
-    shift = np.repeat(np.array([0.5 if b == "s" else 0.0 for b in blocks], dtype), hidden)
-    return scale, shift
+def _sigmoid_(a):
+    """a <- 1 / (1 + e^-a), in place (e^-a overflows to inf for very negative a: the result is 0)."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    return np.reciprocal(a, out=a)
+
+
+def _is_zero(g) -> bool:
+    """True for an array of zeros: the gradient of Y's gate components, unless something reads them."""
+    return isinstance(g, np.ndarray) and not g.any()
 
 
 def _optional(extra, bias: bool, proj: bool = False):
@@ -167,18 +172,22 @@ rnn_p = Primitive("rnn", _rnn_forward, vjp_all=_rnn_vjp)
 def _lstm_forward(u, h0, c0, w_hh, *optional, bias, proj, reverse, batch_sizes):
     (b_hh, w_hr), (steps, batch, _) = _optional(optional, bias, proj), u.shape
     hidden, width = c0.shape[-1], h0.shape[-1]
-    scale, shift = _sigmoid_scale("ssts", hidden, u.dtype)
     y = np.zeros((6, steps, batch, hidden), u.dtype)
     h, c = h0, c0
     for t in _steps(steps, reverse):
         n = _running(batch_sizes, t, batch)
-        a = u[t, :n] + h[:n] @ w_hh.T
+        a = h[:n] @ w_hh.T
+        a += u[t, :n]
         if b_hh is not None:
             a += b_hh
-        gates = np.tanh(a * scale) * scale + shift          # [i | f | g | o]
-        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-        c_t = f * c[:n] + i * g
-        m = o * np.tanh(c_t)
+        g = np.tanh(a[:, 2 * hidden:3 * hidden])
+        gates = _sigmoid_(a)                                 # [i | f | . | o]
+        gates[:, 2 * hidden:3 * hidden] = g
+        i, f, o = gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 3 * hidden:]
+        c_t = f * c[:n]
+        c_t += i * g
+        m = np.tanh(c_t)
+        m *= o
         y[0, t, :n, :width] = m if w_hr is None else m @ w_hr.T
         y[1, t, :n] = c_t
         y[2:, t, :n] = gates.reshape(n, 4, hidden).swapaxes(0, 1)
@@ -190,26 +199,31 @@ def _lstm_forward(u, h0, c0, w_hh, *optional, bias, proj, reverse, batch_sizes):
 def _lstm_vjp(xp, g, y, inputs, needs, bias, proj, reverse, batch_sizes):
     u, h0, c0, w_hh = inputs[:4]
     b_hh, w_hr = _optional(inputs[4:], bias, proj)
-    steps, batch = u.shape[:2]
     width = h0.shape[-1]
     hs, cs, i, f, gg, o = y[0][..., :width], y[1], y[2], y[3], y[4], y[5]
     grad_h, grad_c = g[0][..., :width], g[1]
-    # everything the loop reads that does not depend on the loop, for all steps at once
+    steps, batch, hidden = cs.shape
+    # everything the loop multiplies by, for all steps at once (big vectorised ops, not T small ones):
+    # da_[i,f,g] = dc * ifg_per_dc,  da_o = dm * o_per_dm,  dc += dm * c_per_dm
     tanh_c = xp.tanh(cs)
-    c_prev = _previous(cs, c0, reverse)
-    dc_per_dm = o * (1 - tanh_c * tanh_c)
-    slopes = _join([i * (1 - i), f * (1 - f), 1 - gg * gg, o * (1 - o)], -1)
+    c_per_dm = o * (1 - tanh_c * tanh_c)
+    ifg_per_dc = _join([gg * (i * (1 - i)), _previous(cs, c0, reverse) * (f * (1 - f)), i * (1 - gg * gg)],
+                       -1).reshape(steps, batch, 3, hidden)
+    o_per_dm = tanh_c * (o * (1 - o))
     grad_gates = _join([g[2], g[3], g[4], g[5]], -1)
+    own = None if _is_zero(grad_gates) else grad_gates * _join(   # the gate components' own gradients
+        [i * (1 - i), f * (1 - f), 1 - gg * gg, o * (1 - o)], -1)
     da_steps, dh_steps = [None] * steps, [None] * steps
     dh_next, dc_next = h0 * 0, c0 * 0
     for t in reversed(_steps(steps, reverse)):
         n = _running(batch_sizes, t, batch)
         dh, dc = grad_h[t] + dh_next, grad_c[t] + dc_next
         dm = dh[:n] if w_hr is None else dh[:n] @ w_hr
-        dc_run = dc[:n] + dm * dc_per_dm[t, :n]
-        d_gates = _join([dc_run * gg[t, :n], dc_run * c_prev[t, :n], dc_run * i[t, :n],
-                         dm * tanh_c[t, :n]], -1)
-        da = (d_gates + grad_gates[t, :n]) * slopes[t, :n]
+        dc_run = dc[:n] + dm * c_per_dm[t, :n]
+        da = _join([(ifg_per_dc[t, :n] * dc_run.reshape(n, 1, hidden)).reshape(n, 3 * hidden),
+                    dm * o_per_dm[t, :n]], -1)
+        if own is not None:
+            da = da + own[t, :n]
         da_steps[t] = _with_zero_rows(da, batch)
         if w_hr is not None:
             dh_steps[t] = _with_zero_rows(dh[:n], batch)
@@ -238,9 +252,11 @@ def _gru_forward(u, h0, w_hh, *optional, bias, reverse, batch_sizes):
         w = h[:n] @ w_hh.T
         if b_hh is not None:
             w += b_hh
-        rz = np.tanh((u[t, :n, :2 * hidden] + w[:, :2 * hidden]) * 0.5) * 0.5 + 0.5   # sigmoid
+        rz = _sigmoid_(u[t, :n, :2 * hidden] + w[:, :2 * hidden])
         r, z, w_n = rz[:, :hidden], rz[:, hidden:], w[:, 2 * hidden:]
-        new = np.tanh(u[t, :n, 2 * hidden:] + r * w_n)
+        new = r * w_n
+        new += u[t, :n, 2 * hidden:]
+        np.tanh(new, out=new)
         y[0, t, :n] = new + z * (h[:n] - new)
         y[1:3, t, :n] = rz.reshape(n, 2, hidden).swapaxes(0, 1)
         y[3, t, :n], y[4, t, :n] = new, w_n
@@ -253,26 +269,32 @@ def _gru_vjp(xp, g, y, inputs, needs, bias, reverse, batch_sizes):
     u, h0, w_hh = inputs[:3]
     steps, batch = u.shape[:2]
     hs, r, z, new, w_n = y[0], y[1], y[2], y[3], y[4]
+    hidden = hs.shape[-1]
     h_prev = _previous(hs, h0, reverse)
-    dn_per_dh = (1 - z) * (1 - new * new)
-    dz_per_dh = (h_prev - new) * (z * (1 - z))
-    slope_r = r * (1 - r)
+    # what the loop multiplies by, for all steps at once: dan = dh * n_per_dh, dar = dan * r_per_dan,
+    # daz = dh * z_per_dh; the components' own gradients (normally zero) join in through `own`
     slope_n = 1 - new * new
-    du_steps, dw_steps, dh_next = [None] * steps, [None] * steps, h0 * 0
+    n_per_dh, r_per_dan = (1 - z) * slope_n, w_n * (r * (1 - r))
+    z_per_dh = (h_prev - new) * (z * (1 - z))
+    own = None if _is_zero(g[1:]) else [g[1] * (r * (1 - r)), g[2] * (z * (1 - z)), g[3] * slope_n, g[4]]
+    dan_steps, dw_steps, dh_next = [None] * steps, [None] * steps, h0 * 0
     for t in reversed(_steps(steps, reverse)):
         n = _running(batch_sizes, t, batch)
         dh = g[0][t] + dh_next
         d = dh[:n]
-        dan = d * dn_per_dh[t, :n] + g[3][t, :n] * slope_n[t, :n]
-        dar = (dan * w_n[t, :n] + g[1][t, :n]) * slope_r[t, :n]
-        daz = d * dz_per_dh[t, :n] + g[2][t, :n] * (z[t, :n] * (1 - z[t, :n]))
-        dw = _join([dar, daz, dan * r[t, :n] + g[4][t, :n]], -1)
-        du_steps[t] = _with_zero_rows(_join([dar, daz, dan], -1), batch)
-        dw_steps[t] = _with_zero_rows(dw, batch)
+        dan, daz = d * n_per_dh[t, :n], d * z_per_dh[t, :n]
+        if own is not None:
+            dan, daz = dan + own[2][t, :n], daz + own[1][t, :n]
+        dar, dwn = dan * r_per_dan[t, :n], dan * r[t, :n]
+        if own is not None:
+            dar, dwn = dar + own[0][t, :n], dwn + own[3][t, :n]
+        dw = _join([dar, daz, dwn], -1)
+        dan_steps[t], dw_steps[t] = _with_zero_rows(dan, batch), _with_zero_rows(dw, batch)
         dh_next = _then_resting(d * z[t, :n] + dw @ w_hh, dh, n)
     dw_steps = _stack(dw_steps)
     grad_w, grad_b = _hidden_grads(dw_steps, h_prev, needs[2], bias and needs[3])
-    return [_stack(du_steps), dh_next, grad_w] + ([grad_b] if bias else [])
+    grad_u = _join([dw_steps[..., :2 * hidden], _stack(dan_steps)], -1)   # du = [dar | daz | dan]
+    return [grad_u, dh_next, grad_w] + ([grad_b] if bias else [])
 
 
 gru_p = Primitive("gru", _gru_forward, vjp_all=_gru_vjp)
