@@ -14,7 +14,9 @@ Shapes, with D = 2 if bidirectional else 1, L = num_layers, H_out = proj_size or
 
 Each layer and direction is two graph nodes: u = x W_ih^T + b_ih for every step at once (one
 linear node, one GEMM), then the recurrence over all steps (one node: chainrule/ops/recurrent.py
-has the cells' math and their backpropagation through time). The next layer reads the
+has the cells' math and their backpropagation through time), plus the views that pick the
+states out of it. So the graph does not grow with the sequence's length, and a 1,000-step
+sequence backpropagates like a 10-step one, only longer. The next layer reads the
 [forward | reverse] states, through dropout while training (not after the last layer).
 
 Parameters, for layer k (suffix '_reverse' for the second direction), in PyTorch's order so a
@@ -139,19 +141,19 @@ class RNNBase(Module):
         if packed:
             data, batch_sizes, sorted_indices, unsorted_indices = input
             batch_sizes = np.asarray(batch_sizes._data if isinstance(batch_sizes, Tensor) else batch_sizes)
-            self._check_input(data, 2, name)
+            self._check_input(data, name)
             steps, batch, batched, x = len(batch_sizes), int(batch_sizes[0]), True, data
         else:
             if not isinstance(input, Tensor) or input.ndim not in (2, 3):
                 got = f"{input.ndim}D" if isinstance(input, Tensor) else type(input).__name__
                 raise ShapeError(f"{name}: Expected input to be 2D or 3D, got {got} instead")
-            self._check_input(input, input.ndim, name)
+            self._check_input(input, name)
             batched, batch_sizes = input.ndim == 3, None
             x = input if not batched else (input.transpose(0, 1) if self.batch_first else input)
             x = x if batched else x.unsqueeze(1)
             steps, batch = x.shape[:2]
         h0, c0 = self._initial_states(hx, batch, batched, x, name)
-        if packed and sorted_indices is not None:  # hx is in the caller's batch order
+        if packed and sorted_indices is not None and hx is not None:  # hx is in the caller's batch order
             h0, c0 = h0[:, sorted_indices._data], (c0[:, sorted_indices._data] if lstm else None)
         if packed:
             times, rows = packed_positions(batch_sizes)
@@ -212,7 +214,7 @@ class RNNBase(Module):
                                    nonlinearity="relu" if self.mode == "RNN_RELU" else "tanh", **options)
 
     # --- checks and defaults ----------------------------------------------------------------
-    def _check_input(self, input: Tensor, ndim: int, name: str) -> None:
+    def _check_input(self, input: Tensor, name: str) -> None:  # noqa: A002 - PyTorch's name
         weight = self._parameters["weight_ih_l0"]
         if input.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: input.size(-1) must be equal to input_size. Expected "

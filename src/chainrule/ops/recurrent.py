@@ -42,8 +42,12 @@ so a forward run ends on each sequence's own last step and a reverse run starts 
 PyTorch runs a PackedSequence. The gates of resting rows are stored as 0.
 
 ``reverse=True`` runs t = T-1 .. 0 (the backward direction of a bidirectional layer), keeping
-the time index of u and Y. sigmoid(x) is computed as (1 + tanh(x / 2)) / 2: one tanh call for
-all four LSTM gates.
+the time index of u and Y.
+
+Speed: the loops do only what must follow the time order (the (B, H) x (H, G) product that
+carries the state, the activations, and a few small products); whatever does not (the factors
+the backward loop multiplies by, dW_hh, db_hh) is computed for all steps at once, in big
+vectorised calls. sigmoid(x) = 1 / (1 + e^-x) is computed in place, one exp for all gates.
 
 The VJPs are written once, with ``xp``: on arrays for a plain backward, and on Tensors under
 create_graph (second derivatives), where each step's slices are graph nodes again (fine for the
