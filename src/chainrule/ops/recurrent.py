@@ -47,7 +47,8 @@ the time index of u and Y.
 Speed: the loops do only what must follow the time order (the (B, H) x (H, G) product that
 carries the state, the activations, and a few small products); whatever does not (the factors
 the backward loop multiplies by, dW_hh, db_hh) is computed for all steps at once, in big
-vectorised calls. sigmoid(x) = 1 / (1 + e^-x) is computed in place, one exp for all gates.
+vectorised calls. sigmoid(x) = 1 / (1 + e^-x) is computed in place, and the LSTM's
+g = tanh(a_g) = 2 sigmoid(2 a_g) - 1 comes from the same call: one exp for all four gates.
 
 The VJPs are written once, with ``xp``: on arrays for a plain backward, and on Tensors under
 create_graph (second derivatives), where each step's slices are graph nodes again (fine for the
@@ -114,9 +115,10 @@ def _sigmoid_(a):
     return np.reciprocal(a, out=a)
 
 
-def _is_zero(g) -> bool:
-    """True for an array of zeros: the gradient of Y's gate components, unless something reads them."""
-    return isinstance(g, np.ndarray) and not g.any()
+def _gates_unread(g, first: int) -> bool:
+    """True when the gradient of Y's gate components (first..) is an array of zeros, as it is
+    unless something reads them (gradcheck of the op does); never on Tensors (create_graph)."""
+    return isinstance(g, np.ndarray) and not g[first:].any()
 
 
 def _optional(extra, bias: bool, proj: bool = False):
@@ -184,10 +186,11 @@ def _lstm_forward(u, h0, c0, w_hh, *optional, bias, proj, reverse, batch_sizes):
         a += u[t, :n]
         if b_hh is not None:
             a += b_hh
-        g = np.tanh(a[:, 2 * hidden:3 * hidden])
-        gates = _sigmoid_(a)                                 # [i | f | . | o]
-        gates[:, 2 * hidden:3 * hidden] = g
-        i, f, o = gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 3 * hidden:]
+        a[:, 2 * hidden:3 * hidden] *= 2
+        gates = _sigmoid_(a)                                 # [i | f | . | o]: one exp for all four
+        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        g *= 2
+        g -= 1                                               # tanh(x) = 2 sigmoid(2x) - 1
         c_t = f * c[:n]
         c_t += i * g
         m = np.tanh(c_t)
@@ -195,7 +198,8 @@ def _lstm_forward(u, h0, c0, w_hh, *optional, bias, proj, reverse, batch_sizes):
         y[0, t, :n, :width] = m if w_hr is None else m @ w_hr.T
         y[1, t, :n] = c_t
         y[2:, t, :n] = gates.reshape(n, 4, hidden).swapaxes(0, 1)
-        y[0, t, n:, :width], y[1, t, n:] = h[n:], c[n:]
+        if n < batch:
+            y[0, t, n:, :width], y[1, t, n:] = h[n:], c[n:]
         h, c = y[0, t, :, :width], y[1, t]
     return y
 
@@ -214,9 +218,8 @@ def _lstm_vjp(xp, g, y, inputs, needs, bias, proj, reverse, batch_sizes):
     ifg_per_dc = _join([gg * (i * (1 - i)), _previous(cs, c0, reverse) * (f * (1 - f)), i * (1 - gg * gg)],
                        -1).reshape(steps, batch, 3, hidden)
     o_per_dm = tanh_c * (o * (1 - o))
-    grad_gates = _join([g[2], g[3], g[4], g[5]], -1)
-    own = None if _is_zero(grad_gates) else grad_gates * _join(   # the gate components' own gradients
-        [i * (1 - i), f * (1 - f), 1 - gg * gg, o * (1 - o)], -1)
+    own = None if _gates_unread(g, 2) else (   # the gate components' own gradients, times their slopes
+        _join([g[2], g[3], g[4], g[5]], -1) * _join([i * (1 - i), f * (1 - f), 1 - gg * gg, o * (1 - o)], -1))
     da_steps, dh_steps = [None] * steps, [None] * steps
     dh_next, dc_next = h0 * 0, c0 * 0
     for t in reversed(_steps(steps, reverse)):
@@ -280,7 +283,7 @@ def _gru_vjp(xp, g, y, inputs, needs, bias, reverse, batch_sizes):
     slope_n = 1 - new * new
     n_per_dh, r_per_dan = (1 - z) * slope_n, w_n * (r * (1 - r))
     z_per_dh = (h_prev - new) * (z * (1 - z))
-    own = None if _is_zero(g[1:]) else [g[1] * (r * (1 - r)), g[2] * (z * (1 - z)), g[3] * slope_n, g[4]]
+    own = None if _gates_unread(g, 1) else [g[1] * (r * (1 - r)), g[2] * (z * (1 - z)), g[3] * slope_n, g[4]]
     dan_steps, dw_steps, dh_next = [None] * steps, [None] * steps, h0 * 0
     for t in reversed(_steps(steps, reverse)):
         n = _running(batch_sizes, t, batch)
