@@ -208,6 +208,9 @@ def test_bad_shapes_and_dtypes_are_named():
         lstm(cr.randn(5, 2, 6))
     with pytest.raises(ShapeError, match=r"Expected hidden\[0\] size \(1, 2, 4\), got \[2, 2, 4\]"):
         lstm(cr.randn(5, 2, 3), (cr.zeros(2, 2, 4), cr.zeros(1, 2, 4)))
+    with pytest.raises(ShapeError, match="sequence length to be larger than 0"):
+        lstm(cr.randn(0, 2, 3))
+    assert lstm(cr.randn(5, 0, 3))[0].shape == (5, 0, 4)   # an empty batch is fine, as in PyTorch
     with pytest.raises(ShapeError, match="Expected input to be 2D or 3D, got 4D"):
         lstm(cr.randn(5, 2, 3, 1))
     with pytest.raises(ShapeError, match="hx should also be 2-D"):

@@ -152,6 +152,9 @@ class RNNBase(Module):
             x = input if not batched else (input.transpose(0, 1) if self.batch_first else input)
             x = x if batched else x.unsqueeze(1)
             steps, batch = x.shape[:2]
+            if steps == 0:
+                raise ShapeError(f"{name}: Expected sequence length to be larger than 0 in RNN (input of "
+                                 f"shape {tuple(input.shape)})")
         h0, c0 = self._initial_states(hx, batch, batched, x, name)
         if packed and sorted_indices is not None and hx is not None:  # hx is in the caller's batch order
             h0, c0 = h0[:, sorted_indices._data], (c0[:, sorted_indices._data] if lstm else None)
