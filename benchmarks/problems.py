@@ -10,6 +10,8 @@ and PyTorch's default initialisation range U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     W3  deep scalar chain x <- tanh(a * x + b), `depth` times; loss = final x; SGD on a, b
     W4  CNN: batch 32 of 1x28x28, conv 3x3 -> 8 channels (no padding), ReLU, max-pool 2,
         linear 8*13*13 -> 10, cross-entropy, SGD
+    LSTM  one LSTM layer 128 -> 128 over 64 steps, batch 32, a linear head 128 -> 16 at every step,
+          cross-entropy over all steps, SGD (PyTorch's parameter names and init range 1/sqrt(hidden))
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 
 SEED = 0
 
-LEARNING_RATE = {"W1": 0.01, "W2": 0.05, "W3": 0.01, "W4": 0.01}
+LEARNING_RATE = {"W1": 0.01, "W2": 0.05, "W3": 0.01, "W4": 0.01, "LSTM": 0.1}
 
 
 def _uniform_layer(rng, fan_in: int, shape: tuple) -> np.ndarray:
@@ -78,8 +80,21 @@ def w4(batch: int = 32) -> dict:
     }
 
 
+def lstm(steps: int = 64, batch: int = 32, features: int = 128, hidden: int = 128, classes: int = 16) -> dict:
+    rng = np.random.default_rng(SEED)
+    shapes = {"weight_ih_l0": (4 * hidden, features), "weight_hh_l0": (4 * hidden, hidden),
+              "bias_ih_l0": (4 * hidden,), "bias_hh_l0": (4 * hidden,)}
+    return {
+        "x": rng.standard_normal((steps, batch, features)).astype(np.float32),
+        "labels": rng.integers(0, classes, size=steps * batch).astype(np.int64),
+        "lstm": {name: _uniform_layer(rng, hidden, shape) for name, shape in shapes.items()},
+        "head": _linear_layers(rng, [hidden, classes])[0],
+        "lr": LEARNING_RATE["LSTM"],
+    }
+
+
 def make(workload: str, depth: int | None = None) -> dict:
-    """The problem for a workload name ('W1', 'W2', 'W3', 'W4'; W3 needs ``depth``)."""
+    """The problem for a workload name ('W1', 'W2', 'W3', 'W4', 'LSTM'; W3 needs ``depth``)."""
     if workload == "W3":
         return w3(depth or 5000)
-    return {"W1": w1, "W2": w2, "W4": w4}[workload]()
+    return {"W1": w1, "W2": w2, "W4": w4, "LSTM": lstm}[workload]()

@@ -88,8 +88,24 @@ def _w4(problem):
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
 
 
+def _lstm(problem):
+    (classes, hidden), features = problem["head"][0].shape, problem["x"].shape[-1]
+    lstm, head = nn.LSTM(features, hidden), nn.Linear(hidden, classes)
+    lstm.load_state_dict({name: torch.from_numpy(value) for name, value in problem["lstm"].items()})
+    _load_linear(head, *problem["head"])
+    model = nn.ModuleDict({"lstm": lstm, "head": head})
+    x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+
+    def compute_loss(m):
+        states, _ = m["lstm"](x)
+        return F.cross_entropy(m["head"](states).reshape(-1, classes), labels)
+
+    return _training_step(model, optimizer, compute_loss)
+
+
 def build(workload, problem):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4}
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm}
     if workload not in builders:
         raise Infeasible(f"no PyTorch version of {workload}")
     return builders[workload](problem)

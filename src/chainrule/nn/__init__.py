@@ -28,3 +28,7 @@ from .module import Module, Parameter, RemovableHandle
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .residual import Residual
+
+# --- recurrent layers (issue 15): whole sequences, single steps; nn.utils.rnn pads and packs ---
+from .rnn import GRU, LSTM, RNN, RNNBase  # noqa: E402
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: E402

@@ -1,4 +1,5 @@
-"""Gradient utilities: clipping (the lesson's remedy for exploding gradients) and flattening.
+"""Gradient utilities: clipping (the lesson's remedy for exploding gradients) and flattening;
+``nn.utils.rnn`` (its own module, as in PyTorch) pads and packs batches of sequences.
 
     clip_grad_norm_:  total = (sum over every gradient entry |g|^p)^(1/p)   (max |g| for p = inf);
                       if total > max_norm, every gradient is scaled by max_norm / (total + 1e-6),
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import math
 
-from ..backend import np
-from ..errors import ChainruleError, ShapeError
-from ..tensor import Tensor
+from ...backend import np
+from ...errors import ChainruleError, ShapeError
+from ...tensor import Tensor
+from . import rnn  # noqa: F401 - nn.utils.rnn, PyTorch's module path
 
 
 def _with_grads(parameters) -> list:
