@@ -21,7 +21,9 @@ itself recorded and can be differentiated again (higher-order gradients).
 
 from __future__ import annotations
 
+import dis
 import gc
+import inspect
 import traceback
 import weakref
 
@@ -49,19 +51,63 @@ class Primitive:
     backward pass is being recorded (create_graph=True).
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "reads_output", "reads_inputs", "reads_nothing")
 
     def __init__(self, name, forward, *vjps, vjp_all=None):
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.vjp_all = vjp_all
+        # which saved values the backward reads (see _reads): an input changed in place is an
+        # error only if they include it, and a node that reads none keeps its inputs after backward
+        functions = vjps + ((vjp_all,) if vjp_all is not None else ())
+        read = [_reads(f) for f in functions]
+        self.reads_output = any(output for output, _ in read)
+        inputs_read = None if any(inputs is None for _, inputs in read) else frozenset().union(
+            *(inputs for _, inputs in read))
+        if inputs_read is not None and vjp_all is None:   # one VJP per input; later names are params
+            inputs_read = frozenset(i for i in inputs_read if i < len(vjps))
+        self.reads_inputs = inputs_read
+        self.reads_nothing = not self.reads_output and self.reads_inputs == frozenset()
+
+    def reads_input(self, index: int) -> bool:
+        return self.reads_inputs is None or index in self.reads_inputs
 
     def __call__(self, *inputs, **params):
         return apply(self, inputs, params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+
+_SHAPE_ONLY = ("shape", "ndim", "dtype")
+
+
+def _reads(vjp) -> tuple:
+    """(reads the output?, positions of the inputs it reads, or None for 'maybe all') of a VJP
+    ``vjp(xp, g, y, *inputs, **params)``, read off its bytecode: a parameter counts as read unless
+    every use is ``.shape``, ``.ndim`` or ``.dtype`` (so ``lambda xp, g, y, a, b: g`` reads
+    nothing, and add's node can be walked again after backward, as in PyTorch). Conservative:
+    anything unusual (``*args``, a variadic ``inputs`` list, a closure) counts as reading."""
+    code = vjp.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) and code.co_argcount < 4:
+        return True, None
+    names = code.co_varnames[2:code.co_argcount]   # y, then the inputs (params are keyword-only)
+    instructions = list(dis.get_instructions(vjp))
+    used = set(name for name in names if name in code.co_cellvars)   # read by a nested function
+    for position, instruction in enumerate(instructions):
+        if not instruction.opname.startswith("LOAD_FAST") and instruction.opname != "LOAD_DEREF":
+            continue
+        loaded = instruction.argval if isinstance(instruction.argval, tuple) else (instruction.argval,)
+        following = instructions[position + 1] if position + 1 < len(instructions) else None
+        shape_only = (following is not None and following.opname == "LOAD_ATTR" and len(loaded) == 1
+                      and following.argval in _SHAPE_ONLY)
+        if not shape_only:
+            used.update(name for name in loaded if name in names)
+    read_output = bool(names) and names[0] in used
+    if len(names) >= 2 and names[1] == "inputs":   # vjp_all(xp, g, y, inputs, needs, ...)
+        return read_output, None if "inputs" in used else frozenset()
+    return read_output, frozenset(i for i, name in enumerate(names[1:]) if name in used)
 
 
 class IndexOutOfRange(ShapeError, IndexError):
@@ -101,11 +147,15 @@ def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
                 result._prim, result._params = prim, params or _NO_PARAMS
                 if len(inputs) == 1:
                     result._first = inputs[0]
+                    result._first_version = result._version_sum = inputs[0]._version
                 elif len(inputs) == 2:
                     result._first, result._second = inputs
+                    result._first_version, result._second_version = inputs[0]._version, inputs[1]._version
+                    result._version_sum = result._first_version + result._second_version
                 else:
                     result._many = inputs
-                result._version_sum = sum([t._version for t in inputs])
+                    result._many_versions = tuple([t._version for t in inputs])
+                    result._version_sum = sum(result._many_versions)
                 if _mode.anomaly:
                     result._trace = traceback.format_stack(limit=12)[:-2]
                 return result
@@ -153,9 +203,15 @@ def _topological_order(roots) -> list:
             raise _freed_error(tensor)
         stack.append(tensor)
         stack.append(None)
+        version_sum = 0
         for child in reversed(inputs):
+            version_sum += child._version
             if child._prim is not None and child not in visited:
                 stack.append(child)
+        if version_sum != tensor._version_sum:   # changed in place since: follow the earlier versions
+            for child in _earlier_versions(tensor, inputs):
+                if child._prim is not None and child not in visited:
+                    stack.append(child)
     post_order.reverse()
     return post_order
 
@@ -222,7 +278,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
         grad_output = grads.pop(tensor, None)
         if grad_output is None:
             continue
-        if tensor._extra is not None:  # hooks, retain_grad
+        if tensor._extra is not None:  # hooks, retain_grad, values written over in place
             grad_output = _run_tensor_hooks(tensor, grad_output, create_graph)
         if capture is not None and tensor in capture:
             capture[tensor] = grad_output
@@ -232,10 +288,9 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
         version_sum = 0
         for t in inputs:
             version_sum += t._version
+        sources = inputs   # where each input's gradient goes: the input, or its earlier version
         if version_sum != tensor._version_sum:
-            raise GraphError(
-                f"an input of '{prim.name}' (inputs {describe(inputs)}) needed by its backward was "
-                "modified in place after the forward pass; use an out-of-place op (x = x + y) instead")
+            sources = _sources_after_in_place(tensor, inputs, prim)
         if create_graph:
             values, output = inputs, apply(prim, inputs, params)
         else:
@@ -244,7 +299,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
         if prim.vjp_all is not None:  # variadic ops: all input gradients from one call
             input_grads = prim.vjp_all(xp, grad_output, output, values,
                                        [t._requires_grad for t in inputs], **params)
-        for i, t in enumerate(inputs):  # only inputs that need a gradient get their VJP run
+        for i, t in enumerate(sources):  # only inputs that need a gradient get their VJP run
             if not t._requires_grad:
                 continue
             if input_grads is None:
@@ -275,6 +330,87 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
     return grads
 
 
+def _earlier_versions(tensor, inputs) -> list:
+    """The nodes an op's inputs were when it ran, for those changed in place since (the walk's order
+    must put them after this op, which sends them gradient)."""
+    found = []
+    for t, seen in zip(inputs, tensor._input_versions()):
+        earlier = (t._history or {}).get(seen) if t._version != seen else None
+        if earlier is not None:
+            found.append(earlier)
+    return found
+
+
+def _sources_after_in_place(tensor, inputs, prim) -> list:
+    """An input of ``tensor``'s op was changed in place after the op ran. Its gradient goes to the
+    input as it was then (the node its version history kept); if the op's backward reads that
+    input's values, they are gone: the error PyTorch gives too."""
+    sources = list(inputs)
+    for i, (t, seen) in enumerate(zip(inputs, tensor._input_versions())):
+        if t._version == seen:
+            continue
+        if prim.reads_input(i):
+            raise GraphError(
+                f"an input of '{prim.name}' (input {i}: {describe([t])}) needed by its backward was "
+                f"modified by an in-place operation after the forward pass (its version is now "
+                f"{t._version}, the op saw {seen}); use an out-of-place op (x = x + y) instead")
+        earlier = (t._history or {}).get(seen)
+        sources[i] = t if earlier is None else earlier
+    return sources
+
+
+def _overwritten_error(tensor) -> GraphError:
+    return GraphError(f"the output of '{tensor._prim.name}' (shape {tensor.shape}) is needed by its "
+                      "backward but was modified by an in-place operation; use an out-of-place op "
+                      "(y = y * 2 instead of y.mul_(2)) after this one")
+
+
+def _move_record(source: Tensor, target: Tensor) -> None:
+    """Copy ``source``'s op record (primitive, params, inputs and the versions they had) to ``target``."""
+    target._prim, target._params = source._prim, source._params
+    target._first, target._second, target._many = source._first, source._second, source._many
+    target._version_sum = source._version_sum
+    if source._many is not None:
+        target._many_versions = source._many_versions
+    elif source._first is not None:
+        target._first_version = source._first_version
+        if source._second is not None:
+            target._second_version = source._second_version
+
+
+def record_in_place(target: Tensor, result: Tensor) -> Tensor:
+    """Make ``target`` (the same object) the output of ``result``'s op, as PyTorch's in-place ops
+    do: ``result``'s record moves onto ``target`` and its values into ``target``'s buffer, while
+    ``target``'s previous record moves to a new node. Users of ``target`` from before reach that
+    node through ``target``'s version history, so their gradients go where they belong."""
+    version = target._version
+    inputs = result._inputs() or ()
+    # the new op's backward reads target's old values (clamp_, mul_ by another tensor): keep a copy
+    keep_values = any(t is target and result._prim.reads_input(i) for i, t in enumerate(inputs))
+    earlier = Tensor._wrap(target._data.copy() if keep_values else target._data, target._requires_grad)
+    earlier._version = version
+    _move_record(target, earlier)
+    if target._extra is not None:   # hooks and retain_grad belong to the values they were set on
+        earlier._hooks, earlier._retained = target._hooks, target._retained
+        target._hooks = target._retained = target._view = None
+    if target._prim is not None and not keep_values:
+        earlier._overwritten = True
+    if result._first is target:
+        result._first = earlier
+    if result._second is target:
+        result._second = earlier
+    if result._many is not None:
+        result._many = tuple(earlier if t is target else t for t in result._many)
+    _move_record(result, target)
+    target._requires_grad = True
+    target._data[...] = result._data
+    history = dict(target._history or {})
+    history[version] = earlier
+    target._history = history
+    target._version = version + 1
+    return target
+
+
 def _leaf_uses(order) -> dict:
     """{leaf that requires grad: how many op inputs it is} over the ops the walk will visit."""
     uses = {}
@@ -301,6 +437,8 @@ def _added(total, grad, create_graph):
 
 def _run_tensor_hooks(tensor, grad_output, create_graph):
     """A non-leaf's hooks (each may replace the gradient) and retain_grad, as the walk reaches it."""
+    if tensor._overwritten and tensor._prim.reads_output:
+        raise _overwritten_error(tensor)
     for hook in tensor._hooks or ():
         returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
         if returned is not None:

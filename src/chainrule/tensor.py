@@ -43,11 +43,13 @@ class Tensor:
 
     A tensor made by an op is itself the graph's node for that op: it records the primitive
     (``_prim``), its params, and its inputs -- one or two in slots (``_first``, ``_second``),
-    more in a tuple (``_many``) -- plus ``_version_sum``, the inputs' version counters summed at
-    forward time (versions only grow, so an equal sum later means no input was changed in
-    place). One object per op instead of a tensor, a node and a tuple: every object kept is one
-    more for Python's cycle collector to scan, and on deep graphs those scans cost more than
-    the arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields
+    more in a tuple (``_many``) -- plus the inputs' version counters at forward time
+    (``_first_version``, ``_second_version``, or a tuple in ``_many_versions``) and their sum
+    ``_version_sum`` (versions only grow, so an equal sum later means no input was changed in
+    place; a different one sends the walk to the input's version history, see autograd.py).
+    One object per op instead of a tensor, a node and a tuple: every object kept is one more
+    for Python's cycle collector to scan, and on deep graphs those scans cost more than the
+    arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields
     most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view) share one
     slot, ``_extra``: None, or a small dict of those that are set.
 
@@ -57,7 +59,8 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_grad", "_requires_grad", "_version", "_prim", "_params", "_first", "_second",
-                 "_many", "_version_sum", "_extra", "__weakref__")
+                 "_many", "_first_version", "_second_version", "_many_versions", "_version_sum", "_extra",
+                 "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of unwrapping it
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
@@ -93,6 +96,9 @@ class Tensor:
     _retained = _extra_field("retained", "True when retain_grad() asked to keep a non-leaf's grad.")
     _trace = _extra_field("trace", "Where the op was called (recorded in detect_anomaly mode).")
     _view = _extra_field("view", "The Node view that grad_fn returns, once asked for.")
+    _history = _extra_field("history", "{version: node}: this tensor's records before in-place ops.")
+    _overwritten = _extra_field("overwritten", "True for a history node whose values an in-place op "
+                                "wrote over (its backward may not read them).")
 
     # --- values and gradient as PyTorch shows them ------------------------------------------------
     @property
@@ -139,9 +145,20 @@ class Tensor:
             return None
         return (self._first,) if self._second is None else (self._first, self._second)
 
+    def _input_versions(self) -> tuple:
+        """The inputs' version counters when this op ran, in the order of ``_inputs()``."""
+        if self._many is not None:
+            return self._many_versions
+        if self._second is None:
+            return (self._first_version,)
+        return (self._first_version, self._second_version)
+
     def _free(self) -> None:
-        """Drop the references to the inputs: the graph below this tensor is released."""
-        self._first = self._second = self._many = None
+        """Drop the references to the inputs: the graph below this tensor is released. An op whose
+        backward reads no values (add, reshape...) keeps them, so another backward can pass through
+        it, as in PyTorch."""
+        if not self._prim.reads_nothing:
+            self._first = self._second = self._many = None
 
     @property
     def _node(self):
@@ -186,11 +203,6 @@ class Tensor:
     @property
     def grad_fn(self):
         return self._node
-
-    def zero_(self) -> Tensor:
-        self._data[...] = 0
-        self._version += 1
-        return self
 
     # --- array facts ------------------------------------------------------------------------
     @property

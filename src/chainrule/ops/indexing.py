@@ -4,6 +4,7 @@
     y = scatter(v, index)   (the VJP of indexing as an op, so it too can be differentiated)
     y = cat([a, b], d)      dL/da, dL/db = g cut into the pieces a and b came from along d
     y = pad(x, widths)      dL/dx = g with the padding cut off
+    y = x with y[index] = v dL/dx = g with 0 at index      dL/dv = g[index]   (x[index] = v as an op)
 Built from those: stack, split, chunk.
 """
 
@@ -58,6 +59,25 @@ scatter_add_along_p = Primitive(
     lambda xp, g, y, values, shape, axis, index: xp.take_along_axis(g, index, axis))
 
 
+def _setitem_forward(x, v, index):
+    out = x.copy()
+    out[index] = v
+    return out
+
+
+def _outside(g, index):
+    """1 everywhere but at ``index`` (what x[index] = v leaves of x)."""
+    keep = np.ones(g.shape, dtype=bool)
+    keep[index] = False
+    return keep
+
+
+setitem_p = Primitive(
+    "setitem", _setitem_forward,
+    lambda xp, g, y, x, v, index: g * _outside(g, index),
+    lambda xp, g, y, x, v, index: g[index])
+
+
 def _cat_vjp(xp, g, y, inputs, needs, axis):
     grads, start = [], 0
     for x, need in zip(inputs, needs):
@@ -97,6 +117,11 @@ def normalize_index(index) -> tuple:
 
 def getitem(x: Tensor, index) -> Tensor:
     return apply(getitem_p, (x,), {"index": normalize_index(index)})
+
+
+def setitem(x: Tensor, index, value: Tensor) -> Tensor:
+    """A new tensor: ``x`` with ``value`` written at ``index`` (what ``x[index] = value`` records)."""
+    return apply(setitem_p, (x, value), {"index": normalize_index(index)})
 
 
 def scatter_add(values: Tensor, shape, index) -> Tensor:

@@ -1,15 +1,22 @@
 """Tensor's operators and methods, each bound to the one function in the op table that does it.
 
 ``t.exp()`` is ``ops.exp(t)``, ``a + b`` is ``ops.add(a, b)``: the derivative lives with the
-function, never again here. In-place methods (``add_``, ``mul_``, ``-=``...) change ``data`` and
-bump the tensor's version so that a backward needing the old values refuses to run.
+function, never again here.
+
+In-place methods (``add_``, ``mul_``, ``x[i] = v``, ``masked_fill_``, ``relu_``, ``copy_``...)
+write into the tensor's own buffer and bump its version. When a gradient is being recorded they
+are recorded too, as PyTorch records them: the out-of-place op computes the new value and
+``autograd.record_in_place`` makes the tensor its output (earlier users of the tensor keep the
+old value's node). On a view of another tensor (``x[0].add_(y)``), where PyTorch would also
+change the viewed tensor, a recorded in-place method refuses with a clear error; ``x[0] += y``
+works (Python rebinds and assigns it back through ``x[0] = ...``).
 """
 
 from __future__ import annotations
 
 from .. import autograd
 from ..backend import np, rng
-from ..errors import ArgumentError, GraphError
+from ..errors import ArgumentError, DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from . import activations as A
 from . import arithmetic as M
@@ -19,55 +26,106 @@ from . import reductions as R
 from . import shape as S
 from . import unary as U
 from .extra_methods import METHODS as SURFACE_METHODS
+from .operands import constant
 
 
 def _reflected(function):
     return lambda self, other: function(other, self)
 
 
-def _check_inplace(t: Tensor, other, what: str) -> bool:
-    """True when the in-place change would have to be recorded in the graph."""
-    other_grad = isinstance(other, Tensor) and other.requires_grad
-    if not autograd.is_grad_enabled() or not (t.requires_grad or other_grad):
+def _records(t: Tensor, *others) -> bool:
+    """True when changing ``t`` in place must be recorded in the graph."""
+    if not autograd.is_grad_enabled():
         return False
-    if t._prim is None and t.requires_grad:
+    if not (t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)):
+        return False
+    if t._prim is None and t._requires_grad:
         raise GraphError(
-            f"{what}: a leaf tensor (shape {t.shape}) that requires grad cannot be changed in place "
-            "while grad is recorded; wrap the update in `with cr.no_grad():`")
+            f"a leaf tensor (shape {t.shape}) that requires grad cannot be changed in place while grad "
+            "is recorded; wrap the update in `with cr.no_grad():` (or change p.data)")
     return True
+
+
+def _is_view(t: Tensor) -> bool:
+    """True for an op-made tensor whose values are a view of an input's buffer (x[0], x.T, ...)."""
+    return t._prim is not None and t._data.base is not None and any(
+        np.may_share_memory(t._data, i._data) for i in (t._inputs() or ()))
+
+
+def _in_place(self: Tensor, result: Tensor, name: str) -> Tensor:
+    """``result`` (computed out of place, recorded) becomes the new value of ``self`` itself."""
+    if result.shape != self.shape:
+        raise ShapeError(f"{name}: the result has shape {result.shape} but an in-place op keeps the "
+                         f"tensor's shape {self.shape}")
+    if result.dtype != self.dtype:
+        if not np.can_cast(result.dtype, self.dtype, casting="same_kind"):
+            raise DTypeError(f"{name}: result type {result.dtype} can't be cast to the desired output "
+                             f"type {self.dtype} (shape {self.shape})")
+        result = U.to(result, self.dtype)
+    if _is_view(self):
+        raise GraphError(f"{name}: this tensor (shape {self.shape}) is a view of another one (made by "
+                         f"'{self._prim.name}'); PyTorch would change both, chainrule records only whole "
+                         "tensors: write x[index] = x[index] op y, or x[index] op= y, instead")
+    return autograd.record_in_place(self, result)
+
+
+def _write(self: Tensor, values: np.ndarray, name: str) -> Tensor:
+    """Unrecorded in-place change: the values go into the tensor's buffer, its version moves on."""
+    try:
+        self._data[...] = values
+    except (ValueError, TypeError) as err:
+        raise ShapeError(f"{name}: cannot write values of shape {np.shape(values)} into a tensor of shape "
+                         f"{self.shape} {self.dtype}: {err}") from None
+    self._version += 1
+    return self
 
 
 def _inplace(ufunc, function, name):
     """An in-place method (``add_``) and the matching augmented operator (``__iadd__``)."""
 
     def method(self, other):
-        if _check_inplace(self, other, name):
-            raise GraphError(f"{name}: in-place ops are not recorded in the graph; use the out-of-place "
-                             f"form (x = x {name[:-1]} y) for tensors that need gradients")
+        if _records(self, other):
+            return _in_place(self, function(self, other), name)
         value = other._data if isinstance(other, Tensor) else other
         try:
             ufunc(self._data, value, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as err:
-            raise GraphError(f"{name}: cannot update a tensor of shape {self.shape} {self.dtype} in place "
+            raise DTypeError(f"{name}: cannot update a tensor of shape {self.shape} {self.dtype} in place "
                              f"with {np.shape(value)} {getattr(value, 'dtype', type(value).__name__)}: {err}"
                              ) from None
         self._version += 1
         return self
 
     def augmented(self, other):
-        if _check_inplace(self, other, name):
-            return function(self, other)  # recorded out of place; Python rebinds the name
+        if _records(self, other) and _is_view(self):
+            return function(self, other)  # x[i] += y: Python assigns the result back through x[i] = ...
         return method(self, other)
 
     method.__name__ = name
     return method, augmented
 
 
+def _as_values(self: Tensor, value) -> Tensor:
+    return value if isinstance(value, Tensor) else constant(value, self)
+
+
 def _setitem(self, index, value):
-    if _check_inplace(self, value, "__setitem__"):
-        raise GraphError("x[index] = value cannot be recorded in the graph; build the tensor with "
-                         "cr.where, cr.cat or masked_fill instead")
-    self._data[I.normalize_index(index)] = value._data if isinstance(value, Tensor) else value
+    value = _as_values(self, value)
+    if _records(self, value):
+        if value.dtype != self.dtype:
+            value = U.to(value, self.dtype) if value.dtype.kind == "f" and self.dtype.kind == "f" else \
+                Tensor._wrap(value._data.astype(self.dtype))
+        _in_place(self, I.setitem(self, index, value), "__setitem__")
+        return
+    _write_at(self, I.normalize_index(index), value._data)
+
+
+def _write_at(self, index, values):
+    try:
+        self._data[index] = values
+    except (ValueError, TypeError, IndexError) as err:
+        raise ShapeError(f"__setitem__: cannot write values of shape {np.shape(values)} at {index!r} of a "
+                         f"tensor of shape {self.shape}: {err}") from None
     self._version += 1
 
 
@@ -76,9 +134,28 @@ def _fill_(self, value):
     return self
 
 
-def _copy_(self, source):
+def _copy_(self, source, non_blocking=False):
     _setitem(self, Ellipsis, source)
     return self
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _function_in_place(function, name):
+    """``t.relu_()``, ``t.clamp_(lo, hi)``, ``t.masked_fill_(m, v)``...: the out-of-place function,
+    recorded as an in-place change when a gradient is being recorded."""
+
+    def method(self, *args, **kwargs):
+        tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
+        if _records(self, *tensors):
+            return _in_place(self, function(self, *args, **kwargs), name)
+        with autograd.no_grad():
+            return _write(self, function(self, *args, **kwargs)._data, name)
+
+    method.__name__ = name
+    return method
 
 
 def _uniform_(self, low=0.0, high=1.0):
@@ -167,7 +244,7 @@ _METHODS = {
     "backward": _backward, "register_hook": autograd.register_hook, "retain_grad": _retain_grad,
     "register_post_accumulate_grad_hook": autograd.register_post_accumulate_grad_hook,
     # in place
-    "fill_": _fill_, "copy_": _copy_, "uniform_": _uniform_, "normal_": _normal_,
+    "fill_": _fill_, "copy_": _copy_, "zero_": _zero_, "uniform_": _uniform_, "normal_": _normal_,
 }
 
 _INPLACE = {
@@ -180,12 +257,13 @@ _INPLACE = {
 }
 
 
-def _clamp_(self, min=None, max=None):  # noqa: A002
-    if _check_inplace(self, None, "clamp_"):
-        raise GraphError("clamp_: in-place ops are not recorded in the graph; use x = x.clamp(...)")
-    np.clip(self._data, min, max, out=self._data)
-    self._version += 1
-    return self
+_IN_PLACE_FUNCTIONS = {
+    "clamp_": M.clamp, "clip_": M.clamp, "masked_fill_": M.masked_fill, "relu_": A.relu,
+    "sigmoid_": A.sigmoid, "tanh_": A.tanh, "exp_": U.exp, "log_": U.log, "sqrt_": U.sqrt, "abs_": U.abs,
+    "neg_": M.neg, "pow_": M.pow, "floor_": U.floor, "ceil_": U.ceil, "round_": U.round, "trunc_": U.trunc,
+    "sign_": U.sign, "sin_": U.sin, "cos_": U.cos, "log1p_": U.log1p, "erf_": U.erf,
+    "leaky_relu_": A.leaky_relu,
+}
 
 
 def bind() -> None:
@@ -196,6 +274,7 @@ def bind() -> None:
         method, augmented = _inplace(ufunc, function, method_name)
         setattr(Tensor, method_name, method)
         setattr(Tensor, operator_name, augmented)
-    Tensor.clamp_ = _clamp_
+    for name, function in _IN_PLACE_FUNCTIONS.items():
+        setattr(Tensor, name, _function_in_place(function, name))
     Tensor.T = property(S.T)
     Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
