@@ -28,3 +28,9 @@ from .module import Module, Parameter, RemovableHandle
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .residual import Residual
+
+# isort: split
+# --- attention, Transformers and the layers learners build next (issue 15) --------------------
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import Transformer, TransformerDecoder, TransformerEncoder  # noqa: E402
+from .transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer  # noqa: E402

@@ -146,3 +146,10 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(index.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, index[..., None].astype(np.int64), 1, axis=-1)
     return Tensor._wrap(out)
+
+
+# --- attention and the layers learners build next (issue 15) ---------------------------------
+#   ops/attention.py          scaled_dot_product_attention (one fused primitive, hand-written VJP)
+#   functional_attention.py   multi_head_attention_forward (PyTorch's sequence-first function)
+from ..ops.attention import scaled_dot_product_attention as scaled_dot_product_attention  # noqa: E402
+from .functional_attention import multi_head_attention_forward as multi_head_attention_forward  # noqa: E402
