@@ -157,7 +157,8 @@ def attend(query, key, value, num_heads: int, in_proj_weight, in_proj_bias, bias
         dropout_p = 0.0
     if need_weights:
         scores = mul(q, math.sqrt(1.0 / head_dim)) @ shape.transpose(k, -1, -2)
-        weights = softmax(scores if mask is None else scores + mask, -1)
+        with np.errstate(invalid="ignore"):   # a fully masked row is NaN, as in PyTorch (docstring)
+            weights = softmax(scores if mask is None else scores + mask, -1)
         keep = dropout_keep(weights.shape, float(dropout_p), dtype)
         if keep is not None:
             weights = mul(weights, Tensor._wrap(keep))
