@@ -22,12 +22,15 @@ convolution share one output size, and ``output_size`` picks among them.
 
 from __future__ import annotations
 
-from ..autograd import apply
+from ..autograd import Primitive, apply
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
-from .convolution import conv_input_grad_p
+from .convolution import conv_input_grad, conv_input_grad_p
 from .operands import as_tensor
 from .windows import pair, to_2d
+
+# the same forward and VJP rows as convolution's input gradient, under the name a graph should show
+conv_transpose_p = Primitive("conv_transpose", conv_input_grad, *conv_input_grad_p.vjps)
 
 
 def output_length(n: int, stride: int, padding: int, kernel: int, dilation: int, output_padding: int) -> int:
@@ -89,7 +92,7 @@ def _transpose(op, spatial, input, weight, bias, stride, padding, output_padding
     params = {"stride": to_2d(stride, 1), "padding": to_2d(tuple((p, p) for p in padding), (0, 0)),
               "dilation": to_2d(dilation, 1), "groups": int(groups),
               "input_shape": (x.shape[0], w.shape[1] * groups) + out}
-    y = apply(conv_input_grad_p, (x, w), params)
+    y = apply(conv_transpose_p, (x, w), params)
     if b is not None:
         y = y + b.reshape((-1,) + (1,) * spatial)
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
