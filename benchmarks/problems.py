@@ -12,17 +12,21 @@ and PyTorch's default initialisation range U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
         linear 8*13*13 -> 10, cross-entropy, SGD
     LSTM  one LSTM layer 128 -> 128 over 64 steps, batch 32, a linear head 128 -> 16 at every step,
           cross-entropy over all steps, SGD (PyTorch's parameter names and init range 1/sqrt(hidden))
+    W6  GPT-style Transformer: token + position embeddings, 2 pre-norm TransformerEncoderLayers
+        (d_model 128, 4 heads, feed-forward 512, ReLU, no dropout) under a causal mask, LayerNorm,
+        linear head to 65 tokens; batch 32 of 64 tokens, cross-entropy, AdamW
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 
 SEED = 0
 
-LEARNING_RATE = {"W1": 0.01, "W2": 0.05, "W3": 0.01, "W4": 0.01, "LSTM": 0.1}
+LEARNING_RATE = {"W1": 0.01, "W2": 0.05, "W3": 0.01, "W4": 0.01, "LSTM": 0.1, "W6": 1e-3}
 
 
 def _uniform_layer(rng, fan_in: int, shape: tuple) -> np.ndarray:
@@ -93,8 +97,29 @@ def lstm(steps: int = 64, batch: int = 32, features: int = 128, hidden: int = 12
     }
 
 
+def w6(batch: int = 32, length: int = 64, vocab: int = 65) -> dict:
+    rng = np.random.default_rng(SEED)
+    return {
+        "tokens": rng.integers(0, vocab, size=(batch, length)).astype(np.int64),
+        "targets": rng.integers(0, vocab, size=(batch, length)).astype(np.int64),
+        "vocab": vocab, "length": length, "d_model": 128, "nhead": 4, "dim_feedforward": 512, "layers": 2,
+        "initial_value": w6_initial_value,
+        "lr": LEARNING_RATE["W6"],
+    }
+
+
+def w6_initial_value(name: str, shape: tuple) -> np.ndarray:
+    """The starting value of the parameter called ``name`` in PyTorch's state_dict naming (the same
+    in every peer): LayerNorm weights 1, biases 0, every matrix U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    from a generator seeded by the name."""
+    if len(shape) == 1:
+        fill = 1.0 if "norm" in name and name.endswith("weight") else 0.0
+        return np.full(shape, fill, dtype=np.float32)
+    return _uniform_layer(np.random.default_rng(zlib.crc32(name.encode())), shape[1], shape)
+
+
 def make(workload: str, depth: int | None = None) -> dict:
-    """The problem for a workload name ('W1', 'W2', 'W3', 'W4', 'LSTM'; W3 needs ``depth``)."""
+    """The problem for a workload name ('W1', 'W2', 'W3', 'W4', 'LSTM', 'W6'; W3 needs ``depth``)."""
     if workload == "W3":
         return w3(depth or 5000)
-    return {"W1": w1, "W2": w2, "W4": w4, "LSTM": lstm}[workload]()
+    return {"W1": w1, "W2": w2, "W4": w4, "LSTM": lstm, "W6": w6}[workload]()

@@ -104,8 +104,39 @@ def _lstm(problem):
     return _training_step(model, optimizer, compute_loss)
 
 
+
+class _GPT(nn.Module):
+    """W6: token + position embeddings, pre-norm Transformer layers under a causal mask, a head."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.tok = nn.Embedding(p["vocab"], p["d_model"])
+        self.pos = nn.Embedding(p["length"], p["d_model"])
+        layer = nn.TransformerEncoderLayer(p["d_model"], p["nhead"], p["dim_feedforward"], dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, p["layers"], enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(p["d_model"])
+        self.head = nn.Linear(p["d_model"], p["vocab"])
+        self.mask = nn.Transformer.generate_square_subsequent_mask(p["length"])
+
+    def forward(self, tokens):
+        x = self.tok(tokens) + self.pos.weight[: tokens.shape[1]]
+        return self.head(self.norm(self.blocks(x, mask=self.mask, is_causal=True)))
+
+
+def _w6(problem):
+    model = _GPT(problem)
+    model.load_state_dict({name: torch.from_numpy(problem["initial_value"](name, tuple(value.shape)))
+                           for name, value in model.state_dict().items()})
+    tokens = torch.from_numpy(problem["tokens"])
+    targets = torch.from_numpy(problem["targets"].reshape(-1))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=problem["lr"])
+    vocab = problem["vocab"]
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(tokens).reshape(-1, vocab), targets))
+
+
 def build(workload, problem):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm}
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6}
     if workload not in builders:
         raise Infeasible(f"no PyTorch version of {workload}")
     return builders[workload](problem)

@@ -32,3 +32,24 @@ from .residual import Residual
 # --- recurrent layers (issue 15): whole sequences, single steps; nn.utils.rnn pads and packs ---
 from .rnn import GRU, LSTM, RNN, RNNBase  # noqa: E402
 from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: E402
+
+# isort: split
+# --- attention, Transformers and the layers learners build next (issue 15) --------------------
+from .activation import (  # noqa: E402
+    CELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    ReLU6,
+    Softsign,
+    Tanhshrink,
+)
+from .attention import MultiheadAttention  # noqa: E402
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: E402
+from .group_norm import GroupNorm  # noqa: E402
+from .transformer import Transformer, TransformerDecoder, TransformerEncoder  # noqa: E402
+from .transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer  # noqa: E402
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402

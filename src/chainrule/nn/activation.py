@@ -5,6 +5,11 @@
     GELU       x Phi(x)  (Phi: normal cdf)        Softplus   log(1 + e^(beta x)) / beta
     SiLU       x sigmoid(x)                       ELU        x if x > 0 else alpha (e^x - 1)
     Softmax    e^x / sum(e^x) along dim           LogSoftmax x - logsumexp(x) along dim
+    Hardtanh   clip(x, min_val, max_val)          ReLU6      clip(x, 0, 6)
+    Hardsigmoid clip(x/6 + 1/2, 0, 1)             Hardswish  x * hardsigmoid(x)
+    SELU       scale * elu(x, alpha) (fixed)      CELU       alpha (e^(x/alpha) - 1) below 0
+    Mish       x tanh(softplus(x))                Softsign   x / (1 + |x|)
+    Tanhshrink x - tanh(x)                        LogSigmoid log(sigmoid(x)) = -softplus(-x)
 """
 
 from __future__ import annotations
@@ -79,6 +84,9 @@ class SiLU(Module):
     def forward(self, input):
         return F.silu(input)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
@@ -89,7 +97,7 @@ class ELU(Module):
         return F.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Softmax(Module):
@@ -114,3 +122,95 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# --- more of PyTorch's activations (issue 15) -------------------------------------------------
+class _InPlaceFlag(Module):
+    """An activation whose only option is PyTorch's ``inplace`` (accepted; results are new tensors)."""
+
+    _function = None
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._function(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False, min_value=None,
+                 max_value=None):
+        super().__init__()
+        self.min_val = min_val if min_value is None else min_value
+        self.max_val = max_val if max_value is None else max_value
+        self.inplace = inplace
+        if self.max_val <= self.min_val:
+            raise ValueError(f"Hardtanh: max_val ({self.max_val}) must be greater than min_val "
+                             f"({self.min_val})")
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardsigmoid(_InPlaceFlag):
+    _function = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class Hardswish(_InPlaceFlag):
+    _function = staticmethod(F.hardswish)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class SELU(_InPlaceFlag):
+    _function = staticmethod(F.selu)
+
+
+class Mish(_InPlaceFlag):
+    _function = staticmethod(F.mish)
+
+
+class CELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softsign(Module):
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class LogSigmoid(Module):
+    def forward(self, input):
+        return F.logsigmoid(input)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
-from .module import Module
+from .module import Module, _indent
 
 
 def _index(index, length: int, what: str) -> int:
@@ -120,6 +120,21 @@ class ModuleList(_NumberedModules):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your own forward()")
+
+    def __repr__(self) -> str:
+        """PyTorch's: a run of modules that print alike is shown once, as "(0-5): 6 x Layer(...)"."""
+        runs = []   # [first index, last index, repr]
+        for i, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return "ModuleList()"
+        lines = [f"({first}): {text}" if first == last else f"({first}-{last}): {last - first + 1} x {text}"
+                 for first, last, text in runs]
+        return "ModuleList(\n  " + "\n  ".join(_indent(line, 2) for line in lines) + "\n)"
 
 
 class ModuleDict(Module):

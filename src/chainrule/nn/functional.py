@@ -42,10 +42,36 @@ adaptive_avg_pool2d = _pooling.adaptive_avg_pool2d
 
 def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Rows of ``weight`` picked by the integer tensor ``input``; row ``padding_idx`` gets no gradient."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    """Rows of ``weight`` picked by the integer tensor ``input``; row ``padding_idx`` gets no gradient.
+
+    With ``max_norm``, every row about to be looked up whose ``norm_type``-norm exceeds max_norm is
+    first scaled in place (outside the graph, as PyTorch does) to norm max_norm:
+    row <- row * max_norm / (norm + 1e-7)."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported")
+    if max_norm is not None:
+        _renorm_rows(input, weight, float(max_norm), float(norm_type))
     return _embedding(input, weight, padding_idx)
+
+
+def _renorm_rows(input, weight: Tensor, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: the looked-up rows whose norm exceeds max_norm, scaled down in
+    place. Out-of-range indices are left to the lookup, which names them."""
+    index = np.asarray(input._data if isinstance(input, Tensor) else input)
+    table = weight._data
+    if index.dtype.kind not in "iu" or not index.size or index.min() < 0 or index.max() >= table.shape[0]:
+        return
+    rows = np.unique(index)
+    values = table[rows]
+    if norm_type == np.inf:
+        norms = np.abs(values).max(axis=1)
+    else:
+        norms = (np.abs(values) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    over = norms > max_norm
+    if over.any():
+        scale = (max_norm / (norms[over] + 1e-7)).astype(table.dtype)
+        table[rows[over]] = values[over] * scale[:, None]
+        weight._version += 1   # like any in-place change (only when a row did change)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -146,3 +172,83 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(index.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, index[..., None].astype(np.int64), 1, axis=-1)
     return Tensor._wrap(out)
+
+
+# --- attention and the layers learners build next (issue 15) ---------------------------------
+#   ops/attention.py          scaled_dot_product_attention (one fused primitive, hand-written VJP)
+#   functional_attention.py   multi_head_attention_forward (PyTorch's sequence-first function)
+#   conv_transpose.py         conv_transpose1d/2d (convolution's input-gradient, run forward)
+#   group_norm.py             group_norm (the normalisation primitive over channel groups)
+#   upsampling.py             interpolate (a linear map along each spatial axis)
+#   hard_activations.py       hardtanh, relu6, hardsigmoid, hardswish (PyTorch's kink gradients)
+from ..ops import hard_activations as _hard  # noqa: E402
+from ..ops.attention import scaled_dot_product_attention as scaled_dot_product_attention  # noqa: E402
+from ..ops.conv_transpose import conv_transpose1d as conv_transpose1d  # noqa: E402
+from ..ops.conv_transpose import conv_transpose2d as conv_transpose2d  # noqa: E402
+from ..ops.group_norm import group_norm as group_norm  # noqa: E402
+from ..ops.upsampling import interpolate as interpolate  # noqa: E402
+from .functional_attention import multi_head_attention_forward as multi_head_attention_forward  # noqa: E402
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+    """PyTorch's older name of interpolate."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    return _hard.hardtanh(input, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return _hard.relu6(input)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    return _hard.hardsigmoid(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _hard.hardswish(input)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    return _activations.elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^(x/alpha) - 1) otherwise: alpha * elu(x / alpha)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return _activations.elu(input / alpha, 1.0) * alpha
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x)) (Misra, 2019)."""
+    return input * _activations.tanh(_activations.softplus(input))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - _activations.tanh(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -_activations.softplus(-input)

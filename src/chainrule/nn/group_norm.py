@@ -1,0 +1,57 @@
+"""GroupNorm: normalise groups of channels per sample (math: ``chainrule/ops/group_norm.py``).
+
+Unlike BatchNorm it keeps no running statistics and treats every sample alone, so it behaves
+the same in training and evaluation and with a batch of one. PyTorch's initialisation:
+weight 1, bias 0, one of each per channel.
+"""
+
+from __future__ import annotations
+
+from .. import backend as B
+from ..backend import np
+from ..errors import ShapeError
+from ..ops.group_norm import group_norm
+from . import init
+from .linear import _check_device
+from .module import Module, Parameter
+
+
+class GroupNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics per (sample, group of channels)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device=None, dtype=None, *, bias: bool = True):
+        super().__init__()
+        _check_device("GroupNorm", device)
+        if num_groups < 1 or num_channels % num_groups:
+            raise ShapeError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = Parameter(np.empty(self.num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.empty(self.num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ShapeError(f"{self!r}: expected input (N, {self.num_channels}, *), got shape "
+                             f"{tuple(input.shape)}")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
