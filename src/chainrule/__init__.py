@@ -8,7 +8,7 @@
 
 import importlib
 
-from . import accelerator, backends, cuda, nn, ops
+from . import accelerator, autograd, backends, cuda, nn, ops
 from .autograd import grad
 from .backend import (
     Generator,
@@ -60,6 +60,7 @@ from .errors import (
     SerializationError,
     ShapeError,
 )
+from .function import Function, FunctionCtx
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -89,6 +90,8 @@ from .random import (
     set_rng_state,
 )
 from .tensor import Tensor
+
+autograd.Function, autograd.FunctionCtx = Function, FunctionCtx   # torch.autograd.Function's path
 
 # PyTorch's dtype aliases (torch.float is float32, torch.int is int32, torch.long is int64 ...)
 float = float32  # noqa: A001

@@ -360,7 +360,12 @@ class Node:
 
     @property
     def name(self) -> str:
-        return "".join(part.capitalize() for part in self.prim.name.split("_")) + "Backward"
+        """'MulBackward' for mul, 'LogSoftmaxBackward' for log_softmax, a custom Function's class name
+        as written ('LegendreP3Backward')."""
+        name = self.prim.name
+        if name[:1].isupper():
+            return name + "Backward"
+        return "".join(part.capitalize() for part in name.split("_")) + "Backward"
 
     def __repr__(self):
         return f"<{self.name}>"

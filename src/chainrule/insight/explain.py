@@ -367,6 +367,10 @@ def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> No
         symbolic = None if t is c.root else N.d(c.root_name, out_name) + joiner + local_lhs
         product = show_value(N, upstream) + joiner + N.operand(show_value(N, local)) if scalar else None
         out.equation(_("product"), product_lhs, [symbolic, product, result], level=2)
+    elif op[:1].isupper():   # a custom autograd.Function: its class wrote the chain rule step
+        out.note(_("{op} is a custom Function: its backward() gives this product (its own chain rule "
+                   "step)").format(op=op), level=2)
+        out.equation(_("product"), product_lhs, [result], level=2)
     else:
         words = VJP_WORDS.get(op, ())
         rule = _(words[index]) if index < len(words) else \
