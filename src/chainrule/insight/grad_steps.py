@@ -165,7 +165,8 @@ def local_derivative(step: Step, value: Tensor, value_name: str, N=None):
         if t._prim.name not in ELEMENTWISE:
             return lhs, None
         operands = [written[id(s)] for s in t._inputs()]
-        factor = local_formula(N, t._prim.name, index, operands, written[id(t)], t._params)
+        output = N.name(step.name) if t is step.output else written[id(t)]
+        factor = local_formula(N, t._prim.name, index, operands, output, t._params)
         if factor is None:
             return lhs, None
         if factor != "1":
