@@ -5,11 +5,10 @@ import pickle
 
 import numpy as np
 import pytest
+from tests.insight.backprop_exercise import N, by_hand, forward
 
 import chainrule as cr
 from chainrule.insight import check_manual_grads
-
-from tests.insight.backprop_exercise import N, by_hand, forward
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,8 @@ PLANTED = {  # the local derivative that goes wrong -> (the slip, words the diag
     "W2": (lambda g, a: g["logits"].T @ a["h"], ["transposed", "dB = Aᵀ @ dC"]),
     "hpreact": (lambda g, a: (1 - a["hpreact"] ** 2) * g["h"],
                 ["local derivative of tanh", "written 1 − hpreact²", "∂h/∂(hpreact) = 1 − h²"]),
-    "bngain": (lambda g, a: a["bnraw"] * g["hpreact"], ["broadcast", "sum over its copies", ".sum(0, keepdim=True)"]),
+    "bngain": (lambda g, a: a["bnraw"] * g["hpreact"],
+               ["broadcast", "sum over its copies", ".sum(0, keepdim=True)"]),
     "bnvar": (lambda g, a: -(a["bnvar"] + 1e-5) ** -1.5 * g["bnvar_inv"],
               ["2 × the right value", "factor 1/2 is missing",
                "∂(bnvar_inv)/∂(bnvar) = (−0.5) × (bnvar + 1.000e−05)^(−1.5)"]),
