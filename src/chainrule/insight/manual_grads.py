@@ -58,7 +58,8 @@ def check_manual_grads(loss: Tensor, values: dict, grads: dict, lang: str | None
 
     loss    the scalar the forward pass ended with (a Tensor with a graph)
     values  {name: Tensor}: the values of the forward pass, by the names the gradients use
-    grads   {name: array or Tensor}: the hand-derived dL/d(name); a key may also be "d" + name
+    grads   {name: array or Tensor}: the hand-derived dL/d(name); a key may also be "d" + name;
+            None means not written yet (left out, as a gradient not given)
     lang    "en" or "ja" for the words (default: the environment's language)
     """
     if not isinstance(loss, Tensor) or loss._prim is None or loss._data.size != 1:
@@ -74,6 +75,8 @@ def check_manual_grads(loss: Tensor, values: dict, grads: dict, lang: str | None
     given = {}
     for key, value in dict(grads).items():
         key = str(key)
+        if value is None:
+            continue
         name = key if key in named else key[1:] if key.startswith("d") and key[1:] in named else None
         if name is None:
             raise ArgumentError(f"check_manual_grads: no value named {key!r} (or {key[1:]!r}) in values; "
