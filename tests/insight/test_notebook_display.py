@@ -91,6 +91,12 @@ def test_draw_graph_without_a_path_writes_nothing_and_shows_svg(tmp_path, monkey
     assert "wx" in svg and "diff" in svg and "grad −24" in svg
 
 
+def test_a_value_used_twice_by_one_op_gets_one_arrow_marked_twice():
+    x = cr.tensor(3.0, requires_grad=True, name="x")
+    dot = graph_module.to_dot(x * x + x)
+    assert 'leaf0 -> op0 [label="×2"];' in dot and "leaf0 -> op1;" in dot and dot.count("->") == 3
+
+
 def test_a_graph_without_graphviz_shows_what_to_install(monkeypatch):
     monkeypatch.setattr(graph_module, "graphviz", None)
     _, L = lesson_loss()

@@ -90,19 +90,19 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
             label += f"\ngrad {_describe(N, node_grads[node])}"
         color = COLORS["output"] if t is tensor else COLORS["op"]
         lines.append(f"  {ids[node]} [shape=box, fillcolor={_quote(color)}, label={_quote(label)}];")
-        for t_in in node.inputs:
-            if t_in._node is not None:
-                source = ids.get(t_in._node, "earlier")
-            else:
-                source = leaf_ids[id(t_in)]
-            lines.append(f"  {source} -> {ids[node]};")
+        sources = [ids.get(t_in._node, "earlier") if t_in._node is not None else leaf_ids[id(t_in)]
+                   for t_in in node.inputs]
+        for source in dict.fromkeys(sources):   # a value used twice by one op (x * x): one arrow, "×2"
+            uses = sources.count(source)
+            lines.append(f"  {source} -> {ids[node]};" if uses == 1 else
+                         f"  {source} -> {ids[node]} [label={_quote(f'×{uses}')}];")
         target = _target_label(N, node, given_arrays)
         if target:
             lines.append(f'  target{ids[node]} [shape=ellipse, style="filled,dashed", '
                          f'fillcolor={_quote(COLORS["constant"])}, label={_quote(target)}];')
             lines.append(f'  target{ids[node]} -> {ids[node]} [style=dashed];')
     lines.append("}")
-    return "\n".join(dict.fromkeys(lines)) + "\n"   # (an input used twice gets one arrow)
+    return "\n".join(dict.fromkeys(lines)) + "\n"
 
 
 def _op_heading(op: str, name: str) -> str:
