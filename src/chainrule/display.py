@@ -96,8 +96,10 @@ def module_html(module) -> str:
                  "{model}: {total} parameters ({trainable} trainable) in {tensors} tensors", total).format(
         model=type(module).__name__, total=f"{total:,}", trainable=f"{trainable:,}", tensors=len(rows))
     headings = [_("parameter"), _("shape"), _("count"), "requires_grad"]
+    none = _("(no parameters)")
     table = html_table(headings, rows, footer=[_("total"), "", f"{total:,}", ""], numeric={2}) if rows \
-        else f"<p>{escape(_('(no parameters)'))}</p>"
-    structure = (f"<details><summary>{escape(_('structure'))}</summary>"
+        else f"<p>{escape(none)}</p>"
+    summary_word = _("structure")
+    structure = (f"<details><summary>{escape(summary_word)}</summary>"
                  f"<pre style=\"{PRE_STYLE}\">{escape(repr(module))}</pre></details>")
     return f"<div><div><b>{escape(summary)}</b></div>{table}{structure}</div>"

@@ -28,7 +28,7 @@ from __future__ import annotations
 from ..autograd import grad as autograd_grad
 from ..backend import np
 from ..errors import ArgumentError
-from ..locale import N_, _, language, pad
+from ..locale import N_, _, display_width, language, pad
 from ..tensor import Tensor
 from .explain import explain
 from .grad_mistakes import diagnose
@@ -166,7 +166,7 @@ class ManualGradReport:
     def __str__(self) -> str:
         with language(self.lang):
             cells = [self._headings()] + self._cells()
-            widths = [max(len(row[i]) for row in cells) for i in range(4)]
+            widths = [max(display_width(row[i]) for row in cells) for i in range(4)]
             lines = [_("Your gradients against autograd, in backward order:")]
             lines += ["  " + "  ".join(pad(cell, w) for cell, w in zip(row, widths)).rstrip()
                       for row in cells]
