@@ -3,6 +3,7 @@ runs from top to bottom in a fresh kernel, in seconds, without an error (nbclien
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -29,24 +30,46 @@ def test_committed_without_outputs_or_execution_counts(path):
         assert "attachments" not in cell or not cell["attachments"]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_without_errors(path, monkeypatch, tmp_path):
-    nbformat = pytest.importorskip("nbformat")
+def execute(notebook, monkeypatch, tmp_path):
+    """Run ``notebook`` in a fresh kernel that imports the chainrule under test, in English."""
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     pytest.importorskip("matplotlib")
-    # the kernel is a new process: it must import the chainrule under test, in English
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [SOURCE, os.environ.get("PYTHONPATH")])))
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()          # raises CellExecutionError, naming the cell, on any error
-    errors = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
-              if output.output_type == "error"]
-    assert errors == []
-    rich = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
-            if output.output_type in ("execute_result", "display_data")]
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert [output for output in outputs if output.output_type == "error"] == []
+    return outputs
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_without_errors(path, monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    outputs = execute(nbformat.read(path, as_version=4), monkeypatch, tmp_path)
+    rich = [output for output in outputs if output.output_type in ("execute_result", "display_data")]
     assert rich, "the notebook's last lines show something"
+
+
+SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION\n?", re.S | re.M)
+
+
+def test_the_exercise_with_its_solutions_deleted_still_runs(monkeypatch, tmp_path):
+    """What a learner starts from (every solution block deleted, as the notebook says; nbgrader's
+    markers): the notebook still runs, and the checker says nothing is written yet."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.read(NOTEBOOKS[4], as_version=4)
+    exercises = [cell for cell in notebook.cells
+                 if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source]
+    assert len(exercises) == 8
+    for cell in exercises:
+        assert cell.source.count("### BEGIN SOLUTION") == cell.source.count("### END SOLUTION") == 1
+        cell.source = SOLUTION.sub("", cell.source)
+        assert "SOLUTION" not in cell.source and "= None" in cell.source
+    outputs = execute(notebook, monkeypatch, tmp_path)
+    shown = "\n".join(str(output.get("data", {}).get("text/markdown", "")) for output in outputs)
+    assert "No gradients given yet" in shown

@@ -154,6 +154,9 @@ class ManualGradReport:
         return [_("gradient"), _("shape"), _("result"), _("max difference")]
 
     def _summary(self) -> str:
+        if not self.rows:
+            return _("No gradients given yet: write them in the cells above (a gradient left as None is "
+                     "skipped).")
         if self.ok:
             return _("All {count} gradients agree with autograd.").format(count=len(self.rows))
         return _("First mistake in backward order: d{name}").format(name=self.first_wrong)
@@ -180,6 +183,8 @@ class ManualGradReport:
 
     def _repr_markdown_(self) -> str:
         with language(self.lang):
+            if not self.rows:
+                return f"**{self._summary()}**"
             header = "| " + " | ".join(self._headings()) + " |\n|---|---|---|---:|\n"
             body = "".join("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |\n"
                            for row in self._cells())
