@@ -54,7 +54,7 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
     N = TextNotation()
     lines = ["digraph computation {", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=10, style=filled];',
-             '  edge [color="#555555"];']
+             '  edge [color="#555555", fontname="Helvetica", fontsize=10];']
     if tensor._node is None:
         label = f"{tensor.name or 'tensor'}\n{_describe(N, tensor._data)}"
         lines += [_leaf_line("leaf0", COLORS["param"], label), "}"]
