@@ -143,6 +143,14 @@ def test_clear_errors(exercise):
         check_manual_grads(loss, values, {"h": object()})
 
 
+def test_a_freed_graph_is_a_clear_error():
+    loss, values, y = forward()
+    grads = by_hand(values, y)
+    loss.backward()
+    with pytest.raises(cr.GraphError, match="retain_graph=True"):
+        check_manual_grads(loss, values, grads)
+
+
 def test_the_learners_graph_is_untouched(exercise):
     loss, values, y = exercise
     check_manual_grads(loss, values, by_hand(values, y, {"bnvar": PLANTED["bnvar"][0]}))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from ..autograd import grad as autograd_grad
 from ..backend import np
-from ..errors import ArgumentError
+from ..errors import ArgumentError, GraphError
 from ..locale import N_, _, display_width, language, pad
 from ..tensor import Tensor
 from .explain import explain
@@ -72,6 +72,9 @@ def check_manual_grads(loss: Tensor, values: dict, grads: dict, lang: str | None
         named[str(name)] = t
     if all(t is not loss for t in named.values()):
         named["loss"] = loss
+    if any(t._prim is not None and t._inputs() is None for t in named.values()):
+        raise GraphError("check_manual_grads: the graph was freed by loss.backward(); check the gradients "
+                         "before calling backward(), or call loss.backward(retain_graph=True)")
     given = {}
     for key, value in dict(grads).items():
         key = str(key)
