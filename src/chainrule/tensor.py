@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 
 from . import backend as B
+from . import display
 from .backend import np
 from .device import CPU, check_device, device
 from .errors import ArgumentError, DTypeError, GraphError, ShapeError
@@ -325,6 +326,10 @@ class Tensor:
         if self.name:
             extras.append(f"name={self.name!r}")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: shape, dtype, grad_fn and grad above the values (display.py)."""
+        return display.tensor_html(self)
 
 
 class Node:

@@ -17,6 +17,7 @@ caller keeps itself (the playground).
 from __future__ import annotations
 
 from ..backend import np
+from ..display import escape, html_table
 from ..locale import N_, _, current_language, display_width, language, pad
 
 VANISH_RATIO = 1e-3      # first layer's gradient below this fraction of the output layer's
@@ -54,6 +55,8 @@ REMEDIES = {  # translated where shown
 
 KIND_WORDS = {"vanishing": N_("VANISHING"), "exploding": N_("EXPLODING"), "uneven": N_("UNEVEN"),
               "dead_relu": N_("DEAD RELU"), "large_updates": N_("LARGE UPDATES")}
+HEALTHY = N_("Healthy: gradient norms stay within a few orders of magnitude from the output layer back to "
+             "the input layer, with no Inf/NaN and no dead ReLU layers.")
 # a diagnosis as a word in a sentence or a legend
 KIND_NAMES = {"vanishing": N_("vanishing"), "exploding": N_("exploding"), "uneven": N_("uneven"),
               "dead_relu": N_("dead_relu"), "large_updates": N_("large_updates")}
@@ -97,15 +100,37 @@ class FlowReport:
             lines = [_("Gradient flow over {steps} step(s), layers listed from the input:").format(
                 steps=self.steps), format_table(self.table), ""]
             if not self.findings:
-                lines.append(_("Healthy: gradient norms stay within a few orders of magnitude from the "
-                               "output layer back to the input layer, with no Inf/NaN and no dead ReLU "
-                               "layers."))
+                lines.append(_(HEALTHY))
             for finding in self.findings:
                 lines.append(f"{_(KIND_WORDS[finding.kind])}: {finding.message}")
                 lines.append("  " + _(REMEDIES[finding.kind]))
             return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the per-layer table, then each finding with the lesson's remedies."""
+        with language(self.lang):
+            return findings_html(self.findings, self.table, self.steps)
+
+
+def findings_html(findings: list, table: list, steps: int) -> str:
+    """The report as HTML: a heading, the table (headings translated), the findings in colour."""
+    heading = _("Gradient flow over {steps} step(s), layers listed from the input:").format(steps=steps)
+    parts = [f"<p><b>{escape(heading)}</b></p>"]
+    if table:
+        keys = list(table[0])
+        parts.append(html_table([_(k) if k in HEADINGS else k for k in keys],
+                                [[_cell(row[k]) for k in keys] for row in table],
+                                numeric=set(range(1, len(keys)))))
+    else:
+        parts.append(f"<p>{escape(_('(no gradients recorded yet: run a backward pass)'))}</p>")
+    if not findings:
+        parts.append(f"<p style=\"color:#1a7f37\">{escape(_(HEALTHY))}</p>")
+    for finding in findings:
+        parts.append(f"<p><b style=\"color:#b42318\">{escape(_(KIND_WORDS[finding.kind]))}</b>: "
+                     f"{escape(finding.message)}<br/><i>{escape(_(REMEDIES[finding.kind]))}</i></p>")
+    return "<div>" + "".join(parts) + "</div>"
 
 
 def format_table(rows: list) -> str:

@@ -41,10 +41,11 @@ from ..locale import _, language
 from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor
 from .domain import backward_problem, finite, forward_problem, kink_note, non_finite_word
-from .notation import ELEMENTWISE, NOTATIONS, VJP_WORDS, forward_formula, local_formula
+from .explanation import Explanation
+from .notation import ELEMENTWISE, NOTATIONS, VJP_WORDS, NotebookNotation, forward_formula, local_formula
 from .writer import Writer, show_value, sum_of
 
-__all__ = ["explain", "show_value"]
+__all__ = ["Explanation", "explain", "show_value"]
 
 DEFAULT_MAX_NODES = 30
 MAX_LEAVES_SHOWN = 20
@@ -122,12 +123,13 @@ def _name_graph(root, order, tensor_of, leaves, given) -> _Namer:
     return namer
 
 
-def _backward_walk(root: Tensor, order: list):
-    """dL/d(every tensor), contribution by contribution, with the VJPs of the derivative table.
+def _backward_walk(root: Tensor, order: list, seed=None):
+    """dL/d(every tensor), contribution by contribution, with the VJPs of the derivative table,
+    starting from dL/d(root) = ``seed`` (ones by default) and walking only the nodes of ``order``.
 
     Returns ({node: dL/d(its output)}, {id(leaf): dL/d(leaf)}, {(node, i): the part of
     dL/d(input i) that came through this node})."""
-    node_grads = {root._node: np.ones_like(root._data)}
+    node_grads = {root._node: np.ones_like(root._data) if seed is None else seed}
     leaf_grads, contributions = {}, {}
     for node in reversed(order):
         upstream = node_grads.get(node)
@@ -195,7 +197,7 @@ def _target_operands(N, node, given_arrays) -> list:
 
 
 def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None,
-            lang: str | None = None) -> str:
+            lang: str | None = None) -> Explanation:
     """The chain rule for ``tensor``'s graph, written out: forward values, then per node the
     local derivative, the upstream gradient and their product, then the leaves' gradients (the
     sum of their paths when a leaf is used more than once). Values outside a function's domain
@@ -207,6 +209,9 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
     names      optional {tensor: name} or an ``nn.Module`` (its parameters get their names)
     lang       "en" or "ja" (default: the environment's language, see ``chainrule.locale``); the
                numbers and formulas are the same in both
+
+    Returns an ``Explanation``: a ``str`` (the text in ``style``, for print and files) that a
+    notebook shows as Markdown with the formulas typeset (see explanation.py).
     """
     if style not in NOTATIONS:
         raise ValueError(f"explain: style must be one of {sorted(NOTATIONS)}, got {style!r}")
@@ -217,16 +222,27 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
                          "require grad, so it has no graph to explain (create the inputs with "
                          "requires_grad=True)")
     with language(lang):
-        return _explain(tensor, NOTATIONS[style](), max_nodes, names)
+        graph = _Walked(tensor, names)
+        return Explanation(_explain(graph, NOTATIONS[style](), max_nodes),
+                           notebook=_explain(graph, NotebookNotation(), max_nodes))
 
 
-def _explain(tensor: Tensor, N, max_nodes: int, names) -> str:
-    order, tensor_of, leaves = _graph(tensor)
-    namer = _name_graph(tensor, order, tensor_of, leaves, _given_names(names))
-    with np.errstate(all="ignore"):   # NaN/Inf are reported in words, node by node
-        walk = _backward_walk(tensor, order)
+class _Walked:
+    """A graph named and walked once, to be written in as many notations as wanted."""
+
+    def __init__(self, tensor: Tensor, names):
+        self.tensor, self.names = tensor, names
+        self.order, self.tensor_of, self.leaves = _graph(tensor)
+        self.namer = _name_graph(tensor, self.order, self.tensor_of, self.leaves, _given_names(names))
+        with np.errstate(all="ignore"):   # NaN/Inf are reported in words, node by node
+            self.walk = _backward_walk(tensor, self.order)
+
+
+def _explain(graph: _Walked, N, max_nodes: int) -> str:
+    tensor, order, leaves = graph.tensor, graph.order, graph.leaves
+    with np.errstate(all="ignore"):
         out = Writer(N)
-        context = _Context(N, namer, tensor, tensor_of, walk, names)
+        context = _Context(N, graph.namer, tensor, graph.tensor_of, graph.walk, graph.names)
         shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
         if len(shown) < len(order):
             counts = Counter(node.prim.name for node in order)
@@ -273,7 +289,7 @@ def _write_forward(out, c, order, shown, leaves) -> dict:
     N = c.N
     out.heading(_("Forward pass (input to output)"))
     out.begin_math()
-    named_leaves = [f"{N.name(c.namer(t))} = {show_value(N, t._data)}" for t in leaves
+    named_leaves = [N.inline(f"{N.name(c.namer(t))} = {show_value(N, t._data)}") for t in leaves
                     if c.namer(t) is not None]
     if named_leaves:
         out.note(_("the leaves: {values}").format(values=", ".join(named_leaves)), level=1)
@@ -299,8 +315,8 @@ def _write_forward(out, c, order, shown, leaves) -> dict:
         if problem:
             out.warning(_("at {name}: {problem}").format(name=N.math(N.name(c.namer(t))), problem=problem))
     out.end_math()
-    out.note(_("so {name} = {value}").format(name=N.name(c.root_name), value=show_value(N, c.root._data)),
-             level=1)
+    out.note(_("so {name} = {value}").format(name=N.inline(N.name(c.root_name)),
+                                             value=N.inline(show_value(N, c.root._data))), level=1)
     if not finite(c.root._data):
         first = next(iter(problems), None)
         where = _(" (it first went wrong at {name})").format(
@@ -320,14 +336,16 @@ def _explain_node(out, c, node, problems) -> None:
     out_name = c.namer(t)
     operands = [c.written(i) for i in node.inputs]
     written = forward_formula(N, op, operands + _target_operands(N, node, c.given_arrays), node.params)
-    out.note(_("at {name} = {formula}:").format(name=N.name(out_name), formula=written), level=1)
+    out.note(_("at {name} = {formula}:").format(name=N.inline(N.name(out_name)), formula=N.inline(written)),
+             level=1)
     upstream = c.node_grads[node]
     paths = c.uses.get(node, [])
     upstream_parts = []
     if len(paths) > 1:
         out.note(_("{name} is used {count} times, so {derivative} adds its {count} paths (the "
-                   "multivariable chain rule)").format(name=N.name(out_name), count=len(paths),
-                                                       derivative=N.d(c.root_name, out_name)), level=2)
+                   "multivariable chain rule)").format(name=N.inline(N.name(out_name)), count=len(paths),
+                                                       derivative=N.inline(N.d(c.root_name, out_name))),
+                 level=2)
         upstream_parts = [sum_of(N, [show_value(N, c.contributions[key]) for key in paths])]
     scalar = all(i._data.size == 1 for i in node.inputs) and t._data.size == 1
     out.equation(_("upstream"), N.d(c.root_name, out_name), upstream_parts + [show_value(N, upstream)],
@@ -375,7 +393,7 @@ def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> No
         words = VJP_WORDS.get(op, ())
         rule = _(words[index]) if index < len(words) else \
             _("the vector-Jacobian product of '{op}'").format(op=op)
-        rule = rule.format(*operands, up=N.d(c.root_name, out_name))
+        rule = rule.format(*[N.inline(o) for o in operands], up=N.inline(N.d(c.root_name, out_name)))
         out.note(_("{op} is not element-wise: its local derivative is a Jacobian, applied as {rule}").format(
             op=op, rule=rule), level=2)
         out.equation(_("product"), product_lhs, [result], level=2)
@@ -405,7 +423,7 @@ def _write_leaf_gradients(out, c, leaves, problems) -> None:
         out.equation("", N.d(c.root_name, name), parts + [show_value(N, grad)])
         if grad.size != 1:
             norm = _("norm {value}").format(value=N.number(float(np.linalg.norm(grad))))
-            out.lines[-1] += f"   ({norm})" if N.style != "latex" else f"  % {norm}"
+            out.lines[-1] += f"   ({norm})" if N.layout != "latex" else f"  % {norm}"
         if not finite(grad) and not problems:
             out.warning(_("{derivative} is {value}: see where the gradient stopped being finite "
                           "above").format(derivative=N.math(N.d(c.root_name, name)),

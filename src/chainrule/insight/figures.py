@@ -19,6 +19,7 @@ decade, two ticks) draws it as a cliff. ``log_axis`` therefore always shows at l
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import tempfile
@@ -138,6 +139,14 @@ def save(figure, path) -> Path:
     with picture_language():
         return write_atomically(path, lambda temporary: figure.savefig(
             temporary, format=(Path(path).suffix.lstrip(".") or "png")))
+
+
+def png_bytes(figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes (for a notebook, which shows it inline)."""
+    buffer = io.BytesIO()
+    with picture_language():
+        figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def log_axis(axes, values, min_decades: float = MIN_DECADES, axis: str = "y") -> tuple:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from ..autograd import is_grad_enabled
 from ..backend import np
+from ..display import escape, png_html
 from ..locale import _, language
 from ..nn.activation import ReLU
 from ..nn.module import Module
@@ -194,6 +195,26 @@ class GradientFlow:
             return None
         follower = names[names.index(prefix) + 1]
         return None if list(self.model.get_submodule(follower).parameters()) else follower
+
+    # --- in a notebook ---------------------------------------------------------------------------
+    def _repr_html_(self, lang: str | None = None) -> str:
+        """A notebook's view: the gradient-flow picture (PNG, matplotlib) above the diagnosis.
+        Without matplotlib, or before any backward pass, the diagnosis alone and why."""
+        with language(lang):
+            report = self.report()
+            if not self.steps:
+                return report._repr_html_()
+            # flow_plots draws with matplotlib, a heavy optional extra: imported when a picture is
+            # shown, so that importing chainrule.insight stays light (flow_plots never imports flow)
+            from .figures import MissingExtraError, png_bytes
+            try:
+                from .figures import picture_language
+                from .flow_plots import gradient_flow_figure
+                with picture_language():
+                    picture = png_html(png_bytes(gradient_flow_figure(self)), _("Gradient flow"))
+            except MissingExtraError as err:
+                picture = f"<p><i>{escape(err)}</i></p>"
+            return f"<div>{picture}{report._repr_html_()}</div>"
 
     # --- diagnosis ------------------------------------------------------------------------------
     def report(self, labels: list | None = None, lang: str | None = None) -> FlowReport:

@@ -3,6 +3,7 @@
     drawing = draw_graph(loss, "graph.svg")     # SVG or PNG through Graphviz when it is installed
     print(drawing.message)                      # otherwise: DOT text written, and what to install
     print(to_dot(loss))                         # the DOT text itself (no dependency at all)
+    draw_graph(loss)                            # in a notebook: drawn inline (SVG), no file written
 
 Data flows left to right, as in the lesson's figure: leaves on the left, the output on the right.
 Each box shows what was computed in the forward pass and, under it, dL/d(that value) from the
@@ -53,7 +54,7 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
     N = TextNotation()
     lines = ["digraph computation {", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=10, style=filled];',
-             '  edge [color="#555555"];']
+             '  edge [color="#555555", fontname="Helvetica", fontsize=10];']
     if tensor._node is None:
         label = f"{tensor.name or 'tensor'}\n{_describe(N, tensor._data)}"
         lines += [_leaf_line("leaf0", COLORS["param"], label), "}"]
@@ -89,19 +90,19 @@ def to_dot(tensor: Tensor, gradients: bool = True, max_nodes: int = 200, names=N
             label += f"\ngrad {_describe(N, node_grads[node])}"
         color = COLORS["output"] if t is tensor else COLORS["op"]
         lines.append(f"  {ids[node]} [shape=box, fillcolor={_quote(color)}, label={_quote(label)}];")
-        for t_in in node.inputs:
-            if t_in._node is not None:
-                source = ids.get(t_in._node, "earlier")
-            else:
-                source = leaf_ids[id(t_in)]
-            lines.append(f"  {source} -> {ids[node]};")
+        sources = [ids.get(t_in._node, "earlier") if t_in._node is not None else leaf_ids[id(t_in)]
+                   for t_in in node.inputs]
+        for source in dict.fromkeys(sources):   # a value used twice by one op (x * x): one arrow, "×2"
+            uses = sources.count(source)
+            lines.append(f"  {source} -> {ids[node]};" if uses == 1 else
+                         f"  {source} -> {ids[node]} [label={_quote(f'×{uses}')}];")
         target = _target_label(N, node, given_arrays)
         if target:
             lines.append(f'  target{ids[node]} [shape=ellipse, style="filled,dashed", '
                          f'fillcolor={_quote(COLORS["constant"])}, label={_quote(target)}];')
             lines.append(f'  target{ids[node]} -> {ids[node]} [style=dashed];')
     lines.append("}")
-    return "\n".join(dict.fromkeys(lines)) + "\n"   # (an input used twice gets one arrow)
+    return "\n".join(dict.fromkeys(lines)) + "\n"
 
 
 def _op_heading(op: str, name: str) -> str:
@@ -125,13 +126,38 @@ def _target_label(N, node, given_arrays) -> str | None:
 
 
 class GraphDrawing:
-    """What ``draw_graph`` produced: the DOT text, the file written, and a message for the reader."""
+    """What ``draw_graph`` produced: the DOT text, the file written (None when drawn for a
+    notebook only), and a message for the reader.
 
-    def __init__(self, dot: str, path: Path, rendered: bool, message: str):
+    In Jupyter it shows itself as the picture (SVG): graphviz's own notebook display does the
+    rendering. Without graphviz or its ``dot`` program it shows the message saying what to
+    install, and the DOT text."""
+
+    def __init__(self, dot: str, path: Path | None, rendered: bool, message: str):
         self.dot, self.path, self.rendered, self.message = dot, path, rendered, message
 
     def __repr__(self) -> str:
-        return f"GraphDrawing(path={str(self.path)!r}, rendered={self.rendered})"
+        path = None if self.path is None else str(self.path)
+        return f"GraphDrawing(path={path!r}, rendered={self.rendered})"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        missing = _missing_renderer()
+        if missing is None:
+            try:
+                return graphviz.Source(self.dot)._repr_mimebundle_(include=include, exclude=exclude)
+            except Exception as err:  # a broken Graphviz install: say so, keep the DOT text
+                missing = _("Graphviz could not render ({error})").format(
+                    error=f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
+        return {"text/plain": f"{missing}\n\n{self.dot}"}
+
+
+def _missing_renderer() -> str | None:
+    """Why no picture can be drawn here (what to install), or None when Graphviz is ready."""
+    if graphviz is None:
+        return _("graphviz is not installed: {install}").format(install=INSTALL_PACKAGE)
+    if dot_program() is None:
+        return _("Graphviz's 'dot' program is not installed: {install}").format(install=INSTALL_BINARY)
+    return None
 
 
 def dot_program() -> str | None:
@@ -139,24 +165,22 @@ def dot_program() -> str | None:
     return shutil.which("dot")
 
 
-def draw_graph(tensor: Tensor, path, format: str | None = None, **dot_options) -> GraphDrawing:  # noqa: A002
+def draw_graph(tensor: Tensor, path=None, format: str | None = None, **dot_options) -> GraphDrawing:  # noqa: A002
     """Render the graph of ``tensor`` to ``path`` (SVG/PNG/PDF, from the suffix or ``format``).
 
     Without the graphviz package or the ``dot`` program nothing fails: the DOT text is written
-    next to ``path`` (suffix .dot) and the message says what to install to get a picture."""
+    next to ``path`` (suffix .dot) and the message says what to install to get a picture.
+    Without ``path`` nothing is written: the drawing is for a notebook, which shows it inline."""
+    dot = to_dot(tensor, **dot_options)
+    if path is None:
+        missing = _missing_renderer()
+        return GraphDrawing(dot, None, missing is None, missing or _("graph drawn for the notebook"))
     path = Path(path)
     format = (format or path.suffix.lstrip(".") or "svg").lower()
     if format not in FORMATS + ("dot",):
         raise ValueError(f"draw_graph: format must be one of {FORMATS + ('dot',)}, got {format!r}")
-    dot = to_dot(tensor, **dot_options)
     path.parent.mkdir(parents=True, exist_ok=True)
-    missing = None
-    if format == "dot":
-        missing = ""
-    elif graphviz is None:
-        missing = _("graphviz is not installed: {install}").format(install=INSTALL_PACKAGE)
-    elif dot_program() is None:
-        missing = _("Graphviz's 'dot' program is not installed: {install}").format(install=INSTALL_BINARY)
+    missing = "" if format == "dot" else _missing_renderer()
     if missing is None:
         target = path if path.suffix else path.with_suffix("." + format)
         try:

@@ -36,7 +36,8 @@ SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 class TextNotation:
     """Plain Unicode text: dL/dw (total), ∂(wx)/∂w (local), ×, −4, diff²."""
 
-    style = "text"
+    style = "text"      # how formulas are written (text, markdown, latex)
+    layout = "text"     # how the lines are laid out (writer.py)
     times = " × "
     minus = " − "
     matmul = " @ "
@@ -88,6 +89,11 @@ class TextNotation:
         """A formula inside a sentence."""
         return formula
 
+    def inline(self, formula: str) -> str:
+        """A formula inside a note: kept as it is (in LaTeX a note is a comment), except in the
+        notebook style, whose notes are rendered Markdown."""
+        return formula
+
     def warning(self, text: str) -> str:
         return _("⚠ warning: {text}").format(text=text)
 
@@ -119,6 +125,7 @@ class MarkdownNotation(TextNotation):
     """Text notation, with the characters Markdown would swallow escaped."""
 
     style = "markdown"
+    layout = "markdown"
 
     def name(self, name: str) -> str:
         return name.replace("_", "\\_").replace("*", "\\*")
@@ -131,6 +138,7 @@ class LatexNotation(TextNotation):
     """LaTeX for an ``align*`` block: \\frac{dL}{d w} (total), \\frac{\\partial L}{\\partial w} (local)."""
 
     style = "latex"
+    layout = "latex"
     times = " \\times "
     minus = " - "
     matmul = " "
@@ -201,6 +209,20 @@ class LatexNotation(TextNotation):
 
     def transpose(self, name: str) -> str:
         return f"{self.operand(name)}^{{\\top}}"
+
+
+class NotebookNotation(LatexNotation):
+    """What a notebook shows (``Explanation._repr_markdown_``): Markdown headings and bullets, as
+    the markdown style, with every formula in LaTeX between dollars, which Jupyter, Colab and
+    VS Code typeset (fractions for dL/dw and ∂(wx)/∂w)."""
+
+    layout = "markdown"
+
+    def inline(self, formula: str) -> str:
+        return self.math(formula)
+
+    def warning(self, text: str) -> str:
+        return _("**⚠ warning:** {text}").format(text=text)
 
 
 NOTATIONS = {"text": TextNotation, "markdown": MarkdownNotation, "latex": LatexNotation}

@@ -1,7 +1,7 @@
 """How ``explain`` lays out its lines: headings, equations, notes and warnings, in three styles.
 
     text       indented Unicode lines (a terminal)
-    markdown   headings and bullet lists
+    markdown   headings and bullet lists (also the notebook style: LaTeX formulas in Markdown)
     latex      an ``align*`` block per pass; notes become comments, while prose that the reader
                must see (the ∂/d legend, warnings) becomes ``\\intertext`` inside a block
 """
@@ -19,7 +19,7 @@ class Writer:
         self.N, self.lines, self.in_math = notation, [], False
 
     def heading(self, title: str) -> None:
-        style = self.N.style
+        style = self.N.layout
         if style == "markdown":
             self.lines += ["", f"### {title}", ""]
         elif style == "latex":
@@ -32,18 +32,18 @@ class Writer:
         for part in rhs:
             if part is not None and (not chain or chain[-1] != part) and part != lhs:
                 chain.append(part)
-        style = self.N.style
+        style = self.N.layout
         if style == "latex":
             text = lhs + " &= " + " = ".join(chain) + " \\\\" + (f"  % {label}" if label else "")
         else:
-            body = lhs + " = " + " = ".join(chain)
+            body = self.N.inline(lhs + " = " + " = ".join(chain))
             prefix = pad(label, 9) if label else ""
             text = ("  " * (level - 1) + "- " if style == "markdown" else "  " * level) + prefix + body
         self.lines.append(text)
 
     def note(self, text: str, level: int = 1) -> None:
         """A remark (a comment in LaTeX)."""
-        style = self.N.style
+        style = self.N.layout
         if style == "latex":
             self.lines.append(f"% {text}")
         elif style == "markdown":
@@ -53,7 +53,7 @@ class Writer:
 
     def prose(self, text: str, level: int = 1) -> None:
         """A sentence the reader must see in every style (LaTeX: \\intertext inside a block)."""
-        if self.N.style != "latex":
+        if self.N.layout != "latex":
             self.note(text, level)
         elif self.in_math:
             self.lines.append(f"\\intertext{{{text}}}")
@@ -64,12 +64,12 @@ class Writer:
         self.prose(self.N.warning(text), level)
 
     def begin_math(self) -> None:
-        if self.N.style == "latex":
+        if self.N.layout == "latex":
             self.lines.append("\\begin{align*}")
             self.in_math = True
 
     def end_math(self) -> None:
-        if self.N.style == "latex":
+        if self.N.layout == "latex":
             self.lines.append("\\end{align*}")
             self.in_math = False
 

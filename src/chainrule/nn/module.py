@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from .. import backend as B
+from .. import display
 from ..autograd import no_grad
 from ..backend import np
 from ..device import check_device, dtype_of_to_call
@@ -422,3 +423,8 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the parameter table (name, shape, count, requires_grad) and
+        the totals, with the structure folded below (display.py)."""
+        return display.module_html(self)
