@@ -308,9 +308,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
                 continue
             else:
                 grad = input_grads[i]
-            data = t._data
-            if not create_graph and grad.__class__ is not np.ndarray:  # a NumPy scalar from 0-d math
-                grad = np.asarray(grad)
+            data = t._data   # (0-d math may hand back NumPy scalars: fine here, Tensor._wrap makes arrays)
             if grad.shape != data.shape:
                 grad = _sum_to_shape(grad, data.shape)
             if grad.dtype != data.dtype:
@@ -428,11 +426,9 @@ class _PostAccumulate:
 
 
 def _added(total, grad, create_graph):
-    """total + grad for two gradients of one tensor (an ndarray even when both are 0-d)."""
-    if create_graph:
-        return total + grad
-    total = total + grad
-    return total if total.__class__ is np.ndarray else np.asarray(total)
+    """total + grad for two gradients of one tensor (a NumPy scalar when both are 0-d: whatever is
+    stored in a tensor goes through Tensor._wrap, which makes it an array)."""
+    return total + grad
 
 
 def _run_tensor_hooks(tensor, grad_output, create_graph):
@@ -481,17 +477,18 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
     root_grad = _root_grad(tensor, gradient, create_graph)
     handed_out = set()
 
-    def accumulate(leaf, grad):
+    def accumulate(leaf, grad):   # for leaves whose gradient is final during the walk (post-accumulate hooks)
         _accumulate_leaf(leaf, grad, create_graph, handed_out)
 
     with set_grad_enabled(create_graph):
         leaf_grads = _run([tensor], [root_grad], retain, create_graph, on_leaf_done=accumulate)
         for leaf, grad in leaf_grads.items():
-            accumulate(leaf, grad)
+            _accumulate_leaf(leaf, grad, create_graph, handed_out)
 
 
 def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) -> None:
-    if leaf._hooks:
+    extra = leaf._extra   # hooks live there; most leaves have none
+    if extra is not None and leaf._hooks:
         for hook in leaf._hooks:
             returned = hook(grad if create_graph else Tensor._wrap(grad))
             if returned is not None:
@@ -505,8 +502,9 @@ def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) ->
         leaf._grad = Tensor._wrap(grad if owned else grad.copy())
     else:
         leaf._grad = Tensor._wrap(_added(leaf._grad._data, grad, False))
-    for hook in leaf._post_hooks or ():
-        hook(leaf)
+    if extra is not None:
+        for hook in leaf._post_hooks or ():
+            hook(leaf)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

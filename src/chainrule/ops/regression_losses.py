@@ -131,11 +131,12 @@ def _input_and_target(op: str, input, target, warn: bool = True, stacklevel: int
         raise DTypeError(f"{op}: input must be a floating-point Tensor, got {got}")
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=input.dtype))
-    try:
-        np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do not "
-                         "broadcast") from None
+    if target.shape != input.shape:   # (np.broadcast_shapes costs microseconds: only when they differ)
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise ShapeError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do "
+                             "not broadcast") from None
     if warn and target.shape != input.shape:
         warnings.warn(_SIZE_WARNING.format(target=target.shape, input=input.shape), UserWarning,
                       stacklevel=stacklevel)

@@ -112,13 +112,13 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set each ``.grad`` to None (default) or fill it with zeros."""
         for param in self._parameters():
-            if param.grad is None:
+            if param._grad is None:
                 continue
             if set_to_none:
-                param.grad = None
+                param._grad = None
             else:
-                param.grad = param.grad.detach()
-                param.grad._data[...] = 0
+                param._grad = param._grad.detach()
+                param._grad._data[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` (re)computes and returns the loss."""
@@ -129,9 +129,9 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
-                grad = param.grad._data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
+                grad = param._grad._data   # .grad only ever holds a Tensor (its setter checks)
                 if grad.shape != param.shape:
                     raise ChainruleError(f"{type(self).__name__}.step: gradient of shape {grad.shape} does "
                                          f"not match its parameter of shape {param.shape}")
