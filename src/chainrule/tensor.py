@@ -48,8 +48,8 @@ class Tensor:
     place). One object per op instead of a tensor, a node and a tuple: every object kept is one
     more for Python's cycle collector to scan, and on deep graphs those scans cost more than
     the arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields
-    most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view) share one
-    slot, ``_extra``: None, or a small dict of those that are set.
+    most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view, forward
+    mode's tangents) share one slot, ``_extra``: None, or a small dict of those that are set.
 
     Inside chainrule the values are the ndarray in ``_data`` (always an ndarray, never a NumPy
     scalar, so in-place updates reach it) and the gradient is ``_grad`` (the ``grad`` property
@@ -93,6 +93,7 @@ class Tensor:
     _retained = _extra_field("retained", "True when retain_grad() asked to keep a non-leaf's grad.")
     _trace = _extra_field("trace", "Where the op was called (recorded in detect_anomaly mode).")
     _view = _extra_field("view", "The Node view that grad_fn returns, once asked for.")
+    _tangents = _extra_field("tangents", "Forward mode's tangents, {dual level: tangent} (forward_ad.py).")
 
     # --- values and gradient as PyTorch shows them ------------------------------------------------
     @property
