@@ -99,17 +99,19 @@ _NO_PARAMS = {}  # shared by every op without params, so a graph keeps no empty 
 
 
 class _ForwardMode:
-    """Forward mode's one hook into ``apply``: while a dual level is active (``_mode.dual_levels``),
-    ``apply`` hands each op to ``propagate``, which runs it here and adds the output's tangents
-    from the op's JVP. ``chainrule.forward_ad`` sets ``propagate`` when it is imported."""
+    """Forward mode's one hook into ``apply``: while a dual level is active in this thread
+    (``_mode.dual_levels``), ``apply`` hands each op to ``propagate``, which runs it here and adds
+    the output's tangents from the op's JVP. ``open`` counts the levels open in every thread, so
+    that with none the hot path pays one class-attribute check. chainrule.forward_ad keeps both."""
 
+    open = 0
     propagate = None
 
 
 def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
     """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
     the op (see Tensor's docstring): it becomes the graph node."""
-    if _mode.dual_levels:  # forward mode is on: the tangents too (forward_ad.py)
+    if _ForwardMode.open and _mode.dual_levels:  # forward mode is on: the tangents too (forward_ad.py)
         return _ForwardMode.propagate(prim, inputs, params)
     try:
         out = prim.forward(*[t._data for t in inputs], **params)

@@ -29,6 +29,7 @@ runs on Tensors, through the ops again.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import namedtuple
 
@@ -43,16 +44,17 @@ __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_le
            "unpack_dual"]
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+_COUNTING = threading.Lock()   # guards the count of open levels (threads open and close their own)
 
 
 class _Level:
     """One dual level: its depth (0 = outermost) and the tensors that got a tangent at it (held
     weakly, so that leaving the level can take the tangents off again)."""
 
-    __slots__ = ("depth", "tagged")
+    __slots__ = ("depth", "tagged", "prune_at")
 
     def __init__(self, depth: int):
-        self.depth, self.tagged = depth, []
+        self.depth, self.tagged, self.prune_at = depth, [], 4096
 
     def __repr__(self):
         return f"<dual level {self.depth}>"
@@ -63,6 +65,8 @@ def enter_dual_level() -> int:
     """Start a new (innermost) level and return its number; prefer ``with dual_level():``."""
     levels = _mode.dual_levels
     level = _Level(len(levels))
+    with _COUNTING:
+        _ForwardMode.open += 1
     _mode.dual_levels = levels + (level,)
     return level.depth
 
@@ -77,6 +81,8 @@ def exit_dual_level(*, level: int | None = None) -> None:
                          "levels are left in the reverse order of entering them")
     innermost = levels[-1]
     _mode.dual_levels = levels[:-1]
+    with _COUNTING:
+        _ForwardMode.open -= 1
     for ref in innermost.tagged:
         tensor = ref()
         if tensor is not None and tensor._tangents:
@@ -157,7 +163,11 @@ def _attach(tensor: Tensor, level: _Level, tangent: Tensor) -> None:
         tensor._tangents = {level: tangent}
     else:
         tangents[level] = tangent
-    level.tagged.append(weakref.ref(tensor))
+    tagged = level.tagged
+    tagged.append(weakref.ref(tensor))
+    if len(tagged) >= level.prune_at:   # a long run under one level: forget the tensors gone since
+        tagged[:] = [ref for ref in tagged if ref() is not None]
+        level.prune_at = max(4096, 2 * len(tagged))
 
 
 # --- pushing tangents through one op ------------------------------------------------------------

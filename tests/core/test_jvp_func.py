@@ -220,3 +220,22 @@ def test_argument_errors_name_the_transform():
     with pytest.raises(ArgumentError, match="pair"):
         func.grad(lambda t: t.sum(), has_aux=True)(cr.zeros(2))
     assert func.grad(lambda t: cr.tensor(1.0))(cr.zeros(2)).tolist() == [0.0, 0.0]   # unused: zeros
+
+
+def test_levels_belong_to_their_thread_and_close_on_errors():
+    import threading
+
+    from chainrule.autograd import _ForwardMode
+
+    seen = []
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(cr.tensor([1.0]), cr.tensor([1.0]))
+        worker = threading.Thread(target=lambda: seen.append((dual * 2)._tangents))
+        worker.start()
+        worker.join()
+        assert fwAD.unpack_dual(dual * 2).tangent.tolist() == [2.0]
+    assert seen == [None]                   # the other thread has no level open
+    with pytest.raises(ShapeError):
+        with fwAD.dual_level():
+            fwAD.make_dual(cr.zeros(2), cr.zeros(3))
+    assert _ForwardMode.open == 0

@@ -2,34 +2,40 @@
 two-input functions (atan2, hypot, logaddexp, lerp, xlogy), and the tests
 (isinf, isclose...) that carry no gradient.
 
-g = dL/dy; y is the output. ln = natural log. Every Jacobian here is diagonal, so forward mode
-multiplies by the same factors: the JVP is dy = (the factor of g) * dx, e.g. dy = dx / (x ln 10) for
-log10, dy = da b / y + db a / y... for hypot (each input's share, with its tangent da, db, dx).
+g = dL/dy; y is the output; da, db, dx are the inputs' tangents and dy the output's (forward
+mode). ln = natural log. Every Jacobian here is diagonal, so the JVP multiplies each tangent by
+the same factor as the VJP multiplies g.
 
-    y = log10(x)          dL/dx = g / (x ln 10)
-    y = log2(x)           dL/dx = g / (x ln 2)
-    y = exp2(x) = 2^x     dL/dx = g * y ln 2
-    y = expm1(x)          dL/dx = g * (y + 1)                  (= g e^x; exact for tiny x)
-    y = rsqrt(x)          dL/dx = -g * y^3 / 2
-    y = 1 / x             dL/dx = -g * y^2
-    y = x^2               dL/dx = 2 g x
-    y = tan(x)            dL/dx = g * (1 + y^2)
-    y = asin(x)           dL/dx = g / sqrt(1 - x^2)
-    y = acos(x)           dL/dx = -g / sqrt(1 - x^2)
-    y = atan(x)           dL/dx = g / (1 + x^2)
-    y = sinh(x)           dL/dx = g cosh(x)
-    y = cosh(x)           dL/dx = g sinh(x)
-    y = asinh(x)          dL/dx = g / sqrt(x^2 + 1)
-    y = acosh(x)          dL/dx = g / sqrt(x^2 - 1)
-    y = atanh(x)          dL/dx = g / (1 - x^2)
-    y = frac(x)           dL/dx = g                            (x - trunc(x): slope 1 between jumps)
+    y = log10(x)          dL/dx = g / (x ln 10)                dy = dx / (x ln 10)
+    y = log2(x)           dL/dx = g / (x ln 2)                 dy = dx / (x ln 2)
+    y = exp2(x) = 2^x     dL/dx = g * y ln 2                   dy = y ln 2 dx
+    y = expm1(x)          dL/dx = g * (y + 1)                  dy = (y + 1) dx  (= e^x dx; exact for tiny x)
+    y = rsqrt(x)          dL/dx = -g * y^3 / 2                 dy = -y^3 / 2 dx
+    y = 1 / x             dL/dx = -g * y^2                     dy = -y^2 dx
+    y = x^2               dL/dx = 2 g x                        dy = 2 x dx
+    y = tan(x)            dL/dx = g * (1 + y^2)                dy = (1 + y^2) dx
+    y = asin(x)           dL/dx = g / sqrt(1 - x^2)            dy = dx / sqrt(1 - x^2)
+    y = acos(x)           dL/dx = -g / sqrt(1 - x^2)           dy = -dx / sqrt(1 - x^2)
+    y = atan(x)           dL/dx = g / (1 + x^2)                dy = dx / (1 + x^2)
+    y = sinh(x)           dL/dx = g cosh(x)                    dy = cosh(x) dx
+    y = cosh(x)           dL/dx = g sinh(x)                    dy = sinh(x) dx
+    y = asinh(x)          dL/dx = g / sqrt(x^2 + 1)            dy = dx / sqrt(x^2 + 1)
+    y = acosh(x)          dL/dx = g / sqrt(x^2 - 1)            dy = dx / sqrt(x^2 - 1)
+    y = atanh(x)          dL/dx = g / (1 - x^2)                dy = dx / (1 - x^2)
+    y = frac(x)           dL/dx = g                            dy = dx   (x - trunc(x): slope 1 between jumps)
     y = atan2(a, b)       dL/da = g b / (a^2 + b^2)            dL/db = -g a / (a^2 + b^2)   (0 at 0, 0)
+                          dy = (da b - db a) / (a^2 + b^2)
     y = hypot(a, b)       dL/da = g a / y                      dL/db = g b / y
+                          dy = (da a + db b) / y
     y = logaddexp(a, b)   dL/da = g / (1 + e^(b - a))          dL/db = g / (1 + e^(a - b))
+                          dy = da / (1 + e^(b - a)) + db / (1 + e^(a - b))
     y = logaddexp2(a, b)  dL/da = g 2^(a - y)                  dL/db = g 2^(b - y)
+                          dy = da 2^(a - y) + db 2^(b - y)
     y = lerp(s, e, w)     dL/ds = g (1 - w)   dL/de = g w      dL/dw = g (e - s)
+                          dy = ds (1 - w) + de w + dw (e - s)
     y = xlogy(x, z)       dL/dx = g log z (0 where x = 0, z <= 0)   dL/dz = g x / z
-    y = nan_to_num(x)     dL/dx = g where x is finite, else 0
+                          dy = dx log z (the same 0) + dz x / z
+    y = nan_to_num(x)     dL/dx = g where x is finite, else 0  dy = dx where x is finite, else 0
 
 No gradient (piecewise constant, or a bool result): sgn, isinf,
 isposinf, isneginf, isclose, signbit, logical/bitwise xor and not.
