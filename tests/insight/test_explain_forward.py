@@ -47,6 +47,18 @@ def test_the_lesson_in_forward_mode_left_to_right():
     assert w.grad.item() == -24.0
 
 
+def test_explain_runs_no_hook_and_leaves_the_graph_alone():
+    w = cr.tensor(2.0, requires_grad=True, name="w")
+    wx = w * 3.0
+    calls = []
+    wx.register_hook(lambda g: calls.append(g))
+    L = (wx - 10.0) ** 2
+    assert "so dL/dw = −24" in cr.explain(L, mode="forward")
+    assert calls == [] and w.grad is None
+    L.backward()
+    assert len(calls) == 1 and w.grad.item() == -24.0
+
+
 def test_one_pass_per_input_with_paths_adding_up_at_each_node():
     x = cr.tensor(3.0, requires_grad=True, name="x")
     y = cr.tensor(2.0, requires_grad=True, name="y")

@@ -34,15 +34,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..autograd import _sum_to_shape
 from ..backend import np
 from ..errors import GraphError
 from ..locale import _, language
-from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor
 from .domain import backward_problem, finite, forward_problem, kink_note, non_finite_word
 from .explain_forward import explain_forward
-from .naming import _given_names, _graph, _local_values, _name_graph, _written
+from .naming import _backward_walk, _given_names, _graph, _local_values, _name_graph, _written
 from .notation import ELEMENTWISE, NOTATIONS, VJP_WORDS, forward_formula, local_formula
 from .writer import Writer, show_value, sum_of
 
@@ -50,37 +48,6 @@ __all__ = ["explain", "show_value"]
 
 DEFAULT_MAX_NODES = 30
 MAX_LEAVES_SHOWN = 20
-def _backward_walk(root: Tensor, order: list):
-    """dL/d(every tensor), contribution by contribution, with the VJPs of the derivative table.
-
-    Returns ({node: dL/d(its output)}, {id(leaf): dL/d(leaf)}, {(node, i): the part of
-    dL/d(input i) that came through this node})."""
-    node_grads = {root._node: np.ones_like(root._data)}
-    leaf_grads, contributions = {}, {}
-    for node in reversed(order):
-        upstream = node_grads.get(node)
-        if upstream is None:
-            continue
-        values = [t._data for t in node.inputs]
-        needs = [t.requires_grad for t in node.inputs]
-        prim = node.prim
-        if prim.vjp_all is not None:
-            input_grads = prim.vjp_all(ARRAYS, upstream, node.output, values, needs, **node.params)
-        else:
-            input_grads = [vjp(ARRAYS, upstream, node.output, *values, **node.params) if need else None
-                           for vjp, need in zip(prim.vjps, needs)]
-        for i, (t, grad) in enumerate(zip(node.inputs, input_grads)):
-            if grad is None or not t.requires_grad:
-                continue
-            grad = np.asarray(grad)
-            if grad.shape != t._data.shape:
-                grad = _sum_to_shape(grad, t._data.shape)
-            contributions[(node, i)] = grad
-            table, key = (leaf_grads, id(t)) if t._node is None else (node_grads, t._node)
-            table[key] = grad if key not in table else table[key] + grad
-    return node_grads, leaf_grads, contributions
-
-
 def _use_key(t: Tensor):
     """What identifies a value in the graph: its node, or the leaf tensor itself."""
     return t._node if t._node is not None else id(t)

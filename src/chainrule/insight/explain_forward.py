@@ -24,13 +24,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .. import autograd
 from ..backend import np
 from ..forward_ad import tangent_of_op
 from ..locale import _, _n
 from ..tensor import Tensor
 from .domain import forward_problem
-from .naming import _given_names, _graph, _local_values, _name_graph, _written
+from .naming import _backward_walk, _given_names, _graph, _local_values, _name_graph, _written
 from .notation import ELEMENTWISE, forward_formula, local_formula
 from .writer import Writer, show_value
 
@@ -54,7 +53,7 @@ def explain_forward(tensor: Tensor, N, max_nodes: int, names) -> str:
         named = [f"{N.name(namer(t))} = {show_value(N, t._data)}" for t in leaves if namer(t) is not None]
         if named:
             out.note(_("the leaves: {values}").format(values=", ".join(named)), level=1)
-        reverse = _reverse_gradients(tensor, seeds)
+        reverse = _reverse_gradients(tensor, order)
         for number, seed in enumerate(seeds, 1):
             _write_pass(out, N, namer, tensor, order, shown, tensor_of, seed, reverse.get(id(seed)),
                         number, len(seeds))
@@ -79,7 +78,7 @@ def _write_pass(out, N, namer, root, order, shown, tensor_of, seed, reverse, num
     tangents = {id(seed): np.ones_like(seed._data)}
     for node in order:
         t = tensor_of[node]
-        inputs = [tangents.get(id(i) if i._node is None else id(tensor_of[i._node])) for i in node.inputs]
+        inputs = [tangents.get(id(i)) for i in node.inputs]
         tangent = tangent_of_op(node.prim, [i._data for i in node.inputs], inputs, node.output,
                                 node.params)
         if tangent is not None:
@@ -142,13 +141,10 @@ def _write_node(out, N, namer, node, t, seed_name, input_tangents, tangent) -> N
                                      show_value(N, tangent)], level=2)
 
 
-def _reverse_gradients(root: Tensor, seeds: list) -> dict:
-    """{id(seed): dL/d(seed)} by the backward pass (the graph kept, no .grad touched), to compare."""
-    if not seeds:
-        return {}
-    grads = autograd.grad(root, seeds, grad_outputs=Tensor._wrap(np.ones_like(root._data)),
-                          retain_graph=True, allow_unused=True)
-    return {id(s): g._data for s, g in zip(seeds, grads) if g is not None}
+def _reverse_gradients(root: Tensor, order: list) -> dict:
+    """{id(leaf): dL/d(leaf)} by explain's own walk of the backward pass (no hook runs, no .grad is
+    touched), to compare with."""
+    return _backward_walk(root, order)[1]
 
 
 def _write_costs(out, N, root: Tensor, seeds: list) -> None:

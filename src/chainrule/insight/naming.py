@@ -1,5 +1,6 @@
-"""The graph ``explain`` writes about, and the names it gives its values (both write-ups, the
-backward pass of explain.py and the forward mode of explain_forward.py, use these).
+"""The graph ``explain`` writes about, the names it gives its values, and its own walk of the
+backward pass (both write-ups, the backward pass of explain.py and the forward mode of
+explain_forward.py, use these).
 
 Names: a tensor's own ``name``, a name the caller gave (a dict, or a Module's parameter names),
 or one made from the op (wx for w × x, diff for a difference, exp for an exponential...); an
@@ -8,7 +9,7 @@ unnamed scalar constant is written as its value; the output is L.
 
 from __future__ import annotations
 
-from ..autograd import _topological_order
+from ..autograd import _sum_to_shape, _topological_order
 from ..backend import np
 from ..errors import GraphError
 from ..ops.namespaces import ARRAYS
@@ -100,3 +101,34 @@ def _local_values(node, index: int):
 def _written(N, namer, t: Tensor) -> str:
     name = namer(t)
     return N.name(name) if name is not None else show_value(N, t._data)
+
+
+def _backward_walk(root: Tensor, order: list):
+    """dL/d(every tensor), contribution by contribution, with the VJPs of the derivative table.
+
+    Returns ({node: dL/d(its output)}, {id(leaf): dL/d(leaf)}, {(node, i): the part of
+    dL/d(input i) that came through this node})."""
+    node_grads = {root._node: np.ones_like(root._data)}
+    leaf_grads, contributions = {}, {}
+    for node in reversed(order):
+        upstream = node_grads.get(node)
+        if upstream is None:
+            continue
+        values = [t._data for t in node.inputs]
+        needs = [t.requires_grad for t in node.inputs]
+        prim = node.prim
+        if prim.vjp_all is not None:
+            input_grads = prim.vjp_all(ARRAYS, upstream, node.output, values, needs, **node.params)
+        else:
+            input_grads = [vjp(ARRAYS, upstream, node.output, *values, **node.params) if need else None
+                           for vjp, need in zip(prim.vjps, needs)]
+        for i, (t, grad) in enumerate(zip(node.inputs, input_grads)):
+            if grad is None or not t.requires_grad:
+                continue
+            grad = np.asarray(grad)
+            if grad.shape != t._data.shape:
+                grad = _sum_to_shape(grad, t._data.shape)
+            contributions[(node, i)] = grad
+            table, key = (leaf_grads, id(t)) if t._node is None else (node_grads, t._node)
+            table[key] = grad if key not in table else table[key] + grad
+    return node_grads, leaf_grads, contributions
