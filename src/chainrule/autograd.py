@@ -42,22 +42,32 @@ from .tensor import Node, Tensor  # noqa: F401 - Node (what grad_fn shows) is pa
 
 # --- primitives and nodes ---------------------------------------------------------------------
 class Primitive:
-    """One row of the derivative table: a forward function on arrays and one VJP per input.
+    """One row of the derivative table: a forward function on arrays, one VJP per input (reverse
+    mode) and the JVP (forward mode).
 
     ``forward(*arrays, **params) -> array``
     ``vjps[i](xp, grad_output, output, *inputs, **params) -> dL/d(input_i)``
     ``vjp_all(xp, grad_output, output, inputs, needs, **params) -> list`` for variadic ops.
+    ``jvp``: d(output) from the inputs' tangents d(input_i) (forward_ad.py pushes them), one of
+        (jvp_0, jvp_1, ...)   one per input, ``jvp_i(xp, tangent_i, output, *inputs, **params)`` ->
+                              input i's share of d(output); the shares of the inputs that have a
+                              tangent are added and broadcast to the output's shape (the mirror
+                              of the VJPs, whose broadcasting the engine undoes); None: no share
+        LINEAR                the op is linear in its inputs: d(output) = forward(d(input_0), ...)
+        a function            ``jvp(xp, tangents, output, *inputs, **params) -> d(output)``, the
+                              tangents a list holding None for an input without one (variadic ops)
     ``xp`` is the math namespace: NumPy-like functions on arrays, or on Tensors when the
-    backward pass is being recorded (create_graph=True).
+    derivative is itself being recorded (create_graph=True, or nested transforms).
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "reads_output", "reads_inputs", "reads_nothing")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "reads_output", "reads_inputs", "reads_nothing")
 
-    def __init__(self, name, forward, *vjps, vjp_all=None):
+    def __init__(self, name, forward, *vjps, vjp_all=None, jvp=None):
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.vjp_all = vjp_all
+        self.jvp = jvp
         # which saved values the backward reads (see _reads): an input changed in place is an
         # error only if they include it, and a node that reads none keeps its inputs after backward
         functions = vjps + ((vjp_all,) if vjp_all is not None else ())
@@ -78,6 +88,9 @@ class Primitive:
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+
+LINEAR = "linear"  # a Primitive's jvp when the op is linear in its inputs (see Primitive)
 
 
 _SHAPE_ONLY = ("shape", "ndim", "dtype")
@@ -131,9 +144,21 @@ def _check_finite(array, what: str, prim, inputs, trace=None) -> None:
 _NO_PARAMS = {}  # shared by every op without params, so a graph keeps no empty dict per op (never mutated)
 
 
+class _ForwardMode:
+    """Forward mode's one hook into ``apply``: while a dual level is active in this thread
+    (``_mode.dual_levels``), ``apply`` hands each op to ``propagate``, which runs it here and adds
+    the output's tangents from the op's JVP. ``open`` counts the levels open in every thread, so
+    that with none the hot path pays one class-attribute check. chainrule.forward_ad keeps both."""
+
+    open = 0
+    propagate = None
+
+
 def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
     """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
     the op (see Tensor's docstring): it becomes the graph node."""
+    if _ForwardMode.open and _mode.dual_levels:  # forward mode is on: the tangents too (forward_ad.py)
+        return _ForwardMode.propagate(prim, inputs, params)
     try:
         out = prim.forward(*[t._data for t in inputs], **params)
     except (ValueError, TypeError, IndexError) as err:

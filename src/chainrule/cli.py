@@ -156,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help=_("differentiate with respect to these names (default: w for the lesson's "
                                 "example, every name otherwise)"))
     explain.add_argument("--style", choices=["text", "markdown", "latex"], default="text")
+    explain.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
+                         help=_("reverse: the backward pass (backpropagation); forward: forward mode, "
+                                "tangents pushed from the inputs to the output, and when each mode is "
+                                "cheaper"))
     add_lang_argument(explain)
     explain.set_defaults(run=run_explain)
 
@@ -226,7 +230,7 @@ def run_explain(args) -> int:
     wrt = args.wrt if args.wrt is not None else (LESSON_WRT if lesson else None)
     with np.errstate(all="ignore"):
         result = build(expression, values, wrt)
-        print(cr.explain(result, style=args.style), end="")
+        print(cr.explain(result, style=args.style, mode=args.mode), end="")
     return 0
 
 

@@ -14,6 +14,7 @@ import threading
 class _Mode(threading.local):
     grad_enabled = True
     anomaly = False
+    dual_levels = ()  # forward mode's active levels, outermost first (forward_ad.py)
 
 
 _mode = _Mode()

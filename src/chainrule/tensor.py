@@ -51,8 +51,8 @@ class Tensor:
     One object per op instead of a tensor, a node and a tuple: every object kept is one more
     for Python's cycle collector to scan, and on deep graphs those scans cost more than the
     arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields
-    most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view) share one
-    slot, ``_extra``: None, or a small dict of those that are set.
+    most tensors never use (name, hooks, retain_grad, anomaly trace, the Node view, forward
+    mode's tangents) share one slot, ``_extra``: None, or a small dict of those that are set.
 
     Inside chainrule the values are the ndarray in ``_data`` (always an ndarray, never a NumPy
     scalar, so in-place updates reach it) and the gradient is ``_grad`` (the ``grad`` property
@@ -100,6 +100,7 @@ class Tensor:
     _history = _extra_field("history", "{version: node}: this tensor's records before in-place ops.")
     _overwritten = _extra_field("overwritten", "True for a history node whose values an in-place op "
                                 "wrote over (its backward may not read them).")
+    _tangents = _extra_field("tangents", "Forward mode's tangents, {dual level: tangent} (forward_ad.py).")
 
     # --- values and gradient as PyTorch shows them ------------------------------------------------
     @property

@@ -34,14 +34,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..autograd import _sum_to_shape, _topological_order
 from ..backend import np
 from ..errors import GraphError
 from ..locale import _, language
-from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor
 from .domain import backward_problem, finite, forward_problem, kink_note, non_finite_word
+from .explain_forward import explain_forward
 from .explanation import Explanation
+from .naming import _backward_walk, _given_names, _graph, _local_values, _name_graph, _written
 from .notation import ELEMENTWISE, NOTATIONS, VJP_WORDS, NotebookNotation, forward_formula, local_formula
 from .writer import Writer, show_value, sum_of
 
@@ -49,125 +49,6 @@ __all__ = ["Explanation", "explain", "show_value"]
 
 DEFAULT_MAX_NODES = 30
 MAX_LEAVES_SHOWN = 20
-AUTO_NAMES = {"sub": "diff", "add": "add", "div": "ratio", "matmul": "mm", "pow": "pow", "neg": "neg"}
-
-
-def _graph(root: Tensor):
-    """The nodes reachable from ``root`` in forward order (inputs before the ops that use them),
-    the tensor each node produced, and the leaves in order of first use (iterative walk)."""
-    try:
-        order = [t._node for t in _topological_order([root])[::-1]]
-    except GraphError:
-        raise GraphError(
-            "explain: the graph was freed by an earlier backward(); call explain before backward(), "
-            "or pass retain_graph=True to backward()") from None
-    tensor_of = {root._node: root, None: root}  # (None: the root, for whoever asks "is this the output?")
-    leaves, leaf_ids = [], set()
-    for node in order:
-        for t in node.inputs:
-            if t._node is not None:
-                tensor_of.setdefault(t._node, t)
-            elif id(t) not in leaf_ids:
-                leaf_ids.add(id(t))
-                leaves.append(t)
-    return order, tensor_of, leaves
-
-
-def _given_names(names) -> dict:
-    """{id(tensor): name} from a dict {tensor: name} or a Module (its parameter names)."""
-    if names is None:
-        return {}
-    if hasattr(names, "named_parameters"):
-        return {id(p): n for n, p in names.named_parameters()}
-    return {id(t): str(n) for t, n in dict(names).items()}
-
-
-class _Namer:
-    """Readable, unique names: the tensor's ``name``, then a name from the op (wx, diff, exp)."""
-
-    def __init__(self, given: dict):
-        self.given, self.used, self.by_id = given, set(), {}
-
-    def unique(self, base: str) -> str:
-        name, k = base, 2
-        while name in self.used:
-            name, k = f"{base}_{k}", k + 1
-        self.used.add(name)
-        return name
-
-    def assign(self, t: Tensor, base: str | None) -> None:
-        chosen = t.name or self.given.get(id(t)) or base
-        self.by_id[id(t)] = None if chosen is None else self.unique(chosen)
-
-    def __call__(self, t: Tensor):
-        return self.by_id.get(id(t))
-
-
-def _name_graph(root, order, tensor_of, leaves, given) -> _Namer:
-    namer = _Namer(given)
-    for t in leaves:  # an unnamed scalar constant is written as its value
-        constant_scalar = not t.requires_grad and t._data.size == 1
-        base = None if constant_scalar else ("leaf" if t.requires_grad else "const")
-        namer.assign(t, base)
-    for node in order:
-        t = tensor_of[node]
-        if t is root:
-            continue
-        base = AUTO_NAMES.get(node.prim.name, node.prim.name)
-        if node.prim.name == "mul":
-            parts = [namer(i) for i in node.inputs]
-            if all(p is not None and p.isalnum() and len(p) <= 3 for p in parts):
-                base = "".join(parts)
-        namer.assign(t, base)
-    namer.assign(root, "L")
-    return namer
-
-
-def _backward_walk(root: Tensor, order: list, seed=None):
-    """dL/d(every tensor), contribution by contribution, with the VJPs of the derivative table,
-    starting from dL/d(root) = ``seed`` (ones by default) and walking only the nodes of ``order``.
-
-    Returns ({node: dL/d(its output)}, {id(leaf): dL/d(leaf)}, {(node, i): the part of
-    dL/d(input i) that came through this node})."""
-    node_grads = {root._node: np.ones_like(root._data) if seed is None else seed}
-    leaf_grads, contributions = {}, {}
-    for node in reversed(order):
-        upstream = node_grads.get(node)
-        if upstream is None:
-            continue
-        values = [t._data for t in node.inputs]
-        needs = [t.requires_grad for t in node.inputs]
-        prim = node.prim
-        if prim.vjp_all is not None:
-            input_grads = prim.vjp_all(ARRAYS, upstream, node.output, values, needs, **node.params)
-        else:
-            input_grads = [vjp(ARRAYS, upstream, node.output, *values, **node.params) if need else None
-                           for vjp, need in zip(prim.vjps, needs)]
-        for i, (t, grad) in enumerate(zip(node.inputs, input_grads)):
-            if grad is None or not t.requires_grad:
-                continue
-            grad = np.asarray(grad)
-            if grad.shape != t._data.shape:
-                grad = _sum_to_shape(grad, t._data.shape)
-            contributions[(node, i)] = grad
-            table, key = (leaf_grads, id(t)) if t._node is None else (node_grads, t._node)
-            table[key] = grad if key not in table else table[key] + grad
-    return node_grads, leaf_grads, contributions
-
-
-def _local_values(node, index: int):
-    """d(output)/d(input ``index``) element by element (an element-wise op's local derivative)."""
-    values = [t._data for t in node.inputs]
-    ones = np.ones_like(node.output)
-    local = node.prim.vjps[index](ARRAYS, ones, node.output, *values, **node.params)
-    return np.asarray(local)
-
-
-def _written(N, namer, t: Tensor) -> str:
-    name = namer(t)
-    return N.name(name) if name is not None else show_value(N, t._data)
-
-
 def _use_key(t: Tensor):
     """What identifies a value in the graph: its node, or the leaf tensor itself."""
     return t._node if t._node is not None else id(t)
@@ -197,7 +78,7 @@ def _target_operands(N, node, given_arrays) -> list:
 
 
 def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None,
-            lang: str | None = None) -> Explanation:
+            lang: str | None = None, mode: str = "reverse") -> Explanation:
     """The chain rule for ``tensor``'s graph, written out: forward values, then per node the
     local derivative, the upstream gradient and their product, then the leaves' gradients (the
     sum of their paths when a leaf is used more than once). Values outside a function's domain
@@ -210,11 +91,17 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
     lang       "en" or "ja" (default: the environment's language, see ``chainrule.locale``); the
                numbers and formulas are the same in both
 
+    mode       "reverse" (the backward pass, as above) or "forward": forward mode, each value's
+               tangent pushed from the inputs to the output (one pass per input that requires
+               grad), and when each mode is the cheaper one (explain_forward.py)
+
     Returns an ``Explanation``: a ``str`` (the text in ``style``, for print and files) that a
     notebook shows as Markdown with the formulas typeset (see explanation.py).
     """
     if style not in NOTATIONS:
         raise ValueError(f"explain: style must be one of {sorted(NOTATIONS)}, got {style!r}")
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"explain: mode must be 'reverse' or 'forward', got {mode!r}")
     if not isinstance(tensor, Tensor):
         raise TypeError(f"explain expects a Tensor, got {type(tensor).__name__}")
     if tensor._node is None:
@@ -222,6 +109,9 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
                          "require grad, so it has no graph to explain (create the inputs with "
                          "requires_grad=True)")
     with language(lang):
+        if mode == "forward":
+            return Explanation(explain_forward(tensor, NOTATIONS[style](), max_nodes, names),
+                               notebook=explain_forward(tensor, NotebookNotation(), max_nodes, names))
         graph = _Walked(tensor, names)
         return Explanation(_explain(graph, NOTATIONS[style](), max_nodes),
                            notebook=_explain(graph, NotebookNotation(), max_nodes))

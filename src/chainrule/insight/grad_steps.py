@@ -23,7 +23,7 @@ from ..autograd import apply
 from ..backend import np
 from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor
-from .explain import _backward_walk
+from .naming import _backward_walk
 from .notation import ELEMENTWISE, TextNotation, forward_formula, local_formula
 from .writer import show_value
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..backend import np
 from ..locale import _
 from ..tensor import Tensor
-from .explain import _backward_walk, _given_names, _graph, _name_graph
+from .naming import _backward_walk, _given_names, _graph, _name_graph
 from .notation import TextNotation
 from .writer import show_value
 

@@ -44,6 +44,9 @@ class TextNotation:
     less_equal, greater_equal = " ≤ ", " ≥ "
     legend = N_("∂ marks a local derivative (one op, its other inputs held fixed); d marks a total "
                 "derivative of L (every path to L added up)")
+    forward_legend = N_("∂ marks a local derivative (one op, its other inputs held fixed); d marks a "
+                        "total derivative with respect to the input we differentiate by (every path from "
+                        "it added up): the tangent that travels with each value")
 
     def number(self, value: float) -> str:
         value = float(value)
@@ -145,6 +148,9 @@ class LatexNotation(TextNotation):
     less_equal, greater_equal = " \\le ", " \\ge "
     legend = N_("$\\partial$ marks a local derivative (one op, its other inputs held fixed); $d$ marks a "
                 "total derivative of $L$ (every path to $L$ added up)")
+    forward_legend = N_("$\\partial$ marks a local derivative (one op, its other inputs held fixed); $d$ "
+                        "marks a total derivative with respect to the input we differentiate by (every path "
+                        "from it added up): the tangent that travels with each value")
 
     def number(self, value: float) -> str:
         value = float(value)

@@ -1,4 +1,5 @@
-"""The derivative table: every primitive's forward and vector-Jacobian products, side by side.
+"""The derivative table: every primitive's forward, its vector-Jacobian products (reverse mode,
+backward) and its Jacobian-vector product (forward mode, chainrule.forward_ad), side by side.
 
     arithmetic.py   + - * / ** @, maximum, minimum, clamp, where
     unary.py        exp, log, log1p, sqrt, abs, sin, cos, erf, clone, dtype casts

@@ -1,21 +1,28 @@
 """Arithmetic: the binary operators, matmul, and the piecewise maximum/minimum/clamp/where.
 
 Each row: the forward on arrays, then one VJP per input, ``vjp(xp, g, y, *inputs)`` where
-g = dL/dy. Broadcast inputs need no care here: the engine sums each gradient back to its
-input's shape.
+g = dL/dy, then the JVP: one share of dy per input, ``jvp_i(xp, da, y, *inputs)`` where da is
+the input's tangent. Broadcast inputs need no care here: the engine sums each gradient back to
+its input's shape, and broadcasts each share of dy up to y's.
 
-    y = a + b        dL/da = g                    dL/db = g
-    y = a - b        dL/da = g                    dL/db = -g
-    y = a * b        dL/da = g * b                dL/db = g * a
-    y = a / b        dL/da = g / b                dL/db = -g * a / b^2
+    y = a + b        dL/da = g                    dL/db = g                dy = da + db
+    y = a - b        dL/da = g                    dL/db = -g               dy = da - db
+    y = a * b        dL/da = g * b                dL/db = g * a            dy = da b + a db
+    y = a / b        dL/da = g / b                dL/db = -g * a / b^2     dy = da / b - db a / b^2
     y = a ** b       dL/da = g * b * a^(b-1)      dL/db = g * y * ln(a)   (0 where a = 0, b >= 0)
                      (dL/da = 0 where b = 0, so 0 ** 0 has gradient 0, as PyTorch)
-    y = x ** p       dL/dx = g * p * x^(p-1)      (p a constant)
-    y = -x           dL/dx = -g
+                     dy = da b a^(b-1) + db y ln(a)      (the same two factors, the same zeros)
+    y = x ** p       dL/dx = g * p * x^(p-1)      dy = p x^(p-1) dx        (p a constant)
+    y = -x           dL/dx = -g                   dy = -dx
     y = a @ b        dL/da = g @ b^T              dL/db = a^T @ g          (batched; 1-D handled)
+                     dy = da @ b + a @ db
     y = max(a, b)    dL/da = g * [not a < b], halved where a = b (ties split, NaN passes: PyTorch)
-    y = clamp(x)     dL/dx = g * [lo <= x <= hi]
-    y = where(c,a,b) dL/da = g * [c]              dL/db = g * [not c]
+                     dy = da [not a < b] + db [not b < a], each halved where a = b
+    y = clamp(x)     dL/dx = g * [lo <= x <= hi]  dy = dx [lo <= x <= hi]
+    y = where(c,a,b) dL/da = g * [c]              dL/db = g * [not c]      dy = where(c, da, db)
+    y = a % b        dL/da = g                    dL/db = -g floor(a / b)  dy = da - db floor(a / b)
+    fmod(a, b)       as %, with trunc for floor
+    a // b, trunc(a / b): no derivative (an error both ways, as PyTorch)
 """
 
 from __future__ import annotations
@@ -31,22 +38,30 @@ from .unary import as_float
 add_p = Primitive(
     "add", np.add,
     lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: g)
+    lambda xp, g, y, a, b: g,
+    jvp=(lambda xp, da, y, a, b: da,
+         lambda xp, db, y, a, b: db))
 
 sub_p = Primitive(
     "sub", np.subtract,
     lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: -g)
+    lambda xp, g, y, a, b: -g,
+    jvp=(lambda xp, da, y, a, b: da,
+         lambda xp, db, y, a, b: -db))
 
 mul_p = Primitive(
     "mul", np.multiply,
     lambda xp, g, y, a, b: g * b,
-    lambda xp, g, y, a, b: g * a)
+    lambda xp, g, y, a, b: g * a,
+    jvp=(lambda xp, da, y, a, b: da * b,
+         lambda xp, db, y, a, b: a * db))
 
 div_p = Primitive(
     "div", np.true_divide,
     lambda xp, g, y, a, b: g / b,
-    lambda xp, g, y, a, b: -g * (a / b / b))   # (a / b) / b: b * b would underflow first
+    lambda xp, g, y, a, b: -g * (a / b / b),   # (a / b) / b: b * b would underflow first
+    jvp=(lambda xp, da, y, a, b: da / b,
+         lambda xp, db, y, a, b: -db * (a / b / b)))
 
 
 def _pow_vjp_exponent(xp, g, y, a, b):
@@ -57,7 +72,10 @@ def _pow_vjp_base(xp, g, y, a, b):
     return xp.where(b == 0, 0.0, g * (b * a ** (b - 1)))   # 0 ** 0: gradient 0, as PyTorch
 
 
-pow_p = Primitive("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
+pow_p = Primitive(
+    "pow", np.power, _pow_vjp_base, _pow_vjp_exponent,
+    jvp=(lambda xp, da, y, a, b: xp.where(b == 0, 0.0, da * (b * a ** (b - 1))),
+         lambda xp, db, y, a, b: db * xp.where((a == 0) & (b >= 0), 0.0, y * xp.log(a))))
 
 
 def power(xp, x, exponent):
@@ -80,21 +98,33 @@ def power(xp, x, exponent):
     return x ** exponent
 
 
-def _pow_scalar_vjp(xp, g, y, x, exponent):
+def _pow_scalar_slope(xp, x, exponent):
+    """d(x^p)/dx = p x^(p-1), or None for p = 1 (slope 1: nothing to multiply by)."""
     if exponent == 0:
-        return g * 0
+        return 0.0
     if exponent == 1:
-        return g
-    return g * (power(xp, x, exponent - 1) * exponent)
+        return None
+    return power(xp, x, exponent - 1) * exponent
+
+
+def _pow_scalar_vjp(xp, g, y, x, exponent):
+    slope = _pow_scalar_slope(xp, x, exponent)
+    return g if slope is None else g * slope
+
+
+def _pow_scalar_jvp(xp, dx, y, x, exponent):
+    slope = _pow_scalar_slope(xp, x, exponent)
+    return dx if slope is None else dx * slope
 
 
 pow_scalar_p = Primitive(
     "pow", lambda x, exponent: power(np, x, exponent),
-    _pow_scalar_vjp)
+    _pow_scalar_vjp, jvp=(_pow_scalar_jvp,))
 
 neg_p = Primitive(
     "neg", np.negative,
-    lambda xp, g, y, x: -g)
+    lambda xp, g, y, x: -g,
+    jvp=(lambda xp, dx, y, x: -dx,))
 
 
 def _matmul_vjp_a(xp, g, y, a, b):
@@ -113,18 +143,27 @@ def _matmul_vjp_b(xp, g, y, a, b):
     return xp.swapaxes(a, -1, -2) @ g
 
 
-matmul_p = Primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+matmul_p = Primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b,
+                     jvp=(lambda xp, da, y, a, b: da @ b,
+                          lambda xp, db, y, a, b: a @ db))
 
 def _extreme_pair_vjp(loses):
     """g to the chosen operand, g/2 to each on a tie, 0 to the other; a NaN operand passes g on
-    (PyTorch's rule: the gradient is blocked only where the operand is strictly the loser)."""
+    (PyTorch's rule: the gradient is blocked only where the operand is strictly the loser).
+    The JVP's share of an operand is the same product with its tangent da in place of g."""
     return lambda xp, g, y, a, b: xp.where(loses(a, b), 0.0, xp.where(a == b, g * 0.5, g))
 
 
+def _extreme_pair_jvp(loses):
+    return lambda xp, da, y, a, b: xp.where(loses(a, b), 0.0, xp.where(a == b, da * 0.5, da))
+
+
 maximum_p = Primitive("maximum", np.maximum, _extreme_pair_vjp(lambda a, b: a < b),
-                      _extreme_pair_vjp(lambda a, b: b < a))
+                      _extreme_pair_vjp(lambda a, b: b < a),
+                      jvp=(_extreme_pair_jvp(lambda a, b: a < b), _extreme_pair_jvp(lambda a, b: b < a)))
 minimum_p = Primitive("minimum", np.minimum, _extreme_pair_vjp(lambda a, b: a > b),
-                      _extreme_pair_vjp(lambda a, b: b > a))
+                      _extreme_pair_vjp(lambda a, b: b > a),
+                      jvp=(_extreme_pair_jvp(lambda a, b: a > b), _extreme_pair_jvp(lambda a, b: b > a)))
 
 
 def _clamp_forward(x, low, high):
@@ -133,7 +172,8 @@ def _clamp_forward(x, low, high):
     return np.clip(x, low, high)
 
 
-def _clamp_vjp(xp, g, y, x, low, high):
+def _within(xp, g, x, low, high):
+    """g where lo <= x <= hi, else 0: clamp's VJP (g = dL/dy) and its JVP (g = dx) alike."""
     if low is not None:
         g = g * (x >= low)
     if high is not None:
@@ -141,7 +181,12 @@ def _clamp_vjp(xp, g, y, x, low, high):
     return g
 
 
-clamp_p = Primitive("clamp", _clamp_forward, _clamp_vjp)
+def _clamp_vjp(xp, g, y, x, low, high):
+    return _within(xp, g, x, low, high)
+
+
+clamp_p = Primitive("clamp", _clamp_forward, _clamp_vjp,
+                    jvp=(lambda xp, dx, y, x, low, high: _within(xp, dx, x, low, high),))
 
 def _no_derivative(name):
     def vjp(xp, g, y, a, b):
@@ -151,24 +196,32 @@ def _no_derivative(name):
 
 
 floor_divide_p = Primitive("floor_divide", np.floor_divide, _no_derivative("floor_divide"),
-                           _no_derivative("floor_divide"))
+                           _no_derivative("floor_divide"),
+                           jvp=(_no_derivative("floor_divide"), _no_derivative("floor_divide")))
 trunc_divide_p = Primitive("trunc_divide", lambda a, b: np.trunc(np.true_divide(a, b)).astype(
-    np.result_type(a, b)), _no_derivative("div(rounding_mode='trunc')"), _no_derivative("div"))
+    np.result_type(a, b)), _no_derivative("div(rounding_mode='trunc')"), _no_derivative("div"),
+    jvp=(_no_derivative("div(rounding_mode='trunc')"), _no_derivative("div")))
 
 remainder_p = Primitive(
     "remainder", np.remainder,
     lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: -g * xp.floor_divide(a, b))
+    lambda xp, g, y, a, b: -g * xp.floor_divide(a, b),
+    jvp=(lambda xp, da, y, a, b: da,
+         lambda xp, db, y, a, b: -db * xp.floor_divide(a, b)))
 
 fmod_p = Primitive(
     "fmod", np.fmod,
     lambda xp, g, y, a, b: g,
-    lambda xp, g, y, a, b: -g * xp.trunc(a / b))
+    lambda xp, g, y, a, b: -g * xp.trunc(a / b),
+    jvp=(lambda xp, da, y, a, b: da,
+         lambda xp, db, y, a, b: -db * xp.trunc(a / b)))
 
 where_p = Primitive(
     "where", lambda a, b, condition: np.where(condition, a, b),
     lambda xp, g, y, a, b, condition: xp.where(condition, g, 0.0),
-    lambda xp, g, y, a, b, condition: xp.where(condition, 0.0, g))
+    lambda xp, g, y, a, b, condition: xp.where(condition, 0.0, g),
+    jvp=(lambda xp, da, y, a, b, condition: xp.where(condition, da, 0.0),
+         lambda xp, db, y, a, b, condition: xp.where(condition, 0.0, db)))
 
 
 # --- the functions users call ---------------------------------------------------------------

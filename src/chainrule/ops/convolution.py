@@ -24,6 +24,13 @@ dL/dx and dL/dw are bilinear in (g, w) and (x, g), so they are primitives of the
     weight_grad(x, g) = dw:  d/dx <dw, k> = input_grad(g, k)      d/dg <dw, k> = conv(x, k)
 
 so gradients of gradients (create_graph=True) come out of the same three rows.
+
+Forward mode: conv(x, w) + b is bilinear in (x, w) and so are input_grad and weight_grad, so
+each tangent is a sum of the same ops with one argument replaced by its tangent:
+
+    d conv(x, w, b)       = conv(dx, w) + conv(x, dw) + db        (db on every position)
+    d input_grad(g, w)    = input_grad(dg, w) + input_grad(g, dw)
+    d weight_grad(x, g)   = weight_grad(dx, g) + weight_grad(x, dg)
 """
 
 from __future__ import annotations
@@ -134,19 +141,29 @@ def _conv_vjp_bias(xp, g, y, x, w, b=None, **params):
     return g.sum(axis=(0, 2) if g.ndim == 3 else (0, 2, 3))
 
 
-conv1d_p = Primitive("conv1d", conv_forward, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias)
-conv2d_p = Primitive("conv2d", conv_forward, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias)
+_CONV_JVP = (lambda xp, dx, y, x, w, b=None, **params: _conv_of(dx, w, params),
+             lambda xp, dw, y, x, w, b=None, **params: _conv_of(x, dw, params),
+             lambda xp, db, y, x, w, b=None, **params: db.reshape((-1,) + (1,) * (y.ndim - 2)))
+
+conv1d_p = Primitive("conv1d", conv_forward, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias,
+                     jvp=_CONV_JVP)
+conv2d_p = Primitive("conv2d", conv_forward, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias,
+                     jvp=_CONV_JVP)
 _CONV = {3: conv1d_p, 4: conv2d_p}
 
 conv_input_grad_p = Primitive(
     "conv_input_grad", conv_input_grad,
     lambda xp, h, y, g, w, input_shape, **params: _conv_of(h, w, params),
-    lambda xp, h, y, g, w, input_shape, **params: _weight_grad_of(h, g, w.shape, params))
+    lambda xp, h, y, g, w, input_shape, **params: _weight_grad_of(h, g, w.shape, params),
+    jvp=(lambda xp, dg, y, g, w, input_shape, **params: _input_grad_of(dg, w, input_shape, params),
+         lambda xp, dw, y, g, w, input_shape, **params: _input_grad_of(g, dw, input_shape, params)))
 
 conv_weight_grad_p = Primitive(
     "conv_weight_grad", conv_weight_grad,
     lambda xp, k, y, x, g, weight_shape, **params: _input_grad_of(g, k, x.shape, params),
-    lambda xp, k, y, x, g, weight_shape, **params: _conv_of(x, k, params))
+    lambda xp, k, y, x, g, weight_shape, **params: _conv_of(x, k, params),
+    jvp=(lambda xp, dx, y, x, g, weight_shape, **params: _weight_grad_of(dx, g, weight_shape, params),
+         lambda xp, dg, y, x, g, weight_shape, **params: _weight_grad_of(x, dg, weight_shape, params)))
 
 
 # --- the functions users call ---------------------------------------------------------------

@@ -13,6 +13,11 @@ with two constants so that one einsum covers every case:
         gradient, so ones[j] joins the product (einsum cannot output a letter no input has).
 The gradient has every letter at its full (broadcast) size; where the input had size 1 the
 engine sums it back to the input's shape.
+
+Forward mode: y is linear in each operand, so its tangent is one einsum per operand that has a
+tangent, that operand replaced by its tangent (the product rule):
+
+    dy = sum_i einsum(equation, A_1, ..., dA_i, ..., A_n)
 ``...`` is replaced by letters before the primitive sees the equation (right-aligned, broadcasting).
 """
 
@@ -79,8 +84,17 @@ def _einsum_vjp_all(xp, g, y, inputs, needs, equation):
     return grads
 
 
+def _einsum_jvp(xp, tangents, y, *inputs, equation):
+    total = None
+    for i, tangent in enumerate(tangents):
+        if tangent is not None:
+            term = xp.einsum(equation, *inputs[:i], tangent, *inputs[i + 1:])
+            total = term if total is None else total + term
+    return total
+
+
 einsum_p = Primitive("einsum", lambda *arrays, equation: einsum_arrays(equation, *arrays),
-                     vjp_all=_einsum_vjp_all)
+                     vjp_all=_einsum_vjp_all, jvp=_einsum_jvp)
 
 
 # --- the function users call ----------------------------------------------------------------

@@ -2,32 +2,40 @@
 two-input functions (atan2, hypot, logaddexp, lerp, xlogy), and the tests
 (isinf, isclose...) that carry no gradient.
 
-g = dL/dy; y is the output. ln = natural log.
+g = dL/dy; y is the output; da, db, dx are the inputs' tangents and dy the output's (forward
+mode). ln = natural log. Every Jacobian here is diagonal, so the JVP multiplies each tangent by
+the same factor as the VJP multiplies g.
 
-    y = log10(x)          dL/dx = g / (x ln 10)
-    y = log2(x)           dL/dx = g / (x ln 2)
-    y = exp2(x) = 2^x     dL/dx = g * y ln 2
-    y = expm1(x)          dL/dx = g * (y + 1)                  (= g e^x; exact for tiny x)
-    y = rsqrt(x)          dL/dx = -g * y^3 / 2
-    y = 1 / x             dL/dx = -g * y^2
-    y = x^2               dL/dx = 2 g x
-    y = tan(x)            dL/dx = g * (1 + y^2)
-    y = asin(x)           dL/dx = g / sqrt(1 - x^2)
-    y = acos(x)           dL/dx = -g / sqrt(1 - x^2)
-    y = atan(x)           dL/dx = g / (1 + x^2)
-    y = sinh(x)           dL/dx = g cosh(x)
-    y = cosh(x)           dL/dx = g sinh(x)
-    y = asinh(x)          dL/dx = g / sqrt(x^2 + 1)
-    y = acosh(x)          dL/dx = g / sqrt(x^2 - 1)
-    y = atanh(x)          dL/dx = g / (1 - x^2)
-    y = frac(x)           dL/dx = g                            (x - trunc(x): slope 1 between jumps)
+    y = log10(x)          dL/dx = g / (x ln 10)                dy = dx / (x ln 10)
+    y = log2(x)           dL/dx = g / (x ln 2)                 dy = dx / (x ln 2)
+    y = exp2(x) = 2^x     dL/dx = g * y ln 2                   dy = y ln 2 dx
+    y = expm1(x)          dL/dx = g * (y + 1)                  dy = (y + 1) dx  (= e^x dx; exact for tiny x)
+    y = rsqrt(x)          dL/dx = -g * y^3 / 2                 dy = -y^3 / 2 dx
+    y = 1 / x             dL/dx = -g * y^2                     dy = -y^2 dx
+    y = x^2               dL/dx = 2 g x                        dy = 2 x dx
+    y = tan(x)            dL/dx = g * (1 + y^2)                dy = (1 + y^2) dx
+    y = asin(x)           dL/dx = g / sqrt(1 - x^2)            dy = dx / sqrt(1 - x^2)
+    y = acos(x)           dL/dx = -g / sqrt(1 - x^2)           dy = -dx / sqrt(1 - x^2)
+    y = atan(x)           dL/dx = g / (1 + x^2)                dy = dx / (1 + x^2)
+    y = sinh(x)           dL/dx = g cosh(x)                    dy = cosh(x) dx
+    y = cosh(x)           dL/dx = g sinh(x)                    dy = sinh(x) dx
+    y = asinh(x)          dL/dx = g / sqrt(x^2 + 1)            dy = dx / sqrt(x^2 + 1)
+    y = acosh(x)          dL/dx = g / sqrt(x^2 - 1)            dy = dx / sqrt(x^2 - 1)
+    y = atanh(x)          dL/dx = g / (1 - x^2)                dy = dx / (1 - x^2)
+    y = frac(x)           dL/dx = g                            dy = dx   (x - trunc(x): slope 1 between jumps)
     y = atan2(a, b)       dL/da = g b / (a^2 + b^2)            dL/db = -g a / (a^2 + b^2)   (0 at 0, 0)
+                          dy = (da b - db a) / (a^2 + b^2)
     y = hypot(a, b)       dL/da = g a / y                      dL/db = g b / y
+                          dy = (da a + db b) / y
     y = logaddexp(a, b)   dL/da = g / (1 + e^(b - a))          dL/db = g / (1 + e^(a - b))
+                          dy = da / (1 + e^(b - a)) + db / (1 + e^(a - b))
     y = logaddexp2(a, b)  dL/da = g 2^(a - y)                  dL/db = g 2^(b - y)
+                          dy = da 2^(a - y) + db 2^(b - y)
     y = lerp(s, e, w)     dL/ds = g (1 - w)   dL/de = g w      dL/dw = g (e - s)
+                          dy = ds (1 - w) + de w + dw (e - s)
     y = xlogy(x, z)       dL/dx = g log z (0 where x = 0, z <= 0)   dL/dz = g x / z
-    y = nan_to_num(x)     dL/dx = g where x is finite, else 0
+                          dy = dx log z (the same 0) + dz x / z
+    y = nan_to_num(x)     dL/dx = g where x is finite, else 0  dy = dx where x is finite, else 0
 
 No gradient (piecewise constant, or a bool result): sgn, isinf,
 isposinf, isneginf, isclose, signbit, logical/bitwise xor and not.
@@ -59,52 +67,79 @@ def _quiet(function):
 
 
 # --- one input ---------------------------------------------------------------------------------
-log10_p = Primitive("log10", np.log10, lambda xp, g, y, x: g / (x * LN10))
-log2_p = Primitive("log2", np.log2, lambda xp, g, y, x: g / (x * LN2))
-exp2_p = Primitive("exp2", np.exp2, lambda xp, g, y, x: g * (y * LN2))
-expm1_p = Primitive("expm1", np.expm1, lambda xp, g, y, x: g * (y + 1))
-rsqrt_p = Primitive("rsqrt", lambda x: 1 / np.sqrt(x), lambda xp, g, y, x: g * (y * y * y) * -0.5)
-reciprocal_p = Primitive("reciprocal", np.reciprocal, lambda xp, g, y, x: -g * (y * y))
-square_p = Primitive("square", np.square, lambda xp, g, y, x: g * (x * 2))
-tan_p = Primitive("tan", np.tan, lambda xp, g, y, x: g * (y * y + 1))
-asin_p = Primitive("asin", np.arcsin, lambda xp, g, y, x: g / xp.sqrt(1 - x * x))
-acos_p = Primitive("acos", np.arccos, lambda xp, g, y, x: -g / xp.sqrt(1 - x * x))
-atan_p = Primitive("atan", np.arctan, lambda xp, g, y, x: g / (x * x + 1))
-sinh_p = Primitive("sinh", np.sinh, lambda xp, g, y, x: g * xp.cosh(x))
-cosh_p = Primitive("cosh", np.cosh, lambda xp, g, y, x: g * xp.sinh(x))
-asinh_p = Primitive("asinh", np.arcsinh, lambda xp, g, y, x: g * (x * x + 1) ** -0.5)
-acosh_p = Primitive("acosh", np.arccosh, lambda xp, g, y, x: g * (x * x - 1) ** -0.5)
-atanh_p = Primitive("atanh", np.arctanh, lambda xp, g, y, x: g / (1 - x * x))
-frac_p = Primitive("frac", lambda x: x - np.trunc(x), lambda xp, g, y, x: g)
+log10_p = Primitive("log10", np.log10, lambda xp, g, y, x: g / (x * LN10),
+                    jvp=(lambda xp, dx, y, x: dx / (x * LN10),))
+log2_p = Primitive("log2", np.log2, lambda xp, g, y, x: g / (x * LN2),
+                   jvp=(lambda xp, dx, y, x: dx / (x * LN2),))
+exp2_p = Primitive("exp2", np.exp2, lambda xp, g, y, x: g * (y * LN2),
+                   jvp=(lambda xp, dx, y, x: dx * (y * LN2),))
+expm1_p = Primitive("expm1", np.expm1, lambda xp, g, y, x: g * (y + 1),
+                    jvp=(lambda xp, dx, y, x: dx * (y + 1),))
+rsqrt_p = Primitive("rsqrt", lambda x: 1 / np.sqrt(x), lambda xp, g, y, x: g * (y * y * y) * -0.5,
+                    jvp=(lambda xp, dx, y, x: dx * (y * y * y) * -0.5,))
+reciprocal_p = Primitive("reciprocal", np.reciprocal, lambda xp, g, y, x: -g * (y * y),
+                         jvp=(lambda xp, dx, y, x: -dx * (y * y),))
+square_p = Primitive("square", np.square, lambda xp, g, y, x: g * (x * 2),
+                     jvp=(lambda xp, dx, y, x: dx * (x * 2),))
+tan_p = Primitive("tan", np.tan, lambda xp, g, y, x: g * (y * y + 1),
+                  jvp=(lambda xp, dx, y, x: dx * (y * y + 1),))
+asin_p = Primitive("asin", np.arcsin, lambda xp, g, y, x: g / xp.sqrt(1 - x * x),
+                   jvp=(lambda xp, dx, y, x: dx / xp.sqrt(1 - x * x),))
+acos_p = Primitive("acos", np.arccos, lambda xp, g, y, x: -g / xp.sqrt(1 - x * x),
+                   jvp=(lambda xp, dx, y, x: -dx / xp.sqrt(1 - x * x),))
+atan_p = Primitive("atan", np.arctan, lambda xp, g, y, x: g / (x * x + 1),
+                   jvp=(lambda xp, dx, y, x: dx / (x * x + 1),))
+sinh_p = Primitive("sinh", np.sinh, lambda xp, g, y, x: g * xp.cosh(x),
+                   jvp=(lambda xp, dx, y, x: dx * xp.cosh(x),))
+cosh_p = Primitive("cosh", np.cosh, lambda xp, g, y, x: g * xp.sinh(x),
+                   jvp=(lambda xp, dx, y, x: dx * xp.sinh(x),))
+asinh_p = Primitive("asinh", np.arcsinh, lambda xp, g, y, x: g * (x * x + 1) ** -0.5,
+                    jvp=(lambda xp, dx, y, x: dx * (x * x + 1) ** -0.5,))
+acosh_p = Primitive("acosh", np.arccosh, lambda xp, g, y, x: g * (x * x - 1) ** -0.5,
+                    jvp=(lambda xp, dx, y, x: dx * (x * x - 1) ** -0.5,))
+atanh_p = Primitive("atanh", np.arctanh, lambda xp, g, y, x: g / (1 - x * x),
+                    jvp=(lambda xp, dx, y, x: dx / (1 - x * x),))
+frac_p = Primitive("frac", lambda x: x - np.trunc(x), lambda xp, g, y, x: g,
+                   jvp=(lambda xp, dx, y, x: dx,))
 nan_to_num_p = Primitive(
     "nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
-    lambda xp, g, y, x, nan, posinf, neginf: xp.where(xp.isfinite(x), g, 0.0))
+    lambda xp, g, y, x, nan, posinf, neginf: xp.where(xp.isfinite(x), g, 0.0),
+    jvp=(lambda xp, dx, y, x, nan, posinf, neginf: xp.where(xp.isfinite(x), dx, 0.0),))
 
 # --- two inputs --------------------------------------------------------------------------------
-def _atan2_vjp(numerator_sign):
-    def vjp(xp, g, y, a, b):   # at the origin the slope is taken as 0, as PyTorch does
+def _atan2_times(numerator_sign):
+    """v * dy/da (numerator_sign +1: b / r^2) or v * dy/db (-1: -a / r^2): the VJP with v = g and
+    the JVP's share with v = the operand's tangent (a diagonal Jacobian: the same product)."""
+    def times(xp, v, y, a, b):   # at the origin the slope is taken as 0, as PyTorch does
         radius2 = a * a + b * b
         numerator = b if numerator_sign > 0 else -a
-        return xp.where(radius2 == 0, 0.0, g * numerator / xp.where(radius2 == 0, 1.0, radius2))
-    return vjp
+        return xp.where(radius2 == 0, 0.0, v * numerator / xp.where(radius2 == 0, 1.0, radius2))
+    return times
 
 
-atan2_p = Primitive("atan2", np.arctan2, _atan2_vjp(+1), _atan2_vjp(-1))
+atan2_p = Primitive("atan2", np.arctan2, _atan2_times(+1), _atan2_times(-1),
+                    jvp=(_atan2_times(+1), _atan2_times(-1)))
 
 hypot_p = Primitive(
     "hypot", np.hypot,
     lambda xp, g, y, a, b: g * a / y,
-    lambda xp, g, y, a, b: g * b / y)
+    lambda xp, g, y, a, b: g * b / y,
+    jvp=(lambda xp, da, y, a, b: da * a / y,
+         lambda xp, db, y, a, b: db * b / y))
 
 logaddexp_p = Primitive(
     "logaddexp", np.logaddexp,
     lambda xp, g, y, a, b: g / (xp.exp(b - a) + 1),    # e^(a - y) written so that a = inf gives g
-    lambda xp, g, y, a, b: g / (xp.exp(a - b) + 1))
+    lambda xp, g, y, a, b: g / (xp.exp(a - b) + 1),
+    jvp=(lambda xp, da, y, a, b: da / (xp.exp(b - a) + 1),
+         lambda xp, db, y, a, b: db / (xp.exp(a - b) + 1)))
 
 logaddexp2_p = Primitive(
     "logaddexp2", np.logaddexp2,
     lambda xp, g, y, a, b: g * xp.exp((a - y) * LN2),
-    lambda xp, g, y, a, b: g * xp.exp((b - y) * LN2))
+    lambda xp, g, y, a, b: g * xp.exp((b - y) * LN2),
+    jvp=(lambda xp, da, y, a, b: da * xp.exp((a - y) * LN2),
+         lambda xp, db, y, a, b: db * xp.exp((b - y) * LN2)))
 
 
 def _lerp_forward(start, end, weight):
@@ -116,7 +151,10 @@ lerp_p = Primitive(
     "lerp", _lerp_forward,
     lambda xp, g, y, start, end, weight: g * (1 - weight),
     lambda xp, g, y, start, end, weight: g * weight,
-    lambda xp, g, y, start, end, weight: g * (end - start))
+    lambda xp, g, y, start, end, weight: g * (end - start),
+    jvp=(lambda xp, ds, y, start, end, weight: ds * (1 - weight),
+         lambda xp, de, y, start, end, weight: de * weight,
+         lambda xp, dw, y, start, end, weight: dw * (end - start)))
 
 
 def _xlogy_forward(x, z):
@@ -125,12 +163,14 @@ def _xlogy_forward(x, z):
     return out.astype(np.result_type(x, z))
 
 
-def _xlogy_vjp_x(xp, g, y, x, z):
+def _xlogy_times_x(xp, v, y, x, z):
+    """v * dy/dx = v log z: the VJP (v = g) and the JVP's share (v = dx)."""
     undefined = (x == 0) & (z <= 0)  # x log z is 0 along x = 0 there: PyTorch gives 0, not log z
-    return xp.where(undefined, 0.0, g * xp.log(xp.where(undefined, 1.0, z)))
+    return xp.where(undefined, 0.0, v * xp.log(xp.where(undefined, 1.0, z)))
 
 
-xlogy_p = Primitive("xlogy", _xlogy_forward, _xlogy_vjp_x, lambda xp, g, y, x, z: g * x / z)
+xlogy_p = Primitive("xlogy", _xlogy_forward, _xlogy_times_x, lambda xp, g, y, x, z: g * x / z,
+                    jvp=(_xlogy_times_x, lambda xp, dz, y, x, z: dz * x / z))
 
 
 

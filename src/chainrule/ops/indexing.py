@@ -1,16 +1,21 @@
 """Indexing and joining: pick values out, or glue tensors together; VJPs put g back in place.
+All of them are linear in the tensors, so forward mode moves the tangents as the values move.
 
     y = x[index]            dL/dx = zeros(x.shape) with g added at index (repeated indices add up)
+                            dy = dx[index]
     y = scatter(v, index)   (the VJP of indexing as an op, so it too can be differentiated)
+                            dy = scatter(dv, index)
     y = cat([a, b], d)      dL/da, dL/db = g cut into the pieces a and b came from along d
+                            dy = cat([da, db], d)        (zeros for a piece without a tangent)
     y = pad(x, widths)      dL/dx = g with the padding cut off
+                            dy = pad(dx, widths) with zeros (the padding value is a constant)
     y = x with y[index] = v dL/dx = g with 0 at index      dL/dv = g[index]   (x[index] = v as an op)
 Built from those: stack, split, chunk.
 """
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
@@ -48,15 +53,18 @@ def scatter_add_along_array(values, shape, axis, index):
 
 getitem_p = Primitive(
     "index", lambda x, index: x[index],
-    lambda xp, g, y, x, index: xp.scatter_add(g, x.shape, index))
+    lambda xp, g, y, x, index: xp.scatter_add(g, x.shape, index),
+    jvp=LINEAR)
 
 scatter_add_p = Primitive(
     "index_put", scatter_add_array,
-    lambda xp, g, y, values, shape, index: g[index])
+    lambda xp, g, y, values, shape, index: g[index],
+    jvp=LINEAR)
 
 scatter_add_along_p = Primitive(
     "scatter_add", scatter_add_along_array,
-    lambda xp, g, y, values, shape, axis, index: xp.take_along_axis(g, index, axis))
+    lambda xp, g, y, values, shape, axis, index: xp.take_along_axis(g, index, axis),
+    jvp=LINEAR)
 
 
 def _setitem_forward(x, v, index):
@@ -87,7 +95,8 @@ def _cat_vjp(xp, g, y, inputs, needs, axis):
     return grads
 
 
-cat_p = Primitive("cat", lambda *arrays, axis: np.concatenate(arrays, axis=axis), vjp_all=_cat_vjp)
+cat_p = Primitive("cat", lambda *arrays, axis: np.concatenate(arrays, axis=axis), vjp_all=_cat_vjp,
+                  jvp=LINEAR)
 
 
 def _unpad_vjp(xp, g, y, x, widths, value):
@@ -96,7 +105,8 @@ def _unpad_vjp(xp, g, y, x, widths, value):
 
 pad_p = Primitive(
     "pad", lambda x, widths, value: np.pad(x, widths, mode="constant", constant_values=value),
-    _unpad_vjp)
+    _unpad_vjp,
+    jvp=(lambda xp, dx, y, x, widths, value: xp.call(pad_p, dx, widths=widths, value=0.0),))
 
 
 # --- the functions users call ---------------------------------------------------------------

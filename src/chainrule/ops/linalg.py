@@ -10,6 +10,9 @@ matrix norms are built from it and from sums and extremes.
         p = 0 (count of nonzeros):     dL/dx = 0
     matrix 'fro' = the vector 2-norm over both dims; ord 1 / inf = max abs column / row sum
     (-1 / -inf: the min), from sum(|A|) and amax/amin.
+
+Forward mode: dy = sum(dy/dx * dx) over the reduced dims, with the same factors as the VJP
+(e.g. dy = sum(x dx) / y for p = 2, sum(sign(x) dx) for p = 1).
 """
 
 from __future__ import annotations
@@ -78,7 +81,24 @@ def _vector_norm_vjp(xp, g, y, x, ord, axes, keepdims):  # noqa: A002
     return xp.where(y == 0, 0.0, g * scale)
 
 
-vector_norm_p = Primitive("vector_norm", _vector_norm_forward, _vector_norm_vjp)
+def _vector_norm_jvp(xp, dx, y, x, ord, axes, keepdims):  # noqa: A002
+    if ord == 0:
+        return y * 0.0
+    spread_y = y.reshape(kept_shape(x.shape, axes))
+    if ord == 1:
+        along = xp.sign(x) * dx
+    elif ord in (INF, -INF):
+        chosen = abs(x) == spread_y
+        along = xp.sign(x) * chosen * dx / chosen.sum(axis=axes, keepdims=True)
+    elif ord == 2:
+        along = dx * (x / xp.where(spread_y == 0, 1.0, spread_y))
+    else:
+        safe_y = xp.where(spread_y == 0, 1.0, spread_y)
+        along = xp.where(spread_y == 0, 0.0, dx * (xp.sign(x) * abs(x) ** (ord - 1) / safe_y ** (ord - 1)))
+    return along.sum(axis=axes, keepdims=keepdims)
+
+
+vector_norm_p = Primitive("vector_norm", _vector_norm_forward, _vector_norm_vjp, jvp=(_vector_norm_jvp,))
 
 
 # --- the functions users call ---------------------------------------------------------------

@@ -8,12 +8,15 @@ x has any leading batch dims (..., in); W is (out, in); b is (out,). Let X be x 
                          dL/db = sum_M G            summed over every batch position
 
 One primitive instead of matmul + transpose + add: one graph node, one GEMM per gradient.
+Forward mode: y is bilinear in (x, W), so dy = linear(dx, W) + linear(x, dW) + db.
 
 An embedding looks up rows: y[..., :] = W[i[...], :], i.e. y = onehot(i) @ W, so
 
     y = W[i]             dL/dW = onehot(i)^T g     (each row of g added into row i of dL/dW;
                                                    rows looked up twice get both; the row
                                                    padding_idx gets nothing)
+                         dy = dW[i]                (0 where i = padding_idx: that row is held
+                                                   constant, so it has no tangent either)
 """
 
 from __future__ import annotations
@@ -48,7 +51,10 @@ def _linear_vjp_bias(xp, g, y, x, weight, bias):
     return g.reshape(-1, weight.shape[0]).sum(axis=0)
 
 
-linear_p = Primitive("linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
+linear_p = Primitive("linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias,
+                     jvp=(lambda xp, dx, y, x, weight, bias=None: xp.call(linear_p, dx, weight),
+                          lambda xp, dweight, y, x, weight, bias=None: xp.call(linear_p, x, dweight),
+                          lambda xp, dbias, y, x, weight, bias: dbias))
 
 
 def _embedding_vjp(xp, g, y, weight, indices, padding_idx):
@@ -58,9 +64,14 @@ def _embedding_vjp(xp, g, y, weight, indices, padding_idx):
     return xp.scatter_add(g.reshape(rows.shape[0], weight.shape[1]), weight.shape, (rows,))
 
 
+def _embedding_jvp(xp, dweight, y, weight, indices, padding_idx):
+    rows = dweight[indices]
+    return rows if padding_idx is None else rows * (indices != padding_idx)[..., None]
+
+
 embedding_p = Primitive(
     "embedding", lambda weight, indices, padding_idx: weight[indices],
-    _embedding_vjp)
+    _embedding_vjp, jvp=(_embedding_jvp,))
 
 
 # --- the functions users call ---------------------------------------------------------------

@@ -31,6 +31,14 @@ Binary cross-entropy on probabilities p (each log clamped at -100, the denominat
     dL/dp = g w (p - y) / (p (1 - p))
     dL/dy = g w (log(1 - p) - log p)
 
+Forward mode (the JVPs; dx, dy the tangents of logits/probabilities and targets): the same
+derivatives, multiplied by the tangent and summed like the loss:
+
+    cross-entropy          dloss_n = sum_c (A_n p[n, c] - B[n, c]) dx[n, c]   (then reduced)
+                           one-hot rows: dloss_n = k_n (sum_c p[n, c] dx[n, c] - dx[n, t_n])
+    binary cross-entropy   element-wise (a diagonal Jacobian): dloss = dL/dx dx + dL/dy dy, the two
+                           factors above (for logits and for probabilities alike)
+
 The element-wise losses (mse, l1, smooth L1, Huber, KL divergence) are in regression_losses.py.
 """
 
@@ -68,6 +76,14 @@ def _spread(g, reduction, divisor, shape):
     return g / divisor if reduction == "mean" else g
 
 
+def reduce_tangent(per_element, reduction, divisor):
+    """A loss's tangent reduced as the loss is; an empty 'mean' (every target ignored) has no slope,
+    as its gradient is 0."""
+    if reduction == "mean" and divisor == 0:
+        return per_element.sum() * 0.0
+    return _reduce(per_element, reduction, divisor)
+
+
 def _log_softmax(x):
     shifted = x - x.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -84,7 +100,14 @@ def _cross_entropy_vjp(xp, g, y, x, coefficients, reduction, divisor):
     return _spread(g, reduction, divisor, x.shape) * (xp.softmax(x, 1) * total - coefficients)
 
 
-cross_entropy_p = Primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+def _cross_entropy_jvp(xp, dx, y, x, coefficients, reduction, divisor):
+    total = coefficients.sum(axis=1, keepdims=True)
+    per_element = ((xp.softmax(x, 1) * total - coefficients) * dx).sum(axis=1)
+    return reduce_tangent(per_element, reduction, divisor)
+
+
+cross_entropy_p = Primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp,
+                            jvp=(_cross_entropy_jvp,))
 
 
 def _cross_entropy_index_forward(x, target, keep, reduction, divisor):
@@ -109,7 +132,15 @@ def _cross_entropy_index_vjp(xp, g, y, x, target, keep, reduction, divisor):
     return scale * (xp.softmax(x, 1) - one_hot)
 
 
-cross_entropy_index_p = Primitive("cross_entropy", _cross_entropy_index_forward, _cross_entropy_index_vjp)
+def _cross_entropy_index_jvp(xp, dx, y, x, target, keep, reduction, divisor):
+    per_sample = (xp.softmax(x, 1) * dx).sum(axis=1) - dx[np.arange(x.shape[0]), target]
+    if keep is not None:
+        per_sample = xp.where(keep != 0, per_sample, 0.0)
+    return reduce_tangent(per_sample, reduction, divisor)
+
+
+cross_entropy_index_p = Primitive("cross_entropy", _cross_entropy_index_forward, _cross_entropy_index_vjp,
+                                  jvp=(_cross_entropy_index_jvp,))
 
 
 def _softplus_neg(xp, x):
@@ -136,8 +167,11 @@ def _bce_logits_vjp_y(xp, g, out, x, y, weight, pos_weight):
     return grad if weight is None else grad * weight
 
 
+# element-wise: the Jacobian is diagonal, so each input's share of the JVP is the VJP's product
+# with the input's tangent in place of g
 bce_with_logits_p = Primitive("binary_cross_entropy_with_logits", _bce_logits_forward,
-                              _bce_logits_vjp_x, _bce_logits_vjp_y)
+                              _bce_logits_vjp_x, _bce_logits_vjp_y,
+                              jvp=(_bce_logits_vjp_x, _bce_logits_vjp_y))
 
 
 def _clamped_log(xp, p):
@@ -162,7 +196,8 @@ def _bce_vjp_y(xp, g, out, p, y, weight):
     return grad if weight is None else grad * weight
 
 
-bce_p = Primitive("binary_cross_entropy", _bce_forward, _bce_vjp_p, _bce_vjp_y)
+bce_p = Primitive("binary_cross_entropy", _bce_forward, _bce_vjp_p, _bce_vjp_y,
+                  jvp=(_bce_vjp_p, _bce_vjp_y))   # element-wise: the same products, as above
 
 
 # --- argument checks shared by the losses ---------------------------------------------------

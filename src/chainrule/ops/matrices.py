@@ -1,7 +1,7 @@
 """Matrix-shaped ops: triangles, diagonals, and PyTorch's strict spellings of the matrix product.
 
-    y = tril(x, k)       y = x on and below diagonal k, 0 above      dL/dx = tril(g, k)
-    y = triu(x, k)       y = x on and above diagonal k, 0 below      dL/dx = triu(g, k)
+    y = tril(x, k)       y = x on and below diagonal k, 0 above      dL/dx = tril(g, k)   dy = tril(dx, k)
+    y = triu(x, k)       y = x on and above diagonal k, 0 below      dL/dx = triu(g, k)   dy = triu(dx, k)
 
 Built from indexing (x[index]: its gradient adds g back at index) and from matmul:
     diagonal(x, offset, dim1, dim2)   x[..., i, i + offset] after moving dim1, dim2 last
@@ -16,7 +16,7 @@ Built from indexing (x[index]: its gradient adds g back at index) and from matmu
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -29,11 +29,13 @@ from .shape import permute, reshape
 
 tril_p = Primitive(
     "tril", lambda x, diagonal: np.tril(x, diagonal),
-    lambda xp, g, y, x, diagonal: xp.tril(g, diagonal))
+    lambda xp, g, y, x, diagonal: xp.tril(g, diagonal),
+    jvp=LINEAR)
 
 triu_p = Primitive(
     "triu", lambda x, diagonal: np.triu(x, diagonal),
-    lambda xp, g, y, x, diagonal: xp.triu(g, diagonal))
+    lambda xp, g, y, x, diagonal: xp.triu(g, diagonal),
+    jvp=LINEAR)
 
 
 def _matrix(op: str, x: Tensor) -> None:

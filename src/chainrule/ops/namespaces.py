@@ -4,8 +4,9 @@
 ``TENSORS``: the same names as differentiable chainrule ops on Tensors — used when
 ``create_graph=True``, so the backward pass is itself recorded (higher-order gradients).
 
-A VJP uses operators (+ - * / @ ** comparisons), ``.reshape`` / ``.sum(axis=, keepdims=)``
-methods, and these functions; each function below must mean the same thing in both.
+A VJP (and a JVP) uses operators (+ - * / @ ** comparisons), ``.reshape`` /
+``.sum(axis=, keepdims=)`` methods, and these functions; each function below must mean the same
+thing in both.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from .. import backend as B
+from ..autograd import apply
 from ..backend import np
+from ..tensor import Tensor
 from . import activations, arithmetic, indexing, shape, unary
 
 ARRAYS = SimpleNamespace(
@@ -81,5 +84,10 @@ vars(TENSORS).update(
     flip=_rearrange.flip, roll=_rearrange.roll, tril=_matrices.tril,
     triu=_matrices.triu, einsum=_einsum.einsum, cumsum=_scans.cumsum, cumprod=_scans.cumprod,
     logcumsumexp=_scans.logcumsumexp)
+
+# --- what the JVPs (forward mode) use besides: a primitive applied to arrays or to Tensors -------
+vars(ARRAYS).update(call=lambda prim, *inputs, **params: prim.forward(*inputs, **params))
+vars(TENSORS).update(call=lambda prim, *inputs, **params: apply(prim, tuple(
+    t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t)) for t in inputs), params))
 
 assert set(vars(ARRAYS)) == set(vars(TENSORS)), "the two VJP namespaces must offer the same functions"

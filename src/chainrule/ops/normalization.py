@@ -13,6 +13,11 @@ Over the reduced axes (m values per statistic):
 The last line is the chain rule through mu and var: moving x moves the statistics too, which
 removes the mean and the x_hat-direction component of h.
 
+Forward mode (tangents dx, dgamma, dbeta), the same chain rule through mu and var:
+
+    dx_hat = s (dx - mean(dx) - x_hat mean(x_hat dx))       (s dx with fixed running statistics)
+    dy     = gamma dx_hat + dgamma x_hat + dbeta
+
 Batch norm (input (N, C, ...)): statistics per channel over N and the spatial axes; in training
 it also updates running_mean <- (1 - momentum) running_mean + momentum mu and
 running_var <- (1 - momentum) running_var + momentum var m/(m - 1) (the unbiased variance), and in
@@ -62,7 +67,35 @@ def _normalize_vjp(xp, g, y, inputs, needs, axes, eps, mean, inv_std, fixed):
     return [grad_x, grad_weight, grad_bias]
 
 
-normalize_p = Primitive("normalize", _normalize_forward, vjp_all=_normalize_vjp)
+def _normalize_jvp(xp, tangents, y, x, weight, bias, axes, eps, mean, inv_std, fixed):
+    dx, dweight, dbias = tangents
+    count = 1
+    for axis in axes:
+        count *= x.shape[axis]
+    if not fixed and not isinstance(x, np.ndarray):  # recorded: the statistics depend on x too
+        mean = x.sum(axis=axes, keepdims=True) / count
+        centred = x - mean
+        inv_std = ((centred * centred).sum(axis=axes, keepdims=True) / count + eps) ** -0.5
+        x_hat = centred * inv_std
+    else:
+        x_hat = (x - mean) * inv_std
+    total = None
+    if dx is not None:
+        if fixed:
+            dx_hat = dx * inv_std
+        else:
+            dx_mean = dx.sum(axis=axes, keepdims=True) / count
+            along = (dx * x_hat).sum(axis=axes, keepdims=True) / count
+            dx_hat = (dx - dx_mean - x_hat * along) * inv_std
+        total = weight * dx_hat
+    if dweight is not None:
+        total = dweight * x_hat if total is None else total + dweight * x_hat
+    if dbias is not None:
+        total = dbias if total is None else total + dbias
+    return total
+
+
+normalize_p = Primitive("normalize", _normalize_forward, vjp_all=_normalize_vjp, jvp=_normalize_jvp)
 
 
 def _statistics(data, axes, eps):

@@ -77,10 +77,11 @@ def promote(a: Tensor, b: Tensor):
 
 
 def cast(t: Tensor, dtype) -> Tensor:
-    """``t`` as ``dtype``: through the differentiable cast when a float gradient must flow back."""
+    """``t`` as ``dtype``: through the differentiable cast when a float gradient must flow back
+    (or a forward-mode tangent forward: those live in ``_extra``)."""
     if t._data.dtype == dtype:
         return t
-    if t._requires_grad and dtype.kind == "f":
+    if dtype.kind == "f" and (t._requires_grad or t._extra is not None):
         return apply(cast_p, (t,), {"dtype": dtype})
     return Tensor._wrap(t._data.astype(dtype))
 

@@ -17,11 +17,14 @@ same kh*kw slices (overlapping windows add up).
 
 The VJP of max pooling is linear in g and the VJP of avg pooling is a primitive whose own VJP
 is avg pooling again, so both can be differentiated twice (create_graph=True).
+
+Forward mode: max pooling passes on the tangent of each window's first maximum,
+dy[p, q] = dx at that position; avg pooling and its adjoint are linear, dy = avg_pool(dx).
 """
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
@@ -108,8 +111,20 @@ def _max_pool_vjp_graph(xp, g, y, x, kernel, stride, padding, dilation):
     return grad_padded[:, :, top:height - bottom, left:width - right].reshape(x.shape)
 
 
-max_pool1d_p = Primitive("max_pool1d", max_pool_forward, _max_pool_vjp)
-max_pool2d_p = Primitive("max_pool2d", max_pool_forward, _max_pool_vjp)
+def _max_pool_jvp(xp, dx, y, x, *, kernel, stride, padding, dilation, out_hw):
+    """The tangent at each window's first maximum (the position the VJP routes g to)."""
+    x4 = as_4d(x if isinstance(x, np.ndarray) else x._data)
+    y4 = as_4d(y if isinstance(y, np.ndarray) else y._data)
+    rows, cols = _argmax_positions(pad_spatial(x4, padding, _lowest(x4.dtype)), y4, kernel, stride, dilation)
+    n, c, height, width = x4.shape
+    (top, _), (left, _) = padding
+    rows, cols = np.clip(rows - top, 0, height - 1), np.clip(cols - left, 0, width - 1)
+    flat = (np.arange(n * c).reshape(n, c, 1, 1) * height + rows) * width + cols
+    return dx.reshape(-1)[flat.reshape(-1)].reshape(y.shape)
+
+
+max_pool1d_p = Primitive("max_pool1d", max_pool_forward, _max_pool_vjp, jvp=(_max_pool_jvp,))
+max_pool2d_p = Primitive("max_pool2d", max_pool_forward, _max_pool_vjp, jvp=(_max_pool_jvp,))
 
 
 # --- average pooling ------------------------------------------------------------------------
@@ -146,11 +161,13 @@ def _run(prim, args, params):
 
 avg_pool1d_p = Primitive(
     "avg_pool1d", avg_pool_forward,
-    lambda xp, g, y, x, **params: _run(avg_pool_backward_p, (g,), dict(params, input_shape=x.shape)))
-avg_pool2d_p = Primitive("avg_pool2d", avg_pool_forward, avg_pool1d_p.vjps[0])
+    lambda xp, g, y, x, **params: _run(avg_pool_backward_p, (g,), dict(params, input_shape=x.shape)),
+    jvp=LINEAR)
+avg_pool2d_p = Primitive("avg_pool2d", avg_pool_forward, avg_pool1d_p.vjps[0], jvp=LINEAR)
 avg_pool_backward_p = Primitive(
     "avg_pool_backward", avg_pool_backward,
-    lambda xp, h, y, g, input_shape, **params: _run(_AVG_POOL[h.ndim], (h,), params))
+    lambda xp, h, y, g, input_shape, **params: _run(_AVG_POOL[h.ndim], (h,), params),
+    jvp=LINEAR)
 _AVG_POOL = {3: avg_pool1d_p, 4: avg_pool2d_p}
 
 

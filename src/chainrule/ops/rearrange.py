@@ -5,6 +5,7 @@ so every gradient moves g back to where each value came from (adding where one w
     y = roll(x, s, dims)     dL/dx = roll(g, -s, dims)
     y = x.repeat(r0, r1..)   y = x tiled r_d times along each dim d (x of shape (s0, s1..))
                              dL/dx = g reshaped to (r0, s0, r1, s1, ..), summed over the r axes
+All three are linear: forward mode moves the tangent like the values, dy = flip(dx, dims) ...
 
 Built from those and from indexing (x[index], whose gradient adds g back at index) and gather:
     fliplr, flipud, rot90               flips and a transpose
@@ -21,7 +22,7 @@ No gradient: nonzero / argwhere (indices).
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
@@ -32,7 +33,8 @@ from .shape import broadcast_to, flatten, gather, permute, reshape, transpose
 
 flip_p = Primitive(
     "flip", lambda x, axes: np.flip(x, axes).copy(),
-    lambda xp, g, y, x, axes: xp.flip(g, axes))
+    lambda xp, g, y, x, axes: xp.flip(g, axes),
+    jvp=LINEAR)
 
 def _unroll(xp, g, y, x, shifts, axes):
     back = tuple(-s for s in shifts)
@@ -40,7 +42,8 @@ def _unroll(xp, g, y, x, shifts, axes):
 
 
 roll_p = Primitive(
-    "roll", lambda x, shifts, axes: np.roll(x, shifts if axes is not None else shifts[0], axes), _unroll)
+    "roll", lambda x, shifts, axes: np.roll(x, shifts if axes is not None else shifts[0], axes), _unroll,
+    jvp=LINEAR)
 
 
 def _untile(xp, g, y, x, reps):
@@ -52,7 +55,7 @@ def _untile(xp, g, y, x, reps):
 
 repeat_p = Primitive(
     "repeat", lambda x, reps: np.tile(x.reshape((1,) * (len(reps) - x.ndim) + x.shape), reps),
-    _untile)
+    _untile, jvp=LINEAR)
 
 
 # --- the functions users call ---------------------------------------------------------------

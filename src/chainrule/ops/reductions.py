@@ -1,13 +1,18 @@
 """Reductions along dims (``dim``/``keepdim``, or NumPy's ``axis``/``keepdims``).
 
 g is dL/dy; "g spread" means g reshaped to keep the reduced dims and broadcast back over x.
+dx is x's tangent (forward mode), and "sum" in a JVP is over the reduced dims.
 
-    y = sum(x)           dL/dx = g spread
-    y = mean(x)          dL/dx = g spread / N                      N = elements per output
+    y = sum(x)           dL/dx = g spread                          dy = sum(dx)       (linear)
+    y = mean(x)          dL/dx = g spread / N                      dy = mean(dx)      (linear)
+                                                                   N = elements per output
     y = amax(x)          dL/dx = g spread * [x = y] / #ties        (ties share evenly, as PyTorch)
+                         dy = sum(dx [x = y]) / #ties              (the mean tangent of the ties)
     y = max(x, dim)      (values, indices); dL/dx = g at the index chosen (as PyTorch's max(dim))
     y = var(x)           dL/dx = g spread * 2 (x - mean) / (N - correction)
+                         dy = 2 sum((x - mean) dx) / (N - correction)
     y = std(x)           dL/dx = g spread * (x - mean) / ((N - correction) y)   (0 where y = 0)
+                         dy = sum((x - mean) dx) / ((N - correction) y)         (0 where y = 0)
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
@@ -42,7 +47,8 @@ def _spread(xp, g, x, axes):
 
 sum_p = Primitive(
     "sum", lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
-    lambda xp, g, y, x, axes, keepdims: _spread(xp, g, x, axes))
+    lambda xp, g, y, x, axes, keepdims: _spread(xp, g, x, axes),
+    jvp=LINEAR)
 
 def _mean_forward(x, axes, keepdims):
     if x.size == 0:   # the mean of nothing is NaN (PyTorch), without NumPy's warning
@@ -63,13 +69,18 @@ def _mean_vjp(xp, g, y, x, axes, keepdims):
     return _spread(xp, g * (xp.numel(y) / xp.numel(x)), x, axes)
 
 
-mean_p = Primitive("mean", _mean_forward, _mean_vjp)
+mean_p = Primitive("mean", _mean_forward, _mean_vjp, jvp=LINEAR)
 
 
 def _extreme_vjp(xp, g, y, x, axes, keepdims):
     shape = kept_shape(x.shape, axes)
     chosen = x == y.reshape(shape)
     return g.reshape(shape) * chosen / chosen.sum(axis=axes, keepdims=True)
+
+
+def _extreme_jvp(xp, dx, y, x, axes, keepdims):
+    chosen = x == y.reshape(kept_shape(x.shape, axes))
+    return (dx * chosen).sum(axis=axes, keepdims=keepdims) / chosen.sum(axis=axes, keepdims=keepdims)
 
 
 def _extreme_all_vjp(xp, g, y, x):
@@ -79,10 +90,17 @@ def _extreme_all_vjp(xp, g, y, x):
     return g * chosen / chosen.sum()
 
 
-amax_p = Primitive("amax", lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims), _extreme_vjp)
-amin_p = Primitive("amin", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extreme_vjp)
-max_all_p = Primitive("max", np.max, _extreme_all_vjp)
-min_all_p = Primitive("min", np.min, _extreme_all_vjp)
+def _extreme_all_jvp(xp, dx, y, x):
+    chosen = (x == y) | ((x != x) & (y != y))
+    return (dx * chosen).sum() / chosen.sum()
+
+
+amax_p = Primitive("amax", lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims), _extreme_vjp,
+                   jvp=(_extreme_jvp,))
+amin_p = Primitive("amin", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extreme_vjp,
+                   jvp=(_extreme_jvp,))
+max_all_p = Primitive("max", np.max, _extreme_all_vjp, jvp=(_extreme_all_jvp,))
+min_all_p = Primitive("min", np.min, _extreme_all_vjp, jvp=(_extreme_all_jvp,))
 
 
 def _var_forward(x, axes, keepdims, correction, root=False):
@@ -119,7 +137,13 @@ def _var_vjp(xp, g, y, x, axes, keepdims, correction):
     return (g.reshape(shape) * factor) * centred   # PyTorch's order: g * centred could overflow
 
 
-var_p = Primitive("var", _var_forward, _var_vjp)
+def _var_jvp(xp, dx, y, x, axes, keepdims, correction):
+    centred = x - (x / _count(x.shape, axes)).sum(axis=axes, keepdims=True)
+    factor = np.divide(2.0, np.float64(_count(x.shape, axes) - correction))
+    return (centred * dx).sum(axis=axes, keepdims=keepdims) * factor
+
+
+var_p = Primitive("var", _var_forward, _var_vjp, jvp=(_var_jvp,))
 
 
 def _std_vjp(xp, g, y, x, axes, keepdims, correction):
@@ -131,9 +155,16 @@ def _std_vjp(xp, g, y, x, axes, keepdims, correction):
     return scale * centred * np.divide(1.0, np.float64(_count(x.shape, axes) - correction))
 
 
+def _std_jvp(xp, dx, y, x, axes, keepdims, correction):
+    centred = x - (x / _count(x.shape, axes)).sum(axis=axes, keepdims=True)
+    along = (centred * dx).sum(axis=axes, keepdims=keepdims)
+    scaled = xp.where(y == 0, 0.0, along / xp.where(y == 0, 1.0, y))
+    return scaled * np.divide(1.0, np.float64(_count(x.shape, axes) - correction))
+
+
 std_p = Primitive(
     "std", lambda x, axes, keepdims, correction: _var_forward(x, axes, keepdims, correction, root=True),
-    _std_vjp)
+    _std_vjp, jvp=(_std_jvp,))
 
 
 # --- the functions users call ---------------------------------------------------------------

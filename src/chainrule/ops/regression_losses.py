@@ -19,6 +19,9 @@ Kullback-Leibler divergence, input x = log q (log-probabilities), target p (prob
     log_target=True  the target is t = log p:  l = e^t (t - x)      dl/dx = -e^t
                                                                     dl/dt = e^t (t - x + 1)
 
+Forward mode: dl = dl/dd (dx - dy) for the element-wise losses (the slope above times the
+tangent of d), and for kl_div dl = dl/dx dx + dl/dp dp; then reduced as the loss is.
+
 Reductions: 'none' keeps l; 'sum' adds it up; 'mean' divides the sum by the number of elements;
 'batchmean' (kl_div only, the true KL divergence per sample) divides it by input.shape[0]. With a
 ``weight`` w of the input's shape (mse, l1, huber): l becomes w l, and 'mean' is sum(w l) / sum(w)
@@ -39,7 +42,7 @@ from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
-from .losses import REDUCTIONS, _check_reduction, _reduce, legacy_reduction
+from .losses import REDUCTIONS, _check_reduction, _reduce, legacy_reduction, reduce_tangent
 
 _SIZE_WARNING = ("Using a target size {target} that is different to the input size {input}. This will "
                  "likely lead to incorrect results due to broadcasting. "
@@ -62,7 +65,13 @@ def _pointwise_loss(name, value, slope):
     def vjp_y(xp, g, out, x, y, reduction, **options):
         return -vjp_x(xp, g, out, x, y, reduction, **options)
 
-    return Primitive(name, forward, vjp_x, vjp_y)
+    def jvp(xp, tangents, out, x, y, reduction, **options):
+        dx, dy = tangents
+        d = x - y
+        dd = dx if dy is None else (-dy if dx is None else dx - dy)
+        return reduce_tangent(slope(xp, d, **options) * dd, reduction, xp.numel(d))
+
+    return Primitive(name, forward, vjp_x, vjp_y, jvp=jvp)
 
 
 def _smooth_l1_value(d, beta):
@@ -119,7 +128,20 @@ def _kl_vjp_target(xp, g, out, x, t, log_target, reduction, divisor):
     return xp.where(zero, math.nan, grad)
 
 
-kl_div_p = Primitive("kl_div", _kl_forward, _kl_vjp_input, _kl_vjp_target)
+def _kl_jvp(xp, tangents, out, x, t, log_target, reduction, divisor):
+    dx, dt = tangents
+    along = None if dx is None else -(xp.exp(t) if log_target else t) * dx
+    if dt is not None:
+        if log_target:
+            by_target = xp.exp(t) * (t - x + 1.0) * dt
+        else:
+            zero = t == 0
+            by_target = xp.where(zero, math.nan, (xp.log(xp.where(zero, 1.0, t)) + 1.0 - x) * dt)
+        along = by_target if along is None else along + by_target
+    return reduce_tangent(along, "mean" if reduction == "batchmean" else reduction, divisor)
+
+
+kl_div_p = Primitive("kl_div", _kl_forward, _kl_vjp_input, _kl_vjp_target, jvp=_kl_jvp)
 
 
 # --- argument checks shared by the functions below ------------------------------------------

@@ -18,13 +18,25 @@ reduction. Along the dim, y_i depends on x_0..x_i, so each gradient sums g over 
                          the others, two zeros give all-zero gradients; g y / x when there is none)
     (values, indices) = cummax(x) / cummin(x): values = gather(x, indices), so dL/dx is g added
                          at the chosen indices (ties pick the latest index, as PyTorch)
+
+Forward mode (JVPs; dx is x's tangent, y_i's tangent is dy_i = sum_{k<=i} dy_i/dx_k dx_k, a
+*forward* cumulative sum):
+
+    cumsum               dy = cumsum(dx)                                        (linear)
+    cumprod              dy = y cumsum(dx / x) before the first zero z; from z on only the term
+                         of x_z survives: dy = dx_z cumprod(x with x_z replaced by 1) (and, when
+                         recorded, + x_z times the same JVP without x_z: 0, but the right slope)
+    logcumsumexp         dy_i = sum_{j<=i} dx_j e^(x_j - y_i), summed in log space for dx > 0 and
+                         dx < 0 apart (no overflow, no 0/0), as the VJP
+    prod                 dy = sum_k dx_k prod_{j!=k} x_j = y sum(dx / x) without zeros, else with
+                         the two exclusive cumprods again
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError
 from ..tensor import Tensor
@@ -39,7 +51,8 @@ def _rcumsum(xp, a, axis):
 
 cumsum_p = Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-    lambda xp, g, y, x, axis: _rcumsum(xp, g, axis))
+    lambda xp, g, y, x, axis: _rcumsum(xp, g, axis),
+    jvp=LINEAR)
 
 
 def _cumprod_vjp(xp, g, y, x, axis):
@@ -61,7 +74,24 @@ def _cumprod_vjp(xp, g, y, x, axis):
     return xp.where(before, before_first, xp.where(first, at_first, after_first))
 
 
-cumprod_p = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp)
+def _cumprod_jvp(xp, dx, y, x, axis):
+    zero = x == 0
+    if not zero.any():
+        return y * xp.cumsum(dx / x, axis)
+    zeros_so_far = xp.cumsum(zero, axis)
+    before = zeros_so_far == 0                       # positions before their slice's first zero
+    first = zero & (zeros_so_far == 1)               # the first zero itself
+    before_first = y * xp.cumsum(dx / xp.where(before, x, 1.0), axis)
+    x_skip = xp.where(first, 1.0, x)                 # x with the first zero left out
+    y_skip = xp.cumprod(x_skip, axis)
+    from_first = (dx * first).sum(axis=axis, keepdims=True) * y_skip
+    if not isinstance(dx, np.ndarray):  # recorded: + x_z (the JVP without x_z), 0 but with x_z's slope
+        x_first = (x * first).sum(axis=axis, keepdims=True)
+        from_first = from_first + x_first * _cumprod_jvp(xp, xp.where(first, 0.0, dx), y_skip, x_skip, axis)
+    return xp.where(before, before_first, from_first)
+
+
+cumprod_p = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp, jvp=(_cumprod_jvp,))
 
 
 def _logcumsumexp_forward(x, axis):
@@ -81,7 +111,20 @@ def _logcumsumexp_vjp(xp, g, y, x, axis):
         return signed_part(g) - signed_part(-g)
 
 
-logcumsumexp_p = Primitive("logcumsumexp", _logcumsumexp_forward, _logcumsumexp_vjp)
+def _logcumsumexp_jvp(xp, dx, y, x, axis):
+    lowest = float(np.finfo(dx.dtype).min)  # log(0), finite, as in the VJP
+
+    def signed_part(tangent):  # sum_{j<=i} t_j e^(x_j - y_i) over the entries with t_j > 0
+        positive = tangent > 0
+        log_tangent = xp.where(positive, xp.log(xp.where(positive, tangent, 1.0)), lowest)
+        return xp.exp(xp.logcumsumexp(log_tangent + x, axis) - y)
+
+    with np.errstate(over="ignore"):
+        return signed_part(dx) - signed_part(-dx)
+
+
+logcumsumexp_p = Primitive("logcumsumexp", _logcumsumexp_forward, _logcumsumexp_vjp,
+                           jvp=(_logcumsumexp_jvp,))
 
 
 def _others_product(xp, x, axis):
@@ -107,8 +150,21 @@ def _prod_vjp(xp, g, y, x, axes, keepdims):
     return spread_g * _others_product(xp, x, axes[0])
 
 
+def _prod_jvp(xp, dx, y, x, axes, keepdims):
+    if x.ndim == 0:
+        return dx
+    if not (x == 0).any():
+        return (dx * (y.reshape(kept_shape(x.shape, axes)) / x)).sum(axis=axes, keepdims=keepdims)
+    if axes is None:
+        others = _others_product(xp, x.reshape(-1), 0).reshape(x.shape)
+    else:
+        others = _others_product(xp, x, axes[0])
+    return (dx * others).sum(axis=axes, keepdims=keepdims)
+
+
 prod_p = Primitive(
-    "prod", lambda x, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims), _prod_vjp)
+    "prod", lambda x, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims), _prod_vjp,
+    jvp=(_prod_jvp,))
 
 
 # --- the functions users call ---------------------------------------------------------------

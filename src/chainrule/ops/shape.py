@@ -1,16 +1,18 @@
-"""Shape changes: they move values around without changing them, so each VJP moves g back.
+"""Shape changes: they move values around without changing them, so each VJP moves g back,
+and each is linear: its JVP moves the tangent the same way, dy = f(dx).
 
-    y = reshape(x, s)        dL/dx = reshape(g, x.shape)
-    y = permute(x, p)        dL/dx = permute(g, inverse of p)
+    y = reshape(x, s)        dL/dx = reshape(g, x.shape)                     dy = reshape(dx, s)
+    y = permute(x, p)        dL/dx = permute(g, inverse of p)                dy = permute(dx, p)
     y = broadcast_to(x, s)   dL/dx = g summed over the stretched dims (done by the engine)
+                                                                             dy = broadcast_to(dx, s)
     y = gather(x, d, i)      y[..i..] = x[..index[..i..]..] along d;  dL/dx = g scattered back, added
-                             where an index repeats
+                             where an index repeats                          dy = gather(dx, d, i)
 Built from those: view, flatten, squeeze, unsqueeze, transpose, swapaxes, T, expand.
 """
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
@@ -18,19 +20,23 @@ from .operands import normalize_dim, shape_args
 
 reshape_p = Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
-    lambda xp, g, y, x, shape: g.reshape(x.shape))
+    lambda xp, g, y, x, shape: g.reshape(x.shape),
+    jvp=LINEAR)
 
 permute_p = Primitive(
     "permute", lambda x, axes: np.transpose(x, axes),
-    lambda xp, g, y, x, axes: xp.transpose(g, tuple(np.argsort(axes))))
+    lambda xp, g, y, x, axes: xp.transpose(g, tuple(np.argsort(axes))),
+    jvp=LINEAR)
 
 broadcast_to_p = Primitive(
     "expand", lambda x, shape: np.broadcast_to(x, shape),
-    lambda xp, g, y, x, shape: g)
+    lambda xp, g, y, x, shape: g,
+    jvp=LINEAR)
 
 gather_p = Primitive(
     "gather", lambda x, axis, index: np.take_along_axis(x, index, axis),
-    lambda xp, g, y, x, axis, index: xp.scatter_add_along(g, x.shape, axis, index))
+    lambda xp, g, y, x, axis, index: xp.scatter_add_along(g, x.shape, axis, index),
+    jvp=LINEAR)
 
 
 # --- the functions users call ---------------------------------------------------------------

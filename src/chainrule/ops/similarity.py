@@ -19,6 +19,9 @@ gradient finite when x1 = x2), r = ||d||_p:
     p = 0        r = #(d != 0)                        dr/dd = 0
     dr/dx1 = dr/dd,  dr/dx2 = -dr/dd
 
+Forward mode: ds = sum over dim of (ds/dx1 dx1 + ds/dx2 dx2) and dr = sum over the last dim of
+dr/dd (dx1 - dx2), with the factors above.
+
 Cosine embedding loss (composed of ops, PyTorch's formula with its own 1e-12 inside the roots):
 
     cos = sum x1 x2 / sqrt((sum x1^2 + 1e-12)(sum x2^2 + 1e-12))
@@ -47,8 +50,8 @@ def _cosine_forward(x1, x2, dim, eps):
     return ((a / n1) * (b / n2)).sum(axis=dim)
 
 
-def _cosine_vjp(xp, g, s, mine, other, dim, eps):
-    """ds/d(mine) * g, for the input ``mine``, the other one being ``other``."""
+def _cosine_slope(xp, s, mine, other, dim, eps):
+    """ds/d(mine), at the inputs' broadcast shape (s reshaped to keep ``dim``)."""
     shape = np.broadcast_shapes(mine.shape, other.shape)
     a, b = xp.broadcast_to(mine, shape), xp.broadcast_to(other, shape)
     norm_a = (a * a).sum(axis=dim, keepdims=True) ** 0.5
@@ -57,15 +60,28 @@ def _cosine_vjp(xp, g, s, mine, other, dim, eps):
     clamped_b = xp.where(norm_b > eps, norm_b, eps)
     nonzero = norm_a > 0
     kept = shape[:dim] + (1,) + shape[dim + 1:]
-    g, s = g.reshape(kept), s.reshape(kept)
-    through_norm = xp.where(nonzero, s / (clamped_a * xp.where(nonzero, norm_a, 1.0)), 0.0)
-    return g * (b / (clamped_a * clamped_b) - a * through_norm)
+    through_norm = xp.where(nonzero, s.reshape(kept) / (clamped_a * xp.where(nonzero, norm_a, 1.0)), 0.0)
+    return kept, b / (clamped_a * clamped_b) - a * through_norm
+
+
+def _cosine_vjp(xp, g, s, mine, other, dim, eps):
+    """ds/d(mine) * g, for the input ``mine``, the other one being ``other``."""
+    kept, slope = _cosine_slope(xp, s, mine, other, dim, eps)
+    return g.reshape(kept) * slope
+
+
+def _cosine_jvp(xp, dmine, s, mine, other, dim, eps):
+    """mine's share of ds: the slope times its tangent, summed along dim."""
+    _, slope = _cosine_slope(xp, s, mine, other, dim, eps)
+    return (slope * dmine).sum(axis=dim)
 
 
 cosine_similarity_p = Primitive(
     "cosine_similarity", _cosine_forward,
     lambda xp, g, s, x1, x2, dim, eps: _cosine_vjp(xp, g, s, x1, x2, dim, eps),
-    lambda xp, g, s, x1, x2, dim, eps: _cosine_vjp(xp, g, s, x2, x1, dim, eps))
+    lambda xp, g, s, x1, x2, dim, eps: _cosine_vjp(xp, g, s, x2, x1, dim, eps),
+    jvp=(lambda xp, dx1, s, x1, x2, dim, eps: _cosine_jvp(xp, dx1, s, x1, x2, dim, eps),
+         lambda xp, dx2, s, x1, x2, dim, eps: _cosine_jvp(xp, dx2, s, x2, x1, dim, eps)))
 
 
 # --- pairwise distance ----------------------------------------------------------------------
@@ -107,9 +123,35 @@ def _distance_vjp(xp, g, r, x1, x2, p, eps, keepdim):
     return xp.where(positive, g * sign * power / safe_r ** (p - 1), 0.0)
 
 
+def _distance_jvp(xp, tangents, r, x1, x2, p, eps, keepdim):
+    """dr = sum over the last dim of dr/dd * dd, dd = dx1 - dx2 (the inputs without a tangent: 0)."""
+    dx1, dx2 = tangents
+    dd = dx1 if dx2 is None else (-dx2 if dx1 is None else dx1 - dx2)
+    d = x1 - x2 + eps
+    spread_r = r if keepdim else r.reshape(r.shape + (1,))
+    if p == 0:
+        return r * 0.0
+    sign = xp.sign(d)
+    if math.isinf(p):
+        ties = xp.where((d * sign) == spread_r, 1.0, 0.0)
+        along = sign * ties * dd / ties.sum(axis=-1, keepdims=True)
+    elif p == 1:
+        along = sign * dd
+    else:
+        positive = spread_r > 0
+        safe_r = xp.where(positive, spread_r, 1.0)
+        if p == 2:
+            along = xp.where(positive, dd * d / safe_r, 0.0)
+        else:
+            power = xp.where(d != 0, (d * sign) ** (p - 1), 0.0)
+            along = xp.where(positive, dd * sign * power / safe_r ** (p - 1), 0.0)
+    return along.sum(axis=-1, keepdims=keepdim)
+
+
 pairwise_distance_p = Primitive(
     "pairwise_distance", _distance_forward, _distance_vjp,
-    lambda xp, g, r, x1, x2, p, eps, keepdim: -_distance_vjp(xp, g, r, x1, x2, p, eps, keepdim))
+    lambda xp, g, r, x1, x2, p, eps, keepdim: -_distance_vjp(xp, g, r, x1, x2, p, eps, keepdim),
+    jvp=_distance_jvp)
 
 
 # --- the functions users call ---------------------------------------------------------------

@@ -9,9 +9,10 @@ gradient is gather's: g added back at the chosen indices.
                                              (NaN if the slice holds one; nanmedian skips NaNs)
     (values, indices) = mode(x, dim)         the most frequent value (the smallest on ties), at its
                                              last occurrence, as PyTorch
-    dL/dx = g scattered to the indices (every other entry gets 0)
+    dL/dx = g scattered to the indices (every other entry gets 0); forward mode: dy = gather(dx, ...)
     y = median(x) (all elements, no dim): dL/dx = g [x = y] / #ties, shared evenly by every element
                                           equal to the median (NaN ones when y is NaN), as PyTorch
+                                          dy = sum(dx [x = y]) / #ties
 
 No gradient: argsort, unique, unique_consecutive (their results are indices or a new set of values).
 Sorting is stable; descending order keeps equal elements in their original order and puts NaN
@@ -133,7 +134,13 @@ def _shared_by_ties(xp, g, y, x, index):
     return g * ties / ties.sum()
 
 
-median_all_p = Primitive("median", lambda x, index: x.reshape(-1)[index], _shared_by_ties)
+def _mean_of_ties(xp, dx, y, x, index):
+    ties = (x == y) | ((x != x) & (y != y))
+    return (dx * ties).sum() / ties.sum()
+
+
+median_all_p = Primitive("median", lambda x, index: x.reshape(-1)[index], _shared_by_ties,
+                         jvp=(_mean_of_ties,))
 
 
 def _median(op: str, x: Tensor, dim, keepdim, skip_nan):

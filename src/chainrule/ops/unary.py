@@ -1,16 +1,19 @@
 """Elementwise functions of one tensor.
 
-    y = exp(x)       dL/dx = g * y
-    y = log(x)       dL/dx = g / x
-    y = log1p(x)     dL/dx = g / (1 + x)
-    y = sqrt(x)      dL/dx = g / (2 y)
-    y = |x|          dL/dx = g * sign(x)          (0 at x = 0, as PyTorch)
-    y = sin(x)       dL/dx = g * cos(x)
-    y = cos(x)       dL/dx = -g * sin(x)
-    y = erf(x)       dL/dx = g * 2/sqrt(pi) * exp(-x^2)
-    y = x (copy)     dL/dx = g
-    sign, floor, ceil, trunc, round    dL/dx = 0   (piecewise constant, as PyTorch)
-    y = cast(x)      dL/dx = g cast back to x's dtype (float <-> float only)
+g = dL/dy (reverse mode, the VJP); dx is x's tangent and dy = y'(x) dx the output's (forward
+mode, the JVP). An element-wise op's Jacobian is diagonal, so both multiply by the same y'(x).
+
+    y = exp(x)       dL/dx = g * y                dy = y dx
+    y = log(x)       dL/dx = g / x                dy = dx / x
+    y = log1p(x)     dL/dx = g / (1 + x)          dy = dx / (1 + x)
+    y = sqrt(x)      dL/dx = g / (2 y)            dy = dx / (2 y)
+    y = |x|          dL/dx = g * sign(x)          dy = sign(x) dx      (0 at x = 0, as PyTorch)
+    y = sin(x)       dL/dx = g * cos(x)           dy = cos(x) dx
+    y = cos(x)       dL/dx = -g * sin(x)          dy = -sin(x) dx
+    y = erf(x)       dL/dx = g * 2/sqrt(pi) * exp(-x^2)      dy = 2/sqrt(pi) exp(-x^2) dx
+    y = x (copy)     dL/dx = g                    dy = dx              (clone, and alias: a view)
+    sign, floor, ceil, trunc, round    dL/dx = 0, dy = 0   (piecewise constant, as PyTorch)
+    y = cast(x)      dL/dx = g cast back to x's dtype     dy = dx cast  (float <-> float only)
 """
 
 from __future__ import annotations
@@ -18,20 +21,31 @@ from __future__ import annotations
 import math
 
 from .. import backend as B
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..device import dtype_of_to_call
 from ..tensor import Tensor
 
-exp_p = Primitive("exp", np.exp, lambda xp, g, y, x: g * y)
-log_p = Primitive("log", np.log, lambda xp, g, y, x: g / x)
-log1p_p = Primitive("log1p", np.log1p, lambda xp, g, y, x: g / (x + 1))
-sqrt_p = Primitive("sqrt", np.sqrt, lambda xp, g, y, x: g / (y * 2))
-abs_p = Primitive("abs", np.abs, lambda xp, g, y, x: g * xp.sign(x))
-sin_p = Primitive("sin", np.sin, lambda xp, g, y, x: g * xp.cos(x))
-cos_p = Primitive("cos", np.cos, lambda xp, g, y, x: -g * xp.sin(x))
-erf_p = Primitive("erf", B.erf, lambda xp, g, y, x: g * (xp.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))))
-clone_p = Primitive("clone", np.copy, lambda xp, g, y, x: g)
+exp_p = Primitive("exp", np.exp, lambda xp, g, y, x: g * y,
+                  jvp=(lambda xp, dx, y, x: dx * y,))
+log_p = Primitive("log", np.log, lambda xp, g, y, x: g / x,
+                  jvp=(lambda xp, dx, y, x: dx / x,))
+log1p_p = Primitive("log1p", np.log1p, lambda xp, g, y, x: g / (x + 1),
+                    jvp=(lambda xp, dx, y, x: dx / (x + 1),))
+sqrt_p = Primitive("sqrt", np.sqrt, lambda xp, g, y, x: g / (y * 2),
+                   jvp=(lambda xp, dx, y, x: dx / (y * 2),))
+abs_p = Primitive("abs", np.abs, lambda xp, g, y, x: g * xp.sign(x),
+                  jvp=(lambda xp, dx, y, x: dx * xp.sign(x),))
+sin_p = Primitive("sin", np.sin, lambda xp, g, y, x: g * xp.cos(x),
+                  jvp=(lambda xp, dx, y, x: dx * xp.cos(x),))
+cos_p = Primitive("cos", np.cos, lambda xp, g, y, x: -g * xp.sin(x),
+                  jvp=(lambda xp, dx, y, x: -dx * xp.sin(x),))
+erf_p = Primitive("erf", B.erf, lambda xp, g, y, x: g * (xp.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))),
+                  jvp=(lambda xp, dx, y, x: dx * (xp.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))),))
+clone_p = Primitive("clone", np.copy, lambda xp, g, y, x: g, jvp=LINEAR)
+alias_p = Primitive("alias", lambda x: x.view(), lambda xp, g, y, x: g, jvp=LINEAR)   # the same memory
+
+
 def sign_array(x):
     """-1, 0 or 1; 0 for NaN, as PyTorch's sign (NumPy's gives NaN)."""
     out = np.asarray(np.sign(x))
@@ -40,12 +54,15 @@ def sign_array(x):
     return out
 
 
-sign_p = Primitive("sign", sign_array, lambda xp, g, y, x: g * 0)
-floor_p = Primitive("floor", np.floor, lambda xp, g, y, x: g * 0)
-ceil_p = Primitive("ceil", np.ceil, lambda xp, g, y, x: g * 0)
-trunc_p = Primitive("trunc", np.trunc, lambda xp, g, y, x: g * 0)
-round_p = Primitive("round", lambda x, decimals: np.round(x, decimals), lambda xp, g, y, x, decimals: g * 0)
-cast_p = Primitive("cast", lambda x, dtype: x.astype(dtype), lambda xp, g, y, x, dtype: g)
+_FLAT = (lambda xp, dx, y, x, **params: dx * 0,)   # a piecewise constant op: no slope, either way
+
+sign_p = Primitive("sign", sign_array, lambda xp, g, y, x: g * 0, jvp=_FLAT)
+floor_p = Primitive("floor", np.floor, lambda xp, g, y, x: g * 0, jvp=_FLAT)
+ceil_p = Primitive("ceil", np.ceil, lambda xp, g, y, x: g * 0, jvp=_FLAT)
+trunc_p = Primitive("trunc", np.trunc, lambda xp, g, y, x: g * 0, jvp=_FLAT)
+round_p = Primitive("round", lambda x, decimals: np.round(x, decimals), lambda xp, g, y, x, decimals: g * 0,
+                    jvp=_FLAT)
+cast_p = Primitive("cast", lambda x, dtype: x.astype(dtype), lambda xp, g, y, x, dtype: g, jvp=LINEAR)
 
 
 def as_float(x: Tensor) -> Tensor:
