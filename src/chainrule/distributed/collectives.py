@@ -50,8 +50,10 @@ class Work:
         return self._done or bool(_World.MPI.Request.Testall(self._requests))
 
     def wait(self, timeout=None) -> bool:
+        """Finish the operation; ``timeout`` (a timedelta or seconds) overrides the group's."""
         if not self._done:
-            wait_all(self._requests, self._what)
+            seconds = timeout.total_seconds() if hasattr(timeout, "total_seconds") else timeout
+            wait_all(self._requests, self._what, seconds)
             self._done = True
             if self._finish is not None:
                 self._finish()

@@ -122,8 +122,9 @@ def _abort_on_uncaught_exception(kind, value, traceback) -> None:
     hook = _World.previous_excepthook or sys.__excepthook__
     hook(kind, value, traceback)
     if _World.comm is not None and _World.size > 1:
+        summary = (str(value).splitlines() or [""])[0][:200]
         sys.stderr.write(f"chainrule.distributed: rank {_World.rank} stopped with an uncaught "
-                         f"{kind.__name__}; aborting all {_World.size} ranks (MPI_Abort)\n")
+                         f"{kind.__name__} ({summary}); aborting all {_World.size} ranks (MPI_Abort)\n")
         sys.stderr.flush()
         sys.stdout.flush()
         _World.MPI.COMM_WORLD.Abort(1)
@@ -186,15 +187,17 @@ def get_backend(group=None) -> str:
     return "mpi"
 
 
-def wait_all(requests: list, what: str) -> None:
-    """Wait for MPI requests, polling so that a rank that never arrives becomes an error.
+def wait_all(requests: list, what: str, timeout_s: float | None = None) -> None:
+    """Wait for MPI requests, polling so that a rank that never arrives becomes an error after
+    ``timeout_s`` (default: the group's timeout).
 
     ``Test()`` also drives MPI's progress: a non-blocking collective moves on while it is tested.
     """
     MPI = _World.MPI
     if MPI.Request.Testall(requests):
         return
-    deadline = time.monotonic() + _World.timeout_s
+    timeout_s = _World.timeout_s if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
     polls, pause = 0, 1e-6
     while not MPI.Request.Testall(requests):
         polls += 1
@@ -202,9 +205,9 @@ def wait_all(requests: list, what: str) -> None:
             continue
         if time.monotonic() > deadline:
             raise DistributedError(
-                f"rank {_World.rank}: {what} did not finish within {_World.timeout_s:g} s; another of "
-                f"the {_World.size} ranks has stopped, died or is stuck (its output says why). "
-                "Giving up (the timeout is init_process_group's timeout=)")
+                f"rank {_World.rank}: {what} did not finish within {timeout_s:g} s; another of "
+                f"the {_World.size} ranks has stopped, died or is stuck, or is calling other "
+                "collectives in another order. Giving up (the timeout is init_process_group's timeout=)")
         time.sleep(pause)
         pause = min(pause * 2, LONGEST_SLEEP_S)
 
