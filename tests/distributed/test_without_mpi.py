@@ -130,3 +130,10 @@ def test_convert_sync_batchnorm_keeps_the_parameters_and_copies_the_statistics()
     assert "SyncBatchNorm(4, eps=1e-05, momentum=None" in repr(model)
     with pytest.raises(cr.ShapeError, match="expected 2D or 3D or 4D or 5D input"):
         nn.SyncBatchNorm(4)(cr.ones(4))
+
+
+def test_save_on_rank0_without_a_group_is_an_atomic_save(tmp_path):
+    path = tmp_path / "model.crz"
+    assert dist.save_on_rank0({"w": cr.ones(2)}, path) is True
+    assert cr.load(path)["w"].tolist() == [1.0, 1.0]
+    assert [p.name for p in tmp_path.iterdir()] == ["model.crz"]
