@@ -1,11 +1,12 @@
 """Shared fixtures: a fixed seed for every test, float64 helpers for gradient checks, and the
-markers of tests that need a system program (Debian's chromium, graphviz's dot).
+markers of tests that need a system program (Debian's chromium, graphviz's dot, an MPI launcher).
 
 Every Python package the suite uses comes with ``pip install -e ".[test]"``; only those system
 programs may be missing, and then each test that needs one is skipped on its own (so the count
 is honest) and the end of the run says, in one line, what to install.
 """
 
+import importlib.util
 import os
 import shutil
 
@@ -36,10 +37,13 @@ CHROMIUM = "/usr/bin/chromium"
 SYSTEM_PROGRAMS = {  # skip reason -> how to install what it names
     "needs a system browser (/usr/bin/chromium)": "apt-get install chromium",
     "needs graphviz's dot program": "apt-get install graphviz",
+    "needs MPI (mpirun and mpi4py)": "apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py",
 }
-_REASON_CHROMIUM, _REASON_DOT = SYSTEM_PROGRAMS
+_REASON_CHROMIUM, _REASON_DOT, _REASON_MPI = SYSTEM_PROGRAMS
 needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=_REASON_CHROMIUM)
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason=_REASON_DOT)
+needs_mpi = pytest.mark.skipif(not (shutil.which("mpirun") or shutil.which("mpiexec"))
+                               or importlib.util.find_spec("mpi4py") is None, reason=_REASON_MPI)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -4,6 +4,7 @@
     chainrule explain         the lesson's worked example, the chain rule written out
     chainrule gradient-flow   the lesson's experiment: deep sigmoid vs ReLU / residual / batch norm
     chainrule playground      the browser lab (chainrule.playground)
+    chainrule distributed-demo    the digits MLP on N MPI ranks (chainrule.distributed.demo)
 
 Every subcommand has ``--help``. A bad flag prints one line and exits with status 2.
 ``--lang ja|en`` (any command; default: LANGUAGE, LC_ALL, LC_MESSAGES or LANG) sets the language
@@ -22,6 +23,7 @@ from pathlib import Path
 import chainrule as cr
 from chainrule import data, nn, optim
 from chainrule.backend import np
+from chainrule.distributed import demo as distributed_demo
 from chainrule.insight import flow_plots, plots
 from chainrule.insight.diagnosis import KIND_NAMES
 from chainrule.insight.expression import ExpressionError, bind, build, parse_assignments
@@ -187,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lang_argument(playground)
     playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open,
                                                                      args.max_sessions, lang=args.lang))
+    distributed_demo.add_command(commands, _number, SEED)
     return parser
 
 

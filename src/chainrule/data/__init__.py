@@ -22,6 +22,7 @@ from .dataset import (
     random_split,
 )
 from .digits import load_digits
+from .distributed import DistributedSampler
 from .generated import make_circles, make_gaussians, make_moons, make_spiral, make_xor, train_test_split
 from .sampler import (
     BatchSampler,
@@ -34,6 +35,6 @@ from .sampler import (
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset",
            "StackDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DataLoader", "default_collate",
-           "default_convert", "get_worker_info", "make_moons", "make_circles", "make_spiral", "make_xor",
-           "make_gaussians", "train_test_split", "load_digits"]
+           "SubsetRandomSampler", "WeightedRandomSampler", "DistributedSampler", "BatchSampler", "DataLoader",
+           "default_collate", "default_convert", "get_worker_info", "make_moons", "make_circles",
+           "make_spiral", "make_xor", "make_gaussians", "train_test_split", "load_digits"]

@@ -4,7 +4,7 @@
     import chainrule.nn.functional as F
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -32,6 +32,7 @@ from .residual import Residual
 # --- recurrent layers (issue 15): whole sequences, single steps; nn.utils.rnn pads and packs ---
 from .rnn import GRU, LSTM, RNN, RNNBase  # noqa: E402
 from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: E402
+from .sync_batchnorm import SyncBatchNorm
 
 # isort: split
 # --- attention, Transformers and the layers learners build next (issue 15) --------------------

@@ -76,14 +76,19 @@ class _BatchNorm(Module):
             raise ShapeError(f"{self!r}: expected {self.num_features} channels in dim 1, got input of shape "
                              f"{tuple(input.shape)}")
 
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input(input)
+    def _running_factor(self) -> float:
+        """Count this training batch and return the weight of its statistics in the running ones."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1
             self.num_batches_tracked._version += 1
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked._data)
+        return factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        factor = self._running_factor()
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep_stats = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if keep_stats else None,

@@ -3,6 +3,7 @@
     from chainrule.utils.data import DataLoader, Dataset, TensorDataset, random_split
     from chainrule.utils.data.sampler import WeightedRandomSampler
     from chainrule.utils.data.dataloader import default_collate
+    from chainrule.utils.data.distributed import DistributedSampler
 
 Every name here is the same object as in ``chainrule.data`` (one implementation, two paths).
 DataLoader reads in the calling process (no worker processes), see its docstring.
@@ -14,6 +15,7 @@ from ...data import (
     ConcatDataset,
     DataLoader,
     Dataset,
+    DistributedSampler,
     IterableDataset,
     RandomSampler,
     Sampler,
@@ -28,9 +30,10 @@ from ...data import (
     get_worker_info,
     random_split,
 )
-from . import _utils, dataloader, dataset, sampler
+from . import _utils, dataloader, dataset, distributed, sampler
 
-__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
-           "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
-           "random_split", "_utils", "dataloader", "dataset", "sampler"]
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
+           "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset",
+           "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "default_collate",
+           "default_convert", "get_worker_info", "random_split", "_utils", "dataloader", "dataset",
+           "distributed", "sampler"]

@@ -1,0 +1,5 @@
+"""``torch.nn.parallel``: DistributedDataParallel (data-parallel training over MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
