@@ -7,6 +7,7 @@
 """
 
 import importlib
+from math import e, inf, nan, pi
 
 from . import accelerator, backends, cuda, nn, ops
 from .autograd import grad
