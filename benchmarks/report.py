@@ -103,6 +103,7 @@ def check_targets(results: dict) -> list[dict]:
         _target("W3-5000 chainrule <= PyTorch", m("W3-5000", cr), m("W3-5000", "torch"), 1.0),
         _target("W3-50000 chainrule <= PyTorch", m("W3-50000", cr), m("W3-50000", "torch"), 1.0),
         _target("W4 chainrule <= 1.5x PyTorch", m("W4", cr), m("W4", "torch"), 1.5),
+        _target("W6 chainrule <= PyTorch (small GPT, AdamW)", m("W6", cr), m("W6", "torch"), 1.0),
     ]
     w5 = results.get("W5", {})
     import_s = w5.get("import", {}).get(cr, {}).get("median_s")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gpt_model  # benchmarks/gpt_model.py: the worker runs from benchmarks/, as for problems.py
+
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
@@ -90,7 +92,8 @@ def _w4(problem):
 
 
 def build(workload, problem):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4}
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4,
+                "W6": lambda problem: gpt_model.training_step(cr, problem)}
     if workload not in builders:
         raise Infeasible(f"no chainrule version of {workload}")
     return builders[workload](problem)
