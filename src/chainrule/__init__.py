@@ -105,7 +105,11 @@ __version__ = "0.1.0"
 _LAZY = {"explain": ".insight.explain", "gradcheck": ".insight.gradcheck",
          "GradcheckError": ".insight.gradcheck", "save": ".serialization", "load": ".serialization",
          "insight": ".insight", "serialization": ".serialization", "optim": ".optim", "data": ".data",
-         "utils": ".utils", "testing": ".testing"}
+         "utils": ".utils", "testing": ".testing",
+         **{name: ".runtime" for name in (
+             "set_float32_matmul_precision", "get_float32_matmul_precision", "use_deterministic_algorithms",
+             "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
+             "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads")}}
 
 
 def __getattr__(name: str):

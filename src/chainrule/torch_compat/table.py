@@ -66,7 +66,7 @@ MODULES = {
     "torch.backends": "chainrule.backends",
     "torch.backends.cudnn": "chainrule.backends.cudnn",
     "torch.backends.mps": "chainrule.backends.mps",
-    "torch.backends.cuda": None,
+    "torch.backends.cuda": "chainrule.backends.cuda",
     "torch.backends.mkldnn": None,
     "torch.accelerator": "chainrule.accelerator",
     "torch.random": "chainrule.random",
