@@ -107,6 +107,23 @@ def test_small_gpt_learns_the_made_up_text_as_under_pytorch():
         assert abs(finals["chainrule"] - finals["torch"]) < 0.2, finals
 
 
+def test_nanogpt_habits_weight_tying_param_groups_and_a_cosine_schedule():
+    ours, theirs = run_both("nanogpt")
+    pattern = r"^step (\d+): train loss ([\d.]+), val loss ([\d.]+), lr ([\d.e-]+)"
+    finals = {}
+    for who, out in each(ours, theirs):
+        rows = numbers(pattern, out)
+        assert [r[0] for r in rows] == [0, 40, 80, 120]
+        assert [r[3] for r in rows] == [5.45e-4, 5.07e-3, 2.18e-3, 6e-4]   # warmup, then cosine
+        assert rows[-1][2] < 1.4 < 3.0 < rows[0][2], (who, rows)
+        assert "tied: True" in out and "using fused AdamW: False" in out
+        finals[who] = rows[-1][2]
+    if theirs is not None:   # the same model: the same parameter count and the same groups
+        header = lambda out: out[:out.index("tied:")]
+        assert header(ours) == header(theirs)
+        assert abs(finals["chainrule"] - finals["torch"]) < 0.15, finals
+
+
 def test_makemore_mlp_with_batchnorm_reaches_pytorchs_loss():
     ours, theirs = run_both("makemore_mlp")
     losses = {}
