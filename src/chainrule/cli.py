@@ -32,7 +32,7 @@ from chainrule.insight.report import write_report
 from chainrule.locale import _, _n, language, pad
 from chainrule.locale.commandline import add_lang_argument, argparse_messages, lang_from_argv
 from chainrule.playground import launch as playground_launch
-from chainrule.torch_compat import run_script
+from chainrule.torch_compat import run_script, split_run_arguments
 
 try:  # optional extra: pip install chainrule[progress]
     from tqdm import tqdm
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=_("also show where the script reached an unsupported torch name"))
     add_lang_argument(run)
     run.add_argument("script", help=_("the Python script to run"))
-    run.add_argument("script_args", nargs=argparse.REMAINDER, metavar="...", help=_("the script's arguments"))
+    run.add_argument("script_args", nargs="*", default=[], metavar="ARG", help=_("the script's arguments"))
     run.set_defaults(run=lambda args: run_script(args.script, args.script_args, args.traceback))
     return parser
 
@@ -204,9 +204,12 @@ def main(argv=None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # × and − on a console that cannot show them
     argv = sys.argv[1:] if argv is None else list(argv)
+    argv, script_args = split_run_arguments(argv)   # `run script.py ...`: the rest is the script's
     with language(lang_from_argv(argv)), argparse_messages():
         parser = build_parser()
         args = parser.parse_args(argv)
+        if script_args is not None:
+            args.script_args = script_args
         return _run(parser, args)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import chainrule
 from chainrule.cli import main
+from chainrule.torch_compat import split_run_arguments
 
 SOURCE = str(Path(chainrule.__file__).resolve().parents[1])
 
@@ -120,3 +121,22 @@ def test_python_m_chainrule_run_in_a_fresh_process_never_loads_pytorch(tmp_path)
                             env={"PYTHONPATH": SOURCE, "LANGUAGE": "en", "PATH": ""}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["chainrule.nn.linear", "pytorch loaded: False"]
+
+
+@pytest.mark.parametrize("argv, ours, theirs", [
+    (["run", "s.py", "--lang", "ja", "--", "-x", "--help"], ["run", "s.py"],
+     ["--lang", "ja", "--", "-x", "--help"]),
+    (["--lang", "ja", "run", "--traceback", "s.py", "a"], ["--lang", "ja", "run", "--traceback", "s.py"],
+     ["a"]),
+    (["run", "--lang=ja", "--", "s.py", "--", "b"], ["run", "--lang=ja", "--", "s.py"], ["--", "b"]),
+    (["demo", "--epochs", "3"], ["demo", "--epochs", "3"], None),
+    (["run", "--traceback"], ["run", "--traceback"], None),
+])
+def test_everything_after_the_script_is_the_scripts_word_for_word(argv, ours, theirs):
+    assert split_run_arguments(argv) == (ours, theirs)
+
+
+def test_the_scripts_own_flags_never_reach_chainrule(tmp_path, capsys):
+    path = script(tmp_path, "import sys\nprint(sys.argv[1:])")
+    assert main(["run", path, "--lang", "ja", "--help", "--", "x"]) == 0
+    assert capsys.readouterr().out == "['--lang', 'ja', '--help', '--', 'x']\n"
