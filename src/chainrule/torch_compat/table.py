@@ -58,7 +58,7 @@ MODULES = {
     "torch.utils.tensorboard.summary": "chainrule.utils.tensorboard.summary",
     "torch.utils.checkpoint": None,
     "torch.autograd": None,            # names from ALLOWED only
-    "torch.autograd.functional": "chainrule.autograd_functional",
+    "torch.autograd.functional": None,
     "torch.autograd.graph": None,
     "torch.cuda": "chainrule.cuda",
     "torch.cuda.amp": None,
