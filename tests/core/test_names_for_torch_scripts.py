@@ -1,6 +1,6 @@
 """Names the PyTorch scripts needed (issue 14): index_add / Tensor.index_add_ (makemore part 4's
-embedding gradient), Tensor.view_as (the MNIST example's accuracy count), and torch.pi / e / inf
-/ nan. Gradchecked in float64 and compared with torch 2.13."""
+embedding gradient), Tensor.view_as (the MNIST example's accuracy count), F.normalize, and
+torch.pi / e / inf / nan. Gradchecked in float64 and compared with torch 2.13."""
 
 import math
 
@@ -22,10 +22,17 @@ CASES = [
     case("index_add_empty_index", lambda M, x, s: M.index_add(x, 1, long(M, []), s),
          uniform(2, 3, seed=5), uniform(2, 0, seed=6)),
     case("view_as", lambda M, x, y: x.view_as(y) * y, uniform(2, 6, seed=7), uniform(3, 4, seed=8)),
+    case("normalize_rows", lambda M, x: M.nn.functional.normalize(x), uniform(3, 4, seed=9),
+         second_order=True),
+    case("normalize_l1_last_dim", lambda M, x: M.nn.functional.normalize(x, p=1.0, dim=-1),
+         uniform(2, 3, 4, seed=10)),
+    case("normalize_a_zero_vector", lambda M, x: M.nn.functional.normalize(x, dim=0),
+         [[0.0, 1.0], [0.0, -2.0]], finite_differences=False),
 ]
 
 
-@pytest.mark.parametrize("name,function,arrays,flags", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name,function,arrays,flags", [c for c in CASES if c[3]["finite_differences"]],
+                         ids=[c[0] for c in CASES if c[3]["finite_differences"]])
 def test_gradcheck(name, function, arrays, flags):
     gradcheck_case(function, arrays)
     if flags["second_order"]:
