@@ -15,6 +15,9 @@ and PyTorch's default initialisation range U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     W6  GPT-style Transformer: token + position embeddings, 2 pre-norm TransformerEncoderLayers
         (d_model 128, 4 heads, feed-forward 512, ReLU, no dropout) under a causal mask, LayerNorm,
         linear head to 65 tokens; batch 32 of 64 tokens, cross-entropy, AdamW
+    GPT the small GPT of "Let's build GPT" (gpt_model.py): vocab 65, context 64, 2 blocks of
+        4-head attention (a Linear per head for key, query, value), width 128, ReLU feed-forward
+        512, batch 16, cross-entropy on every position, AdamW
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 
 SEED = 0
 
-LEARNING_RATE = {"W1": 0.01, "W2": 0.05, "W3": 0.01, "W4": 0.01, "LSTM": 0.1, "W6": 1e-3}
+LEARNING_RATE = {"W1": 0.01, "W2": 0.05, "W3": 0.01, "W4": 0.01, "LSTM": 0.1, "W6": 1e-3, "GPT": 1e-3}
 
 
 def _uniform_layer(rng, fan_in: int, shape: tuple) -> np.ndarray:
@@ -118,8 +121,29 @@ def w6_initial_value(name: str, shape: tuple) -> np.ndarray:
     return _uniform_layer(np.random.default_rng(zlib.crc32(name.encode())), shape[1], shape)
 
 
+def gpt_weight(name: str, shape: tuple) -> np.ndarray:
+    """GPT's initial value of the parameter ``name``, by name (so the order in which a library
+    lists its parameters does not matter): GPT-2's init, N(0, 0.02) for weights and embeddings,
+    zeros for biases, ones for LayerNorm scales (ln1, ln2, ln_f)."""
+    if name.endswith("bias"):
+        return np.zeros(shape, np.float32)
+    if any(part.startswith("ln") for part in name.split(".")):
+        return np.ones(shape, np.float32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    return (0.02 * rng.standard_normal(shape)).astype(np.float32)
+
+
+def gpt(batch: int = 16) -> dict:
+    rng = np.random.default_rng(SEED)
+    vocab, block = 65, 64
+    tokens = rng.integers(0, vocab, size=(batch, block + 1)).astype(np.int64)
+    return {"vocab": vocab, "block": block, "n_embd": 128, "n_head": 4, "n_layer": 2,
+            "idx": np.ascontiguousarray(tokens[:, :-1]), "targets": np.ascontiguousarray(tokens[:, 1:]),
+            "weight": gpt_weight, "lr": LEARNING_RATE["GPT"]}
+
+
 def make(workload: str, depth: int | None = None) -> dict:
-    """The problem for a workload name ('W1', 'W2', 'W3', 'W4', 'LSTM', 'W6'; W3 needs ``depth``)."""
+    """The problem for a workload name ('W1', 'W2', 'W3', 'W4', 'LSTM', 'W6', 'GPT'; W3 needs ``depth``)."""
     if workload == "W3":
         return w3(depth or 5000)
-    return {"W1": w1, "W2": w2, "W4": w4, "LSTM": lstm, "W6": w6}[workload]()
+    return {"W1": w1, "W2": w2, "W4": w4, "LSTM": lstm, "W6": w6, "GPT": gpt}[workload]()

@@ -24,7 +24,7 @@ from peers import chainrule_peer  # noqa: E402
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workload", choices=["W1", "W2", "W3", "W4", "LSTM", "W6"])
+    parser.add_argument("workload", choices=["W1", "W2", "W3", "W4", "LSTM", "W6", "GPT"])
     parser.add_argument("--depth", type=int, default=5000, help="W3 chain length")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime, ...)")

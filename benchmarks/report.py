@@ -105,6 +105,7 @@ def check_targets(results: dict) -> list[dict]:
         _target("W4 chainrule <= 1.5x PyTorch", m("W4", cr), m("W4", "torch"), 1.5),
         _target("LSTM chainrule <= 1.5x PyTorch", m("LSTM", cr), m("LSTM", "torch"), 1.5),
         _target("W6 chainrule <= 1.5x PyTorch", m("W6", cr), m("W6", "torch"), 1.5),
+        _target("GPT chainrule <= PyTorch (small GPT, AdamW)", m("GPT", cr), m("GPT", "torch"), 1.0),
     ]
     w5 = results.get("W5", {})
     import_s = w5.get("import", {}).get(cr, {}).get("median_s")

@@ -1,9 +1,13 @@
 """The benchmark harness runs end to end and writes the JSON it promises (no speed is asserted)."""
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 
@@ -48,3 +52,24 @@ def test_paired_ratio_cancels_drift_between_rounds():
     results = {"workloads": {"W1": {"chainrule": ours, "torch": theirs}}}
     torch_row = next(line for line in report.workload_table(results) if line.split()[1:2] == ["torch"])
     assert torch_row.split()[3:5] == ["1.35", "0.90"]
+
+
+
+def test_w6_small_gpt_takes_the_same_steps_in_chainrule_and_pytorch():
+    """W6's model, written once for both libraries (gpt_model.py), from the same weights: the
+    first AdamW steps give the same losses, so the two time the same arithmetic."""
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import gpt_model
+        import problems
+        from peers import chainrule_peer
+    finally:
+        sys.path.remove(str(RUN.parent))
+    problem = problems.make("W6")
+    step = chainrule_peer.build("W6", problem)
+    ours = [step() for _ in range(3)]
+    assert abs(ours[0] - math.log(problem["vocab"])) < 0.1 and ours[2] < ours[0]
+    torch = pytest.importorskip("torch")
+    step = gpt_model.training_step(torch, problem)
+    theirs = [step() for _ in range(3)]
+    assert np.allclose(ours, theirs, rtol=1e-5), (ours, theirs)

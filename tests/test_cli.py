@@ -17,7 +17,7 @@ def run(*args, cwd=None):
                           encoding="utf-8", timeout=120, cwd=cwd)
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["explain"], ["gradient-flow"], ["playground"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["explain"], ["gradient-flow"], ["playground"], ["run"]])
 def test_help_everywhere(command):
     result = run(*command, "--help")
     assert result.returncode == 0 and "usage: chainrule" in result.stdout

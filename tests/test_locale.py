@@ -183,7 +183,7 @@ def test_the_environment_sets_the_command_lines_language(capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("command", [[], ["demo"], ["explain"], ["gradient-flow"], ["playground"],
-                                     ["distributed-demo"]])
+                                     ["distributed-demo"], ["run"]])
 def test_help_in_japanese_uses_only_catalogue_messages(capsys, untranslated, command):
     with pytest.raises(SystemExit) as done:
         main([*command, "--lang", "ja", "--help"])

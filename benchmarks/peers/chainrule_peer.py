@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import gpt_model  # benchmarks/gpt_model.py: the worker runs from benchmarks/, as for problems.py
+
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
@@ -138,7 +140,8 @@ def _w6(problem):
 
 
 def build(workload, problem):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6}
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6,
+                "GPT": lambda problem: gpt_model.training_step(cr, problem)}
     if workload not in builders:
         raise Infeasible(f"no chainrule version of {workload}")
     return builders[workload](problem)

@@ -5,6 +5,7 @@ Threads: PyTorch's default (torch.get_num_threads(), one per core here); the cou
 
 from __future__ import annotations
 
+import gpt_model  # benchmarks/gpt_model.py: the worker runs from benchmarks/, as for problems.py
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -136,7 +137,8 @@ def _w6(problem):
 
 
 def build(workload, problem):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6}
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6,
+                "GPT": lambda problem: gpt_model.training_step(torch, problem)}
     if workload not in builders:
         raise Infeasible(f"no PyTorch version of {workload}")
     return builders[workload](problem)

@@ -7,6 +7,7 @@
 """
 
 import importlib
+from math import e, inf, nan, pi
 
 from . import accelerator, autograd, backends, cuda, nn, ops
 from .autograd import grad
@@ -107,7 +108,11 @@ __version__ = "0.1.0"
 _LAZY = {"explain": ".insight.explain", "gradcheck": ".insight.gradcheck",
          "GradcheckError": ".insight.gradcheck", "save": ".serialization", "load": ".serialization",
          "insight": ".insight", "serialization": ".serialization", "optim": ".optim", "data": ".data",
-         "utils": ".utils", "func": ".func", "forward_ad": ".forward_ad"}
+         "utils": ".utils", "func": ".func", "forward_ad": ".forward_ad", "testing": ".testing",
+         **{name: ".runtime" for name in (
+             "set_float32_matmul_precision", "get_float32_matmul_precision", "use_deterministic_algorithms",
+             "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
+             "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads")}}
 
 
 def __getattr__(name: str):

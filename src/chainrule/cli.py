@@ -5,6 +5,7 @@
     chainrule gradient-flow   the lesson's experiment: deep sigmoid vs ReLU / residual / batch norm
     chainrule playground      the browser lab (chainrule.playground)
     chainrule distributed-demo    the digits MLP on N MPI ranks (chainrule.distributed.demo)
+    chainrule run script.py   a PyTorch script, unchanged, on chainrule (chainrule.torch_compat)
 
 Every subcommand has ``--help``. A bad flag prints one line and exits with status 2.
 ``--lang ja|en`` (any command; default: LANGUAGE, LC_ALL, LC_MESSAGES or LANG) sets the language
@@ -33,6 +34,7 @@ from chainrule.insight.report import write_report
 from chainrule.locale import _, _n, language, pad
 from chainrule.locale.commandline import add_lang_argument, argparse_messages, lang_from_argv
 from chainrule.playground import launch as playground_launch
+from chainrule.torch_compat import run_script, split_run_arguments
 
 try:  # optional extra: pip install chainrule[progress]
     from tqdm import tqdm
@@ -190,6 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     playground.set_defaults(run=lambda args: playground_launch.serve(args.host, args.port, args.open,
                                                                      args.max_sessions, lang=args.lang))
     distributed_demo.add_command(commands, _number, SEED)
+
+    run = commands.add_parser("run", help=_("run a PyTorch script unchanged, with chainrule as torch"),
+                              description=_("Run a PyTorch script unchanged: `import torch` and its modules "
+                                            "are chainrule for that run. A torch name chainrule lacks stops "
+                                            "the script with one line naming it."))
+    run.add_argument("--traceback", action="store_true",
+                     help=_("also show where the script reached an unsupported torch name"))
+    add_lang_argument(run)
+    run.add_argument("script", help=_("the Python script to run"))
+    run.add_argument("script_args", nargs="*", default=[], metavar="ARG", help=_("the script's arguments"))
+    run.set_defaults(run=lambda args: run_script(args.script, args.script_args, args.traceback))
     return parser
 
 
@@ -198,9 +211,12 @@ def main(argv=None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # × and − on a console that cannot show them
     argv = sys.argv[1:] if argv is None else list(argv)
+    argv, script_args = split_run_arguments(argv)   # `run script.py ...`: the rest is the script's
     with language(lang_from_argv(argv)), argparse_messages():
         parser = build_parser()
         args = parser.parse_args(argv)
+        if script_args is not None:
+            args.script_args = script_args
         return _run(parser, args)
 
 

@@ -5,6 +5,6 @@ many scripts; here the flags are kept (so reading them back works) and every bac
 "not available".
 """
 
-from . import cudnn, mps
+from . import cuda, cudnn, mps
 
-__all__ = ["cudnn", "mps"]
+__all__ = ["cuda", "cudnn", "mps"]

@@ -17,7 +17,7 @@ without Babel (the runtime needs only Python's gettext):
 Where messages come from:
 
     Python   insight/, cli.py, display.py, distributed/demo.py,   _("..."), N_("..."), _n("...", "...", n)
-             playground/, locale/
+             playground/, locale/, torch_compat/
     JS       playground/static/*.js                    t("..."), tn("...", "...", n)
     HTML     playground/static/index.html              every text with a Latin letter, and the
                                                        title / aria-label / placeholder
@@ -50,7 +50,7 @@ PACKAGE = LOCALE_DIR.parent
 STATIC = PACKAGE / "playground" / "static"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 PYTHON_SOURCES = ("insight/**/*.py", "cli.py", "display.py", "distributed/demo.py", "playground/**/*.py",
-                  "locale/*.py")
+                  "locale/*.py", "torch_compat/*.py")
 PYTHON_KEYWORDS = {"_": None, "N_": None, "_n": (1, 2), "N_n": (1, 2)}
 JS_KEYWORDS = {"t": None, "tn": (1, 2)}
 CREATED = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)   # fixed: no churn in the .pot

@@ -17,6 +17,7 @@ from ..ops import activations as _activations
 from ..ops import arithmetic as _arithmetic
 from ..ops import convolution as _convolution
 from ..ops import indexing as _indexing
+from ..ops import linalg as _linalg
 from ..ops import losses as _losses
 from ..ops import normalization as _normalization
 from ..ops import pooling as _pooling
@@ -153,6 +154,16 @@ cosine_embedding_loss = _similarity.cosine_embedding_loss
 # --- similarities and distances -------------------------------------------------------------
 cosine_similarity = _similarity.cosine_similarity
 pairwise_distance = _similarity.pairwise_distance
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
+    """input / max(||input||_p, eps) along ``dim``: unit vectors (F.normalize); a vector shorter
+    than ``eps`` is divided by eps, so zeros stay zeros with a zero gradient. Built from
+    vector_norm, clamp and division, whose derivatives give this one's."""
+    if out is not None:
+        raise ArgumentError("normalize: out= is not supported (use the returned tensor)")
+    norm = _linalg.vector_norm(input, ord=p, dim=dim, keepdim=True)
+    return input / _arithmetic.clamp(norm, min=eps)
 
 
 # --- helpers --------------------------------------------------------------------------------

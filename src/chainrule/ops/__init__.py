@@ -126,8 +126,8 @@ __all__ += ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_p
 #   matrices.py     tril, triu, diagonal, diag, diag_embed, trace, outer, kron, mm, bmm, mv, dot, addmm...
 #   einsum.py       einsum (its VJPs are einsums)
 #   linalg.py       cr.linalg.vector_norm / matrix_norm / norm, and cr.norm
-#   rearrange.py    flip, roll, repeat, tile, narrow, select, unbind, index_select, repeat_interleave,
-#                   masked_select, take_along_dim, nonzero, movedim, meshgrid...
+#   rearrange.py    flip, roll, repeat, tile, narrow, select, unbind, index_select, index_add,
+#                   repeat_interleave, masked_select, take_along_dim, nonzero, movedim, meshgrid...
 #   histograms.py   histc, histogram, bincount, bucketize, searchsorted
 from . import linalg  # noqa: E402
 from .einsum import einsum  # noqa: E402
@@ -201,6 +201,7 @@ from .rearrange import (  # noqa: E402
     flip,
     fliplr,
     flipud,
+    index_add,
     index_select,
     masked_select,
     meshgrid,
@@ -242,7 +243,8 @@ __all__ += [
     "atanh", "baddbmm", "bincount", "bitwise_not", "bitwise_xor", "bmm", "bucketize", "clamp_max",
     "clamp_min", "cosh", "cummax", "cummin", "cumprod", "cumsum", "deg2rad", "diag", "diag_embed",
     "diagonal", "divide", "dot", "einsum", "exp2", "expm1", "fix", "flip", "fliplr", "flipud",
-    "floor_divide", "fmod", "frac", "ger", "histc", "histogram", "hypot", "index_select", "isclose",
+    "floor_divide", "fmod", "frac", "ger", "histc", "histogram", "hypot", "index_add", "index_select",
+    "isclose",
     "isin", "isinf", "isneginf", "isposinf", "isreal", "kron", "kthvalue", "lerp", "linalg", "log10",
     "log2", "logaddexp", "logaddexp2", "logcumsumexp", "masked_select", "median", "meshgrid", "mm",
     "mode", "moveaxis", "movedim", "msort", "mv", "nan_to_num", "nanmedian", "narrow", "negative",

@@ -1,14 +1,16 @@
 """Tensor methods for the ops of elementwise, scans, sorting, matrices, linalg, rearrange and
 histograms (``t.cumsum(0)`` is ``ops.cumsum(t, 0)``), plus PyTorch's small conveniences
-(``t.t()``, ``t.nelement()``, ``t.new_zeros(...)``). ``methods.bind()`` attaches this table
+(``t.t()``, ``t.nelement()``, ``t.new_zeros(...)``, ``t.view_as(other)``) and ``index_add_``, an
+in-place update outside the graph (as ``add_``). ``methods.bind()`` attaches this table
 together with its own; the derivatives live with the functions, never here.
 """
 
 from __future__ import annotations
 
+from .. import autograd
 from .. import backend as B
 from ..backend import np
-from ..errors import ShapeError
+from ..errors import GraphError, ShapeError
 from ..tensor import Tensor
 from . import compare as C
 from . import elementwise as E
@@ -63,6 +65,21 @@ def _new_tensor(self, data, dtype=None, requires_grad=False):
     return Tensor(np.array(data, dtype=_dtype(self, dtype)), requires_grad=requires_grad)
 
 
+def _view_as(self, other):
+    """``self.view(other.shape)`` (Tensor.view_as)."""
+    return self.view(tuple(other.shape))
+
+
+def _index_add_(self, dim, index, source, *, alpha=1):
+    """``index_add`` written into this tensor; not recorded in the graph (as ``add_``)."""
+    if autograd.is_grad_enabled() and (self.requires_grad or getattr(source, "requires_grad", False)):
+        raise GraphError("index_add_: in-place ops are not recorded in the graph; use the out-of-place "
+                         "form (x = x.index_add(dim, index, source)) for tensors that need gradients")
+    self._data[...] = R.index_add(self, dim, index, source, alpha=alpha)._data
+    self._version += 1
+    return self
+
+
 METHODS = {
     # operators PyTorch has and the base table lacks
     "__xor__": E.bitwise_xor, "__rxor__": _reflected(E.bitwise_xor),
@@ -94,7 +111,8 @@ METHODS = {
     # rearranging
     "flip": lambda self, *dims: R.flip(self, sizes_arg("flip", dims)), "fliplr": R.fliplr,
     "flipud": R.flipud, "rot90": R.rot90, "roll": R.roll, "narrow": R.narrow, "select": R.select,
-    "unbind": R.unbind, "index_select": R.index_select, "take": R.take,
+    "unbind": R.unbind, "index_select": R.index_select, "index_add": R.index_add,
+    "index_add_": _index_add_, "take": R.take,
     "repeat": R.repeat, "tile": lambda self, *dims: R.tile(self, sizes_arg("tile", dims)),
     "repeat_interleave": R.repeat_interleave, "masked_select": R.masked_select,
     "take_along_dim": R.take_along_dim, "nonzero": R.nonzero, "argwhere": R.argwhere,
@@ -102,7 +120,8 @@ METHODS = {
     # counting
     "histc": H.histc, "histogram": H.histogram, "bincount": H.bincount,
     # small conveniences
-    "t": _t, "nelement": lambda self: self._data.size, "ndimension": lambda self: self._data.ndim,
+    "t": _t, "view_as": _view_as, "nelement": lambda self: self._data.size,
+    "ndimension": lambda self: self._data.ndim,
     "is_contiguous": lambda self, memory_format=None: True,
     "new_zeros": _new_zeros, "new_ones": _new_ones, "new_empty": _new_empty, "new_full": _new_full,
     "new_tensor": _new_tensor,

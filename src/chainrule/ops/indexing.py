@@ -31,11 +31,28 @@ def is_advanced(index: tuple) -> bool:
 def scatter_add_array(values, shape, index):
     """zeros(shape) with ``values`` added at ``index`` (np.add.at when positions can repeat)."""
     out = np.zeros(shape, dtype=values.dtype)
-    if is_advanced(index):
+    if len(index) == 1 and is_advanced(index) and out.ndim:
+        _add_rows(out, index[0], values)
+    elif is_advanced(index):
         np.add.at(out, index, values)
     else:
         out[index] = values
     return out
+
+
+def _add_rows(out, rows, values):
+    """out[rows[k]] += values[k] for every k, repeated rows adding up (the gradient of an
+    embedding or of x[indices]): the rows sorted once, each run of equal rows summed by
+    np.add.reduceat. Same sums as np.add.at, which is 5-20x slower here."""
+    rows = rows.reshape(-1)
+    if rows.size == 0:
+        return
+    rows = np.where(rows < 0, rows + out.shape[0], rows)   # -1 and n-1 are one row
+    values = values.reshape((rows.size,) + out.shape[1:])
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] = np.add.reduceat(values[order], starts, axis=0)
 
 
 def _along_axis_index(index, axis):

@@ -12,6 +12,8 @@ Built from those and from indexing (x[index], whose gradient adds g back at inde
     tile                                repeat, with missing leading sizes taken as 1
     narrow, select, unbind              x[.., start:start+length, ..], x[.., i, ..], every x[.., i, ..]
     index_select, take, repeat_interleave   x[.., index, ..] with an integer index (repeats add up)
+    index_add                           x + alpha * source scattered at index along dim (the adjoint
+                                        of index_select): dL/dx = g, dL/dsource = alpha * g[.., index, ..]
     masked_select                       x[mask] after broadcasting x and mask
     take_along_dim                      gather after broadcasting x and the indices
     movedim/moveaxis, swapdims          permute
@@ -27,7 +29,7 @@ from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .arguments import check_index_range, dim_of, dims_of, integer_array, sizes_arg
-from .indexing import getitem
+from .indexing import getitem, scatter_add
 from .operands import as_tensor
 from .shape import broadcast_to, flatten, gather, permute, reshape, transpose
 
@@ -170,6 +172,25 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
     if x.ndim == 0:
         return getitem(reshape(x, 1), index).reshape(())
     return getitem(x, _along(dim, index))
+
+
+def index_add(x: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:
+    """x with ``alpha * source`` added at the entries ``index`` (1-D integers) along ``dim``;
+    repeated indices add up (torch.index_add). ``source`` has x's shape with index's length at
+    ``dim``."""
+    dim = dim_of("index_add", x, dim)
+    index = integer_array("index_add", index)
+    if index.ndim > 1:
+        raise ShapeError(f"index_add: index must be 1-D, got shape {index.shape}")
+    index = check_index_range("index_add", index.reshape(-1), x.shape[dim], x, dim)
+    source = as_tensor(source)
+    expected = x.shape[:dim] + (index.size,) + x.shape[dim + 1:]
+    if tuple(source.shape) != expected:
+        raise ShapeError(f"index_add: source of shape {tuple(source.shape)} does not fit x of shape "
+                         f"{tuple(x.shape)} with {index.size} indices along dim {dim} (expected {expected})")
+    if alpha != 1:
+        source = source * alpha
+    return x + scatter_add(source, x.shape, _along(dim, index))
 
 
 def take(x: Tensor, index) -> Tensor:
