@@ -55,8 +55,8 @@ def test_paired_ratio_cancels_drift_between_rounds():
 
 
 
-def test_w6_small_gpt_takes_the_same_steps_in_chainrule_and_pytorch():
-    """W6's model, written once for both libraries (gpt_model.py), from the same weights: the
+def test_the_small_gpt_takes_the_same_steps_in_chainrule_and_pytorch():
+    """The GPT workload's model, written once for both libraries (gpt_model.py), from the same weights: the
     first AdamW steps give the same losses, so the two time the same arithmetic."""
     sys.path.insert(0, str(RUN.parent))
     try:
@@ -65,8 +65,8 @@ def test_w6_small_gpt_takes_the_same_steps_in_chainrule_and_pytorch():
         from peers import chainrule_peer
     finally:
         sys.path.remove(str(RUN.parent))
-    problem = problems.make("W6")
-    step = chainrule_peer.build("W6", problem)
+    problem = problems.make("GPT")
+    step = chainrule_peer.build("GPT", problem)
     ours = [step() for _ in range(3)]
     assert abs(ours[0] - math.log(problem["vocab"])) < 0.1 and ours[2] < ours[0]
     torch = pytest.importorskip("torch")

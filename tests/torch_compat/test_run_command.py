@@ -51,7 +51,7 @@ def test_an_unsupported_name_is_one_line_and_status_1(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("code, api", [
-    ("from torch.nn import TransformerEncoderLayer", "torch.nn.TransformerEncoderLayer"),
+    ("from torch.nn import Conv3d", "torch.nn.Conv3d"),
     ("import torch._dynamo", "torch._dynamo"),
     ("import torchvision", "torchvision"),
     ("import torch\ntorch.zeros(4).stft(2)", "torch.Tensor.stft"),
