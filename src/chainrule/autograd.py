@@ -464,8 +464,13 @@ def _run_tensor_hooks(tensor, grad_output, create_graph):
         returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
         if returned is not None:
             grad_output = _as_grad(returned, tensor._data, create_graph, hook)
-    if tensor._retained:
-        tensor._grad = grad_output if create_graph else Tensor._wrap(grad_output.copy())
+    if tensor._retained:   # accumulates over backward calls, as a leaf's .grad does (PyTorch)
+        if create_graph:
+            tensor._grad = grad_output if tensor._grad is None else tensor._grad + grad_output
+        elif tensor._grad is None:
+            tensor._grad = Tensor._wrap(np.array(grad_output, copy=True))
+        else:
+            tensor._grad = Tensor._wrap(tensor._grad._data + grad_output)
     return grad_output
 
 

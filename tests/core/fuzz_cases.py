@@ -119,7 +119,8 @@ def _loss(lib, F, name, leaves, params):
 
 def _values(rng, shape, allow_special=True):
     magnitude = MAGNITUDES[rng.integers(len(MAGNITUDES))]
-    values = np.asarray(rng.standard_normal(shape) * magnitude)
+    with np.errstate(over="ignore"):   # 1e308 times a normal draw may overflow: inf is a case too
+        values = np.asarray(rng.standard_normal(shape) * magnitude)
     if allow_special and values.size and rng.random() < 0.3:
         spots = np.asarray(rng.random(shape) < 0.3)
         values[spots] = rng.choice(SPECIALS, size=int(spots.sum()))
