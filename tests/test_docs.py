@@ -45,8 +45,13 @@ def test_the_site_has_its_pages_and_its_config():
     for wanted in ("index.md", "getting-started.md", "lesson.md", "pytorch.md", "notebooks.md",
                    "guide/autograd.md", "guide/cli.md", "reference/index.md", "reference/ops.md"):
         assert wanted in names
-    # the README's pictures stay where the README expects them
-    assert (DOCS / "gradient_flow_layers.png").is_file() and (DOCS / "playground.png").is_file()
+    # the README's pictures stay where the README expects them, and it says how to build the site
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for picture in re.findall(r"\]\((docs/[^)]+\.png)\)", readme):
+        assert (ROOT / picture).is_file(), picture
+    assert {"docs/gradient_flow_layers.png", "docs/playground.png", "docs/site_home.png"} <= set(
+        re.findall(r"\]\((docs/[^)]+\.png)\)", readme))
+    assert 'pip install -e ".[docs]" && mkdocs serve' in readme
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if examples(p)],
