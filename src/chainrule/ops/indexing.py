@@ -147,8 +147,7 @@ def getitem(x: Tensor, index) -> Tensor:
     one element: ``x[0, 2]`` is indexed as ``x[0, 2, ...]``, NumPy's 0-d view, not a copied scalar,
     so ``v[0].add_(1)`` outside a graph changes v."""
     index = normalize_index(index)
-    if not is_advanced(index) and Ellipsis not in index and not any(
-            isinstance(item, np.ndarray) for item in index):
+    if not any(item is Ellipsis or isinstance(item, np.ndarray) for item in index):
         index = index + (Ellipsis,)
     return apply(getitem_p, (x,), {"index": index})
 
