@@ -14,6 +14,7 @@ import numpy as np
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.ops.activations import elu, silu
+from chainrule.ops.indexing import setitem
 from chainrule.ops.unary import alias_p
 
 
@@ -166,4 +167,21 @@ CASES += [
          (1, 2, 5, 5), (2, 2, 6)),
     Case("avg_pool_backward", grad_of(lambda x: F.avg_pool2d(x, 2)), (1, 2, 4, 4)),
     Case("rearrange", lambda x: x.flip(0) + x.roll(1, 1) + x.repeat(2, 1)[:3] + x.roll(2), (3, 4)),
+    Case("hard_activations", lambda x: F.hardtanh(x, -0.5, 0.7) + F.relu6(x * 2 + 3) + F.hardsigmoid(x)
+         + F.hardswish(x), (3, 5), low=-4.0, high=4.0),
+    Case("setitem", lambda x, v: setitem(x, (slice(1, None), [0, 2]), v) * setitem(x, 0, 0.5 * v[0, :1]),
+         (3, 4), (2, 2)),
+    Case("setitem_broadcast", lambda x, v: setitem(x, (x.detach() > 0,), v[0]), (3, 4), (1,)),
+    Case("conv_transpose", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1)
+         .sum((2, 3)) + F.conv_transpose1d(x[:, :, 0], w[:, :, 0], stride=2, dilation=2).sum(2),
+         (2, 4, 3, 3), (4, 3, 2, 2), (3,)),
+    Case("conv_transpose_groups", lambda x, w: F.conv_transpose2d(x, w, groups=2, padding=1), (1, 4, 3, 3),
+         (4, 1, 3, 3)),
+    Case("conv_transpose_grads", grad_of(lambda x, w: F.conv_transpose2d(x, w, stride=2)), (1, 2, 3, 3),
+         (2, 3, 2, 2)),
+    Case("interpolate", lambda x: F.interpolate(x, scale_factor=2, mode="bilinear").sum(1)
+         + F.interpolate(x, size=(6, 6), mode="bicubic", align_corners=True).sum(1)
+         + F.interpolate(x, size=(6, 6), mode="nearest")[:, 0], (1, 2, 3, 3)),
+    Case("interpolate_1d_area", lambda x: F.interpolate(x, size=5, mode="linear")
+         + F.interpolate(F.interpolate(x, size=10, mode="nearest-exact"), size=5, mode="area"), (2, 2, 4)),
 ]
