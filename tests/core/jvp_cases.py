@@ -185,3 +185,22 @@ CASES += [
     Case("interpolate_1d_area", lambda x: F.interpolate(x, size=5, mode="linear")
          + F.interpolate(F.interpolate(x, size=10, mode="nearest-exact"), size=5, mode="area"), (2, 2, 4)),
 ]
+
+
+def _attention_with_dropout(q, k, v):
+    """Dropout draws its keep-mask from the default generator: a fixed seed keeps it one mask."""
+    with cr.random.fork_rng():
+        cr.manual_seed(5)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, scale=0.7)
+
+
+NO_KEY_ROW_1 = cr.tensor([[True, False, True, True, False], [False] * 5, [True] * 5])
+
+CASES += [
+    Case("attention", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m)
+         + F.scaled_dot_product_attention(q, k, v, is_causal=True), (2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5)),
+    Case("attention_masks", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=NO_KEY_ROW_1)
+         + _attention_with_dropout(q, k, v), (2, 3, 4), (2, 5, 4), (2, 5, 3)),
+    Case("attention_broadcast", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+         (2, 1, 3, 4), (2, 5, 4), (5, 3), (1, 5)),
+]
