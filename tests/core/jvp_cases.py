@@ -13,6 +13,8 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule import nn
+from chainrule.ops import recurrent as R
 from chainrule.ops.activations import elu, silu
 from chainrule.ops.indexing import setitem
 from chainrule.ops.unary import alias_p
@@ -203,4 +205,39 @@ CASES += [
          + _attention_with_dropout(q, k, v), (2, 3, 4), (2, 5, 4), (2, 5, 3)),
     Case("attention_broadcast", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
          (2, 1, 3, 4), (2, 5, 4), (5, 3), (1, 5)),
+]
+
+PACKED = np.array([3, 2, 2, 1])   # packed batches of 3 sequences (lengths 4, 3, 1), as batch_sizes
+
+
+def _rnns(u, h0, w, b):
+    return (R.rnn_layer(u, h0, w, b).sum(0) + R.rnn_layer(u, h0, w, reverse=True, batch_sizes=PACKED).sum(0)
+            + R.rnn_layer(u, h0, w, b, nonlinearity="relu", batch_sizes=PACKED).sum(0))
+
+
+def _lstms(u, h0, c0, w, b, w_hr):   # u (4, 3, 8), hidden 2; h0 and w_hr for proj_size 1
+    return (R.lstm_layer(u, h0, c0, w, b, w_hr, reverse=True, batch_sizes=PACKED).sum(0)
+            + R.lstm_layer(u, h0[:, :1].expand(3, 2) * 0.5, c0, w[:, :1].expand(8, 2), None, None,
+                           batch_sizes=PACKED).sum(0)
+            + R.lstm_layer(u, h0, c0, w, b, w_hr).sum(0))
+
+
+def _grus(u, h0, w, b):
+    return (R.gru_layer(u, h0, w, b, reverse=True, batch_sizes=PACKED).sum(0)
+            + R.gru_layer(u, h0, w).sum(0) + R.gru_layer(u, h0, w, b, batch_sizes=PACKED).sum(0))
+
+
+def _bidirectional_lstm(x, h0, c0):
+    with cr.random.fork_rng():
+        cr.manual_seed(2)
+        layer = nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=2).double()
+    output, (h_n, c_n) = layer(x, (h0, c0))
+    return output.sum(-1) + h_n.sum() + c_n.sum()
+
+
+CASES += [
+    Case("rnn", _rnns, (4, 3, 2), (3, 2), (2, 2), (2,)),
+    Case("lstm", _lstms, (4, 3, 8), (3, 1), (3, 2), (8, 1), (8,), (1, 2)),
+    Case("gru", _grus, (4, 3, 6), (3, 2), (6, 2), (6,)),
+    Case("lstm_module", _bidirectional_lstm, (3, 2, 2), (4, 2, 2), (4, 2, 3)),
 ]
