@@ -13,7 +13,10 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule import nn
+from chainrule.ops import recurrent as R
 from chainrule.ops.activations import elu, silu
+from chainrule.ops.indexing import setitem
 from chainrule.ops.unary import alias_p
 
 
@@ -166,4 +169,75 @@ CASES += [
          (1, 2, 5, 5), (2, 2, 6)),
     Case("avg_pool_backward", grad_of(lambda x: F.avg_pool2d(x, 2)), (1, 2, 4, 4)),
     Case("rearrange", lambda x: x.flip(0) + x.roll(1, 1) + x.repeat(2, 1)[:3] + x.roll(2), (3, 4)),
+    Case("hard_activations", lambda x: F.hardtanh(x, -0.5, 0.7) + F.relu6(x * 2 + 3) + F.hardsigmoid(x)
+         + F.hardswish(x), (3, 5), low=-4.0, high=4.0),
+    Case("setitem", lambda x, v: setitem(x, (slice(1, None), [0, 2]), v) * setitem(x, 0, 0.5 * v[0, :1]),
+         (3, 4), (2, 2)),
+    Case("setitem_broadcast", lambda x, v: setitem(x, (x.detach() > 0,), v[0]), (3, 4), (1,)),
+    Case("conv_transpose", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1)
+         .sum((2, 3)) + F.conv_transpose1d(x[:, :, 0], w[:, :, 0], stride=2, dilation=2).sum(2),
+         (2, 4, 3, 3), (4, 3, 2, 2), (3,)),
+    Case("conv_transpose_groups", lambda x, w: F.conv_transpose2d(x, w, groups=2, padding=1), (1, 4, 3, 3),
+         (4, 1, 3, 3)),
+    Case("conv_transpose_grads", grad_of(lambda x, w: F.conv_transpose2d(x, w, stride=2)), (1, 2, 3, 3),
+         (2, 3, 2, 2)),
+    Case("interpolate", lambda x: F.interpolate(x, scale_factor=2, mode="bilinear").sum(1)
+         + F.interpolate(x, size=(6, 6), mode="bicubic", align_corners=True).sum(1)
+         + F.interpolate(x, size=(6, 6), mode="nearest")[:, 0], (1, 2, 3, 3)),
+    Case("interpolate_1d_area", lambda x: F.interpolate(x, size=5, mode="linear")
+         + F.interpolate(F.interpolate(x, size=10, mode="nearest-exact"), size=5, mode="area"), (2, 2, 4)),
+]
+
+
+def _attention_with_dropout(q, k, v):
+    """Dropout draws its keep-mask from the default generator: a fixed seed keeps it one mask."""
+    with cr.random.fork_rng():
+        cr.manual_seed(5)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, scale=0.7)
+
+
+NO_KEY_ROW_1 = cr.tensor([[True, False, True, True, False], [False] * 5, [True] * 5])
+
+CASES += [
+    Case("attention", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m)
+         + F.scaled_dot_product_attention(q, k, v, is_causal=True), (2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5)),
+    Case("attention_masks", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=NO_KEY_ROW_1)
+         + _attention_with_dropout(q, k, v), (2, 3, 4), (2, 5, 4), (2, 5, 3)),
+    Case("attention_broadcast", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+         (2, 1, 3, 4), (2, 5, 4), (5, 3), (1, 5)),
+]
+
+PACKED = np.array([3, 2, 2, 1])   # packed batches of 3 sequences (lengths 4, 3, 1), as batch_sizes
+
+
+def _rnns(u, h0, w, b):
+    return (R.rnn_layer(u, h0, w, b).sum(0) + R.rnn_layer(u, h0, w, reverse=True, batch_sizes=PACKED).sum(0)
+            + R.rnn_layer(u, h0, w, b, nonlinearity="relu", batch_sizes=PACKED).sum(0))
+
+
+def _lstms(u, h0, c0, w, b, w_hr):   # u (4, 3, 8), hidden 2; h0 and w_hr for proj_size 1
+    return (R.lstm_layer(u, h0, c0, w, b, w_hr, reverse=True, batch_sizes=PACKED).sum(0)
+            + R.lstm_layer(u, h0[:, :1].expand(3, 2) * 0.5, c0, w[:, :1].expand(8, 2), None, None,
+                           batch_sizes=PACKED).sum(0)
+            + R.lstm_layer(u, h0, c0, w, b, w_hr).sum(0))
+
+
+def _grus(u, h0, w, b):
+    return (R.gru_layer(u, h0, w, b, reverse=True, batch_sizes=PACKED).sum(0)
+            + R.gru_layer(u, h0, w).sum(0) + R.gru_layer(u, h0, w, b, batch_sizes=PACKED).sum(0))
+
+
+def _bidirectional_lstm(x, h0, c0):
+    with cr.random.fork_rng():
+        cr.manual_seed(2)
+        layer = nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=2).double()
+    output, (h_n, c_n) = layer(x, (h0, c0))
+    return output.sum(-1) + h_n.sum() + c_n.sum()
+
+
+CASES += [
+    Case("rnn", _rnns, (4, 3, 2), (3, 2), (2, 2), (2,)),
+    Case("lstm", _lstms, (4, 3, 8), (3, 1), (3, 2), (8, 1), (8,), (1, 2)),
+    Case("gru", _grus, (4, 3, 6), (3, 2), (6, 2), (6,)),
+    Case("lstm_module", _bidirectional_lstm, (3, 2, 2), (4, 2, 2), (4, 2, 3)),
 ]

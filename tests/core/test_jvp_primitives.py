@@ -23,6 +23,7 @@ from chainrule import forward_ad as fwAD
 from chainrule import func
 from chainrule.autograd import Primitive, _topological_order, apply
 from chainrule.errors import GraphError
+from chainrule.ops.attention import attention_p, attention_probs
 from chainrule.ops.normalization import normalize_p
 
 
@@ -65,6 +66,10 @@ def _forward(prim, arrays, params):
         x, axes, eps = arrays[0], params["axes"], params["eps"]
         params = dict(params, mean=x.mean(axis=axes, keepdims=True),
                       inv_std=1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + eps))
+    if prim is attention_p:   # the node keeps P = softmax(c q k^T + M) as a param: a function of q, k, M
+        q, k, mask = arrays[0], arrays[1], arrays[3] if len(arrays) == 4 else None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            params = dict(params, probs=attention_probs(q, k, mask, params["causal"], params["scale"]))
     return np.asarray(prim.forward(*arrays, **params), dtype=np.float64)
 
 

@@ -19,10 +19,19 @@ Backward, with G = dL/dO:
     dL/dk = c dL/dA^T q
     dL/dM = dL/dA                                   (a float mask may itself be learned)
 
+Forward mode, with tangents dq, dk, dv, dM (any of them absent counts as zero):
+
+    dA = c (dq k^T + q dk^T) + dM
+    dP = P * (dA - sum_keys(P * dA))              (the softmax JVP, row by row)
+    dO = (dP * D) v + (P * D) dv
+
+A row with every key masked out has P = 0, so dP = 0 there too (the scores' tangent is finite:
+-inf lives in M, not in dM).
+
 Inputs whose batch dims were broadcast get their gradient summed back by the engine. The
 forward keeps P (needed by every gradient) in the node's params, so the backward does not
-recompute it; when the backward is itself recorded (create_graph=True) P is rebuilt from the
-Tensors so that second derivatives see how P depends on q, k and M.
+recompute it; when the backward (or the JVP) is itself recorded (create_graph=True, nested transforms) P is
+rebuilt from the Tensors so that second derivatives see how P depends on q, k and M.
 
 The mask argument: a bool mask says True = "may attend" (PyTorch's SDPA convention) and becomes
 0 / -inf; a float mask is added as it is. ``is_causal`` is the lower-triangular bool mask
@@ -117,7 +126,31 @@ def _attention_vjp(xp, g, out, inputs, needs, scale, causal, keep, probs):
     return grads
 
 
-attention_p = Primitive("scaled_dot_product_attention", _attention_forward, vjp_all=_attention_vjp)
+def _attention_jvp(xp, tangents, out, q, k, v, mask=None, *, scale, causal, keep, probs):
+    dq, dk, dv = tangents[:3]
+    d_mask = tangents[3] if len(tangents) == 4 else None
+    if not isinstance(q, np.ndarray):
+        probs = _probs_recorded(xp, q, k, mask, causal, scale, probs)
+    d_out = None
+    if dv is not None:
+        d_out = (probs if keep is None else probs * keep) @ dv
+    d_scores = None
+    if dq is not None:
+        d_scores = (dq @ xp.swapaxes(k, -1, -2)) * scale
+    if dk is not None:
+        share = (q @ xp.swapaxes(dk, -1, -2)) * scale
+        d_scores = share if d_scores is None else d_scores + share
+    if d_mask is not None:
+        d_scores = d_mask if d_scores is None else d_scores + d_mask
+    if d_scores is not None:
+        d_probs = probs * (d_scores - (probs * d_scores).sum(axis=-1, keepdims=True))
+        share = (d_probs if keep is None else d_probs * keep) @ v
+        d_out = share if d_out is None else d_out + share
+    return d_out
+
+
+attention_p = Primitive("scaled_dot_product_attention", _attention_forward, vjp_all=_attention_vjp,
+                        jvp=_attention_jvp)
 
 
 # --- the function users call ----------------------------------------------------------------

@@ -15,6 +15,12 @@ its derivatives are the other rows of that closed table (``convolution.py``):
     dL/dW = conv_weight_grad(g, x)         (g as the convolution's input, x as its output gradient)
     dL/db = sum of g over the batch and positions (the engine reduces the broadcast)
 
+Forward mode: conv_transpose(x, W) is bilinear in (x, W) (each output entry is a sum of
+x entries times W entries), so its tangent is the same op with one argument replaced by its
+tangent in turn (db joins on every position, through the separate addition):
+
+    dy = conv_transpose(dx, W) + conv_transpose(x, dW) + db
+
 ``output_padding`` (< stride or < dilation) adds rows/columns at the far end that no input
 position reaches; they receive only the bias. That is why several input sizes of the forward
 convolution share one output size, and ``output_size`` picks among them.
@@ -29,8 +35,12 @@ from .convolution import conv_input_grad, conv_input_grad_p
 from .operands import as_tensor
 from .windows import pair, to_2d
 
-# the same forward and VJP rows as convolution's input gradient, under the name a graph should show
-conv_transpose_p = Primitive("conv_transpose", conv_input_grad, *conv_input_grad_p.vjps)
+# the same forward and VJP rows as convolution's input gradient, under the name a graph should show;
+# the JVP shares (bilinear: the op again, one argument swapped for its tangent) are spelled out here
+conv_transpose_p = Primitive(
+    "conv_transpose", conv_input_grad, *conv_input_grad_p.vjps,
+    jvp=(lambda xp, dx, y, x, w, **params: xp.call(conv_transpose_p, dx, w, **params),
+         lambda xp, dw, y, x, w, **params: xp.call(conv_transpose_p, x, dw, **params)))
 
 
 def output_length(n: int, stride: int, padding: int, kernel: int, dilation: int, output_padding: int) -> int:

@@ -10,6 +10,7 @@ All of them are linear in the tensors, so forward mode moves the tangents as the
     y = pad(x, widths)      dL/dx = g with the padding cut off
                             dy = pad(dx, widths) with zeros (the padding value is a constant)
     y = x with y[index] = v dL/dx = g with 0 at index      dL/dv = g[index]   (x[index] = v as an op)
+                            dy = dx with dy[index] = dv  (zeros for a tensor without a tangent)
 Built from those: stack, split, chunk.
 """
 
@@ -100,7 +101,8 @@ def _outside(g, index):
 setitem_p = Primitive(
     "setitem", _setitem_forward,
     lambda xp, g, y, x, v, index: g * _outside(g, index),
-    lambda xp, g, y, x, v, index: g[index])
+    lambda xp, g, y, x, v, index: g[index],
+    jvp=LINEAR)
 
 
 def _cat_vjp(xp, g, y, inputs, needs, axis):

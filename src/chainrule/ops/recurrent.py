@@ -50,9 +50,25 @@ the backward loop multiplies by, dW_hh, db_hh) is computed for all steps at once
 vectorised calls. sigmoid(x) = 1 / (1 + e^-x) is computed in place, and the LSTM's
 g = tanh(a_g) = 2 sigmoid(2 a_g) - 1 comes from the same call: one exp for all four gates.
 
-The VJPs are written once, with ``xp``: on arrays for a plain backward, and on Tensors under
-create_graph (second derivatives), where each step's slices are graph nodes again (fine for the
-small problems second derivatives are taken of).
+Forward mode (the JVPs): the tangent of a recurrence is a recurrence of tangents, run forward
+beside the saved states. With d the tangent of each input (du, dh0, dc0, dW_hh, db_hh, dW_hr; an
+absent one is zero) and the gate values read from Y:
+RNN     da_t = du_t + dh_{t-1} W_hh^T + h_{t-1} dW_hh^T + db_hh,      dh_t = act'(a_t) da_t
+LSTM    da_t as for the RNN,  [di | df | dg | do] = [i(1-i) | f(1-f) | 1-g^2 | o(1-o)] * da_t
+        dc_t = df c_{t-1} + f dc_{t-1} + di g + i dg
+        dm_t = do tanh(c_t) + o (1 - tanh^2 c_t) dc_t
+        dh_t = dm_t   (dm_t W_hr^T + m_t dW_hr^T with proj_size)
+GRU     dw_t = dh_{t-1} W_hh^T + h_{t-1} dW_hh^T + db_hh = [dw_r | dw_z | dw_n]
+        dr = r(1-r) (du_r + dw_r),   dz = z(1-z) (du_z + dw_z),   dn = (1-n^2) (du_n + dr w_n + r dw_n)
+        dh_t = (1-z) dn + dz (h_{t-1} - n) + z dh_{t-1}
+dY stacks the same components as Y (resting rows: the state's tangent carried, gates' 0). The
+shares that do not follow the time order (du + h_{t-1} dW_hh^T for every step, the slopes) are
+computed for all steps at once; the loop carries dh (and dc) forward. The helpers the cells
+share (visiting order, packed rows, joins on arrays or Tensors) are in ``recurrent_steps.py``.
+
+The VJPs and JVPs are written once, with ``xp``: on arrays for a plain backward, and on Tensors
+under create_graph (second derivatives) or nested transforms, where each step's slices are graph
+nodes again (fine for the small problems second derivatives are taken of).
 """
 
 from __future__ import annotations
@@ -60,82 +76,22 @@ from __future__ import annotations
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..tensor import Tensor
-from .indexing import cat, pad, stack
-
-
-# --- helpers shared by the three cells --------------------------------------------------------
-def _steps(length: int, reverse: bool) -> range:
-    """The time indices in the order the recurrence visits them."""
-    return range(length - 1, -1, -1) if reverse else range(length)
-
-
-def _running(batch_sizes, t: int, batch: int) -> int:
-    """How many rows (sequences) step at time t; the rows after them rest."""
-    return batch if batch_sizes is None else int(batch_sizes[t])
-
-
-def _join(parts, axis: int):
-    """np.concatenate on arrays; the differentiable cat on Tensors (create_graph)."""
-    if isinstance(parts[0], Tensor):
-        return cat(parts, axis)
-    return np.concatenate(parts, axis=axis)
-
-
-def _stack(parts):
-    if isinstance(parts[0], Tensor):
-        return stack(parts)
-    return np.stack(parts)
-
-
-def _with_zero_rows(x, rows: int):
-    """x (n, k) completed with zero rows to (rows, k): resting rows get no gradient."""
-    if x.shape[0] == rows:
-        return x
-    if isinstance(x, Tensor):
-        return pad(x, (0, 0, 0, rows - x.shape[0]))
-    return np.concatenate([x, np.zeros((rows - x.shape[0],) + x.shape[1:], x.dtype)])
-
-
-def _then_resting(running, everyone, n: int):
-    """Rows [:n] from ``running``, the others from ``everyone`` (what resting rows keep)."""
-    return running if n == everyone.shape[0] else _join([running, everyone[n:]], 0)
-
-
-def _previous(states, first, reverse: bool):
-    """The state before each step: ``states`` shifted one step along the visiting order."""
-    first = first.reshape((1,) + first.shape)
-    return _join([states[1:], first], 0) if reverse else _join([first, states[:-1]], 0)
-
-
-def _sigmoid_(a):
-    """a <- 1 / (1 + e^-a), in place (e^-a overflows to inf for very negative a: the result is 0)."""
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    a += 1
-    return np.reciprocal(a, out=a)
-
-
-def _gates_unread(g, first: int) -> bool:
-    """True when the gradient of Y's gate components (first..) is an array of zeros, as it is
-    unless something reads them (gradcheck of the op does); never on Tensors (create_graph)."""
-    return isinstance(g, np.ndarray) and not g[first:].any()
-
-
-def _optional(extra, bias: bool, proj: bool = False):
-    """(b_hh, w_hr) from the inputs after the required ones; None where absent."""
-    extra = list(extra)
-    b_hh = extra.pop(0) if bias else None
-    w_hr = extra.pop(0) if proj else None
-    return b_hh, w_hr
-
-
-def _hidden_grads(da_steps, h_prev, needs_w: bool, needs_b: bool):
-    """dL/dW_hh = sum over steps and rows of da^T h_{t-1}; dL/db_hh = sum of da."""
-    rows = da_steps.shape[-1]
-    grad_w = (da_steps.reshape(-1, rows).swapaxes(0, 1) @ h_prev.reshape(-1, h_prev.shape[-1])
-              if needs_w else None)
-    grad_b = da_steps.sum(axis=(0, 1)) if needs_b else None
-    return grad_w, grad_b
+from .recurrent_steps import (
+    _carried,
+    _gates_unread,
+    _hidden_grads,
+    _input_shares,
+    _join,
+    _optional,
+    _previous,
+    _running,
+    _sigmoid_,
+    _stack,
+    _steps,
+    _then_resting,
+    _with_zero_rows,
+    _zero_columns_to,
+)
 
 
 # --- Elman RNN --------------------------------------------------------------------------------
@@ -171,7 +127,23 @@ def _rnn_vjp(xp, g, y, inputs, needs, bias, relu, reverse, batch_sizes):
     return [da_steps, dh_next, grad_w] + ([grad_b] if bias else [])
 
 
-rnn_p = Primitive("rnn", _rnn_forward, vjp_all=_rnn_vjp)
+def _rnn_jvp(xp, tangents, y, u, h0, w_hh, *optional, bias, relu, reverse, batch_sizes):
+    du, dh0, dw_hh = tangents[:3]
+    db_hh = tangents[3] if bias else None
+    steps, batch = u.shape[:2]
+    hs = y[0]
+    slope = (hs > 0) if relu else 1 - hs * hs
+    shares = _input_shares(du, _previous(hs, h0, reverse), dw_hh)
+    dh = h0 * 0 if dh0 is None else dh0
+    d_states = [None] * steps
+    for t in _steps(steps, reverse):
+        n = _running(batch_sizes, t, batch)
+        da = _carried(dh, w_hh, shares, db_hh, t, n)
+        dh = d_states[t] = _then_resting(da * slope[t, :n], dh, n)
+    return _stack(d_states).reshape((1,) + tuple(y.shape[1:]))
+
+
+rnn_p = Primitive("rnn", _rnn_forward, vjp_all=_rnn_vjp, jvp=_rnn_jvp)
 
 
 # --- LSTM -------------------------------------------------------------------------------------
@@ -245,7 +217,39 @@ def _lstm_vjp(xp, g, y, inputs, needs, bias, proj, reverse, batch_sizes):
     return grads
 
 
-lstm_p = Primitive("lstm", _lstm_forward, vjp_all=_lstm_vjp)
+def _lstm_jvp(xp, tangents, y, u, h0, c0, w_hh, *optional, bias, proj, reverse, batch_sizes):
+    du, dh0, dc0, dw_hh = tangents[:4]
+    (_, w_hr), (db_hh, dw_hr) = _optional(optional, bias, proj), _optional(tangents[4:], bias, proj)
+    width = h0.shape[-1]
+    hs, cs, i, f, gg, o = y[0][..., :width], y[1], y[2], y[3], y[4], y[5]
+    steps, batch, hidden = cs.shape
+    # for all steps at once: the gates' slopes (d gate / d a), tanh(c), c_{t-1}, and the shares of
+    # the tangents that do not wait for the previous step (du + h_{t-1} dW_hh^T, m dW_hr^T)
+    slopes = _join([i * (1 - i), f * (1 - f), 1 - gg * gg, o * (1 - o)], -1)
+    tanh_c = xp.tanh(cs)
+    c_prev = _previous(cs, c0, reverse)
+    shares = _input_shares(du, _previous(hs, h0, reverse), dw_hh)
+    projected = None if dw_hr is None else (o * tanh_c) @ dw_hr.T
+    dh = h0 * 0 if dh0 is None else dh0
+    dc = c0 * 0 if dc0 is None else dc0
+    d_h, d_c, d_gates = [None] * steps, [None] * steps, [None] * steps
+    for t in _steps(steps, reverse):
+        n = _running(batch_sizes, t, batch)
+        gates = _carried(dh, w_hh, shares, db_hh, t, n) * slopes[t, :n]     # [di | df | dg | do]
+        di, df, dg, do = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        dc_run = df * c_prev[t, :n] + f[t, :n] * dc[:n] + di * gg[t, :n] + i[t, :n] * dg
+        dm = do * tanh_c[t, :n] + o[t, :n] * (1 - tanh_c[t, :n] * tanh_c[t, :n]) * dc_run
+        dh_run = dm if w_hr is None else dm @ w_hr.T
+        if projected is not None:
+            dh_run = dh_run + projected[t, :n]
+        dh, dc = d_h[t], d_c[t] = _then_resting(dh_run, dh, n), _then_resting(dc_run, dc, n)
+        d_gates[t] = _with_zero_rows(gates, batch)
+    d_gates = _stack(d_gates).reshape(steps, batch, 4, hidden)
+    components = [_zero_columns_to(_stack(d_h), hidden), _stack(d_c)] + [d_gates[:, :, k] for k in range(4)]
+    return _stack(components)
+
+
+lstm_p = Primitive("lstm", _lstm_forward, vjp_all=_lstm_vjp, jvp=_lstm_jvp)
 
 
 # --- GRU --------------------------------------------------------------------------------------
@@ -304,7 +308,36 @@ def _gru_vjp(xp, g, y, inputs, needs, bias, reverse, batch_sizes):
     return [grad_u, dh_next, grad_w] + ([grad_b] if bias else [])
 
 
-gru_p = Primitive("gru", _gru_forward, vjp_all=_gru_vjp)
+def _gru_jvp(xp, tangents, y, u, h0, w_hh, *optional, bias, reverse, batch_sizes):
+    du, dh0, dw_hh = tangents[:3]
+    db_hh = tangents[3] if bias else None
+    steps, batch = u.shape[:2]
+    hs, r, z, new, w_n = y[0], y[1], y[2], y[3], y[4]
+    hidden = hs.shape[-1]
+    h_prev = _previous(hs, h0, reverse)
+    # for all steps at once: the slopes, and the share h_{t-1} dW_hh^T of dw (du joins per gate)
+    r_slope, z_slope, n_slope, z_lever = r * (1 - r), z * (1 - z), 1 - new * new, h_prev - new
+    shares = _input_shares(None, h_prev, dw_hh)
+    dh = h0 * 0 if dh0 is None else dh0
+    d_parts = [[None] * steps for _ in range(5)]                  # dh, dr, dz, dn, dw_n per step
+    for t in _steps(steps, reverse):
+        n = _running(batch_sizes, t, batch)
+        dw = _carried(dh, w_hh, shares, db_hh, t, n)
+        dw_r, dw_z, dw_n = dw[:, :hidden], dw[:, hidden:2 * hidden], dw[:, 2 * hidden:]
+        if du is not None:
+            du_r, du_z, du_n = (du[t, :n, k * hidden:(k + 1) * hidden] for k in range(3))
+            dw_r, dw_z = dw_r + du_r, dw_z + du_z
+        dr, dz = r_slope[t, :n] * dw_r, z_slope[t, :n] * dw_z
+        dn_pre = dr * w_n[t, :n] + r[t, :n] * dw_n
+        dn = n_slope[t, :n] * (dn_pre if du is None else dn_pre + du_n)
+        dh_run = (1 - z[t, :n]) * dn + dz * z_lever[t, :n] + z[t, :n] * dh[:n]
+        dh = d_parts[0][t] = _then_resting(dh_run, dh, n)
+        for part, value in zip(d_parts[1:], (dr, dz, dn, dw_n)):
+            part[t] = _with_zero_rows(value, batch)
+    return _stack([_stack(part) for part in d_parts])
+
+
+gru_p = Primitive("gru", _gru_forward, vjp_all=_gru_vjp, jvp=_gru_jvp)
 
 
 # --- the functions the layers call ------------------------------------------------------------

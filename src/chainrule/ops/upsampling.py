@@ -4,6 +4,7 @@ Along one axis of length n_in -> n_out, each mode gives an (n_out, n_in) matrix 
 
     y = x x_a A        (y[..., o, ...] = sum_i A[o, i] x[..., i, ...] along axis a)
     dL/dx = g x_a A^T  (the same primitive with A transposed, so derivatives of any order follow)
+    dy = dx x_a A      (forward mode: linear, so the tangent is mapped as the values are)
 
 The rows of A, with src the (fractional) input coordinate of output position o and
 scale = n_in / n_out (or 1 / scale_factor when a scale factor is given and not recomputed):
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import Primitive, apply
+from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
@@ -48,7 +49,7 @@ def _resample_vjp(xp, g, y, x, axis, matrix, index):
     return resample(g, axis, matrix.T)
 
 
-resample_p = Primitive("resample", _resample_forward, _resample_vjp)
+resample_p = Primitive("resample", _resample_forward, _resample_vjp, jvp=LINEAR)
 
 
 def resample(x, axis: int, matrix, index=None):
