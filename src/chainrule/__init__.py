@@ -107,7 +107,7 @@ __version__ = "0.1.0"
 _LAZY = {"explain": ".insight.explain", "gradcheck": ".insight.gradcheck",
          "GradcheckError": ".insight.gradcheck", "save": ".serialization", "load": ".serialization",
          "insight": ".insight", "serialization": ".serialization", "optim": ".optim", "data": ".data",
-         "utils": ".utils"}
+         "utils": ".utils", "compile": ".compiler", "compiler": ".compiler"}
 
 
 def __getattr__(name: str):
