@@ -58,12 +58,18 @@ def _following(code, offset):
 
 
 def where(frame) -> str:
-    """'file.py:12 in forward' for the first frame outside chainrule (or the innermost one)."""
-    first = frame
+    """'layer_norm (ops/normalization.py:120), from model.py:12 in forward': the function that did
+    it and, when that is inside chainrule, the first line outside it (the user's)."""
+    def place(f):
+        return f"{os.path.relpath(f.f_code.co_filename, _PACKAGE)}:{f.f_lineno}"
+
+    inner = frame
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
-    frame = frame or first
-    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+    if frame is inner or frame is None:
+        return f"{os.path.basename(inner.f_code.co_filename)}:{inner.f_lineno} in {inner.f_code.co_name}"
+    outer = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+    return f"{inner.f_code.co_name} ({place(inner)}), from {outer}"
 
 
 class _WatchedData:
