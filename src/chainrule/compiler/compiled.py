@@ -199,7 +199,8 @@ class CompiledFunction:
 
 
 def _guard(tracer, plan):
-    """``guard() -> bool``: the recording's modules are in the same modes, their parameters and
+    """``guard() -> bool``: the recording's modules are in the same modes, without hooks (one added
+    later must run, so the call records again and, refused, runs eagerly), their parameters and
     buffers the same objects, and every tensor the plan reads by reference still has the recorded
     requires_grad, and its array is the recorded one -- or one of the same shape and dtype (a fused
     optimiser replaces parameters' arrays by views of one buffer), which becomes the expected one."""
@@ -208,6 +209,7 @@ def _guard(tracer, plan):
     for module in tracer.modules:
         name = emitter.constant(module, "m")
         checks.append(f"{name}.training is {module.training}")
+        checks.append(f"not ({name}._forward_pre_hooks or {name}._forward_hooks or {name}._backward_hooks)")
         for table in ("_parameters", "_buffers"):
             for key, value in getattr(module, table).items():
                 checks.append(f"{name}.{table}[{key!r}] is {emitter.constant(value, 't')}")

@@ -32,6 +32,7 @@ simply finishes eagerly and the signature stays eager (see watch.py for how valu
 from __future__ import annotations
 
 import threading
+import types
 
 from .. import autograd
 from ..backend import default_generator, np
@@ -82,6 +83,10 @@ class Tracer:
             if isinstance(t, Tensor):
                 self._binding_of_array.setdefault(id(watch.data_of(t)), ("arg", k))
         self._rng_state = _rng_state()
+        # apply with the seam cleared in its own globals: what other threads' ops run meanwhile
+        # (clearing the module's seam for them would let this thread's ops pass unrecorded)
+        untraced = dict(vars(autograd), _tracer=None)
+        self._apply_elsewhere = types.FunctionType(autograd.apply.__code__, untraced, "apply")
 
     # --- the recording --------------------------------------------------------------------------
     def __enter__(self):
@@ -98,7 +103,9 @@ class Tracer:
         Tracer.active = None
 
     def record(self, prim, inputs, params):
-        if self.reason is not None or threading.get_ident() != self._thread:
+        if threading.get_ident() != self._thread:   # another thread's op: never touch the seam
+            return self._apply_elsewhere(prim, inputs, params)
+        if self.reason is not None:
             return self._run(prim, inputs, params)
         self._check_rng()
         result = self._run(prim, inputs, params)
@@ -198,7 +205,7 @@ class Tracer:
         self._pending.setdefault(id(array), where)
 
     def observe_module(self, module) -> None:
-        if any(m is module for m in self.modules):
+        if threading.get_ident() != self._thread or any(m is module for m in self.modules):
             return
         self.modules.append(module)
         if module._forward_pre_hooks or module._forward_hooks or module._backward_hooks:

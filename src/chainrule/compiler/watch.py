@@ -23,6 +23,7 @@ import sys
 
 from ..autograd import record_in_place
 from ..nn.module import Module
+from ..ops import methods
 from ..tensor import Tensor
 
 _DATA = Tensor.__dict__["_data"]   # the slot's own descriptor
@@ -42,8 +43,11 @@ _CONVERSIONS = {
     "__repr__": "printing a tensor's values",
 }
 _CONVERSION_CODES = {getattr(Tensor, name).__code__: text for name, text in _CONVERSIONS.items()}
-_CONVERSION_CODES[record_in_place.__code__] = ("an in-place operation (x.add_(y), x[i] = v, x += y, ...): "
-                                              "the replay records values, not changes")
+_IN_PLACE = ("an in-place operation (x.add_(y), x[i] = v, x += y, ...): a replay recomputes values, it does "
+             "not change tensors")
+for _code in (record_in_place.__code__, Tensor.add_.__code__, Tensor.relu_.__code__,
+              methods._write.__code__, methods._write_at.__code__, methods._setitem.__code__):
+    _CONVERSION_CODES[_code] = _IN_PLACE
 _ALIAS_CODES = {Tensor.detach.__code__, Tensor.data.fget.__code__}   # same array, no values used
 _next_instruction: dict = {}   # code object -> {offset: (opname, argval) of the next instruction}
 
