@@ -244,7 +244,8 @@ def test_an_output_shape_that_depends_on_the_values_is_caught_at_replay():
 def test_import_chainrule_does_not_load_the_compiler():
     import subprocess
     import sys
-    code = "import sys, chainrule; print('chainrule.compiler' in sys.modules, 'chainrule.optim' in sys.modules)"
+    code = ("import sys, chainrule; "
+            "print('chainrule.compiler' in sys.modules, 'chainrule.optim' in sys.modules)")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.split() == ["False", "False"]
     assert F.relu is not None and callable(cr.compile)

@@ -71,7 +71,8 @@ def test_layer_gradients_equal_eager_under_default_mode(name, make, make_inputs)
     for step in range(3):
         cr.manual_seed(10 + step)
         args = make_inputs()
-        eager_args = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in args]
+        eager_args = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
+                      for a in args]
         out, eager_out = compiled(*args), twin(*eager_args)
         for mine, theirs in zip(_tensors(out), _tensors(eager_out)):
             assert (mine.numpy() == theirs.numpy()).all()

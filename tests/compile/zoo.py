@@ -31,8 +31,9 @@ def _eval(module):
     return module.eval()
 
 
-ACTIVATIONS = ["ReLU", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus",
-               "Softsign", "Tanhshrink", "LogSigmoid", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6"]
+ACTIVATIONS = ["ReLU", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
+               "Softplus", "Softsign", "Tanhshrink", "LogSigmoid", "Hardsigmoid", "Hardswish", "Hardtanh",
+               "ReLU6"]
 
 CASES = [(name, (lambda name=name: getattr(nn, name)()), lambda: (_x(4, 5),)) for name in ACTIVATIONS]
 CASES += [
@@ -83,7 +84,8 @@ CASES += [
     ("TransformerEncoder", lambda: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True), 2, enable_nested_tensor=False),
      lambda: (_x(5, 2, 8),)),
-    ("TransformerDecoder", lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 2),
+    ("TransformerDecoder",
+     lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 2),
      lambda: (_x(5, 2, 8), _x(4, 2, 8))),
     ("Transformer", lambda: nn.Transformer(8, 2, 1, 1, 16, dropout=0.0), lambda: (_x(5, 2, 8), _x(4, 2, 8))),
     ("CosineSimilarity", lambda: nn.CosineSimilarity(dim=1), lambda: (_x(4, 5), _x(4, 5))),
