@@ -72,8 +72,8 @@ class FlatGroup:
             grad = self.grad[part].reshape(view.shape)
             self.grad_views.append(grad)
             _register(p, grad)
-        self.state: dict | None = {}   # the flat state; None when the per-parameter state moved on
-        self.owner = None              # the optimizer.state dict the flat state was shared into
+        self.state: dict | None = None   # the flat state; None until built from the per-parameter ones
+        self.owner = None                # the optimizer.state dict the flat state was shared into
 
     def intact(self) -> bool:
         """Whether every parameter's values are still its view (``p.data = ...`` replaces them)."""
@@ -163,7 +163,7 @@ def _flat_state(optimizer, flat):
     """The flat state; rebuilt from the per-parameter states when they moved on alone (a step with
     missing gradients, load_state_dict). None when the parameters disagree: a buffer some have and
     others not yet, or different step counts."""
-    if flat.state is not None and (flat.owner is optimizer.state or not flat.state):
+    if flat.state is not None and flat.owner is optimizer.state:
         return flat.state
     states = [optimizer.state.get(p) or {} for p in flat.params]
     keys = set(states[0])
@@ -181,6 +181,7 @@ def _flat_state(optimizer, flat):
             return None
     flat.state = rebuilt
     _share_state(optimizer, flat)
+    flat.owner = optimizer.state
     return rebuilt
 
 
