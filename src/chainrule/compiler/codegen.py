@@ -35,7 +35,7 @@ import linecache
 from ..autograd import _sum_to_shape
 from ..backend import np
 from ..ops.namespaces import ARRAYS
-from .forms import NAMESPACE, forward_form, vjp_form
+from .forms import NAMESPACE, Context, forward_form, vjp_form
 
 
 class Emitter:
@@ -108,15 +108,14 @@ def forward_source(plan, emitter: Emitter) -> str:
         loads.add(value)
     for op in plan.ops:
         operands = [value_expression(b, emitter) for b in op.inputs]
-        form = forward_form(op, f"s{op.index}", operands, emitter, plan)
+        form = forward_form(Context(op, operands, plan, emitter))
         if form is not None:   # forms are shape-deterministic: no check of the result's shape
-            body += form
+            body += [line.format(out=f"s{op.index}") for line in form.lines]
             body[-1] += f"    # {op.prim.name}"
             continue
-        else:
-            function = emitter.constant(op.prim.forward, "f")
-            arguments = operands + [f"{name}={value_expression(b, emitter)}" for name, b in op.params.items()]
-            body.append(f"s{op.index} = {function}({', '.join(arguments)})    # {op.prim.name}")
+        function = emitter.constant(op.prim.forward, "f")
+        arguments = operands + [f"{name}={value_expression(b, emitter)}" for name, b in op.params.items()]
+        body.append(f"s{op.index} = {function}({', '.join(arguments)})    # {op.prim.name}")
         shape = emitter.constant(op.shape, "k")
         body.append(f"if s{op.index}.shape != {shape}: _changed({op.index}, s{op.index})")
         if op.shape == ():
@@ -134,17 +133,20 @@ class _Gradients:
 
     def __init__(self):
         self.state: dict[str, str] = {}
+        self.fresh: set[str] = set()   # variables holding a temporary of the plan's own, held nowhere else
 
     def add(self, lines, pad: str, target: str, expression: str, conditional: bool) -> None:
         """Add ``expression`` into ``target``; ``conditional``: the line runs only on some paths
         (inside an ``if``; the caller has called ``declare`` first)."""
         state = self.state.get(target)
+        self.fresh.discard(target)
         if state is None:
             assert not conditional, "declare() a target before a conditional contribution"
             lines.append(f"{pad}{target} = {expression}")
             self.state[target] = "sure"
         elif state == "sure":
             lines.append(f"{pad}{target} = {target} + {expression}")
+            self.fresh.add(target)
         else:
             lines.append(f"{pad}{target} = {expression} if {target} is None else {target} + {expression}")
             if not conditional:
@@ -245,27 +247,23 @@ def _backward_of_op(plan, op, lines, pad, grads, emitter) -> None:
         else:
             first = target not in grads.state and pad == "    "
             home = f"h{plan.node_index[binding]}" if first and binding[0] != "slot" else "None"
-            form = vjp_form(op, i, g, output, operands, plan, home, emitter)
+            form = vjp_form(Context(op, operands, plan, emitter), i, g, g in grads.fresh, output, home)
             if form is not None:
-                direct = form[1] and first   # exact, and the first contribution: no temporary
-                written = [pad + line.format(out=target if direct else "c") for line in form[0]]
+                direct = form.exact and first   # the first contribution: no temporary
+                written = [pad + line.format(out=target if direct else "c") for line in form.lines]
                 written[-1] += f"    # {op.prim.name}, input {i}"
                 lines += written
                 if direct:
                     grads.state[target] = "sure"
+                    if form.fresh:
+                        grads.fresh.add(target)
                     continue
             else:
                 function = emitter.constant(op.prim.vjps[i], "v")
                 lines.append(f"{pad}c = {function}(xp, {g}, {output}, {', '.join(operands)}{params})"
                              f"    # {op.prim.name}, input {i}")
-            if form is not None and form[1]:   # already the input's shape and dtype
+            if form is not None and form.exact:   # already the input's shape and dtype
                 grads.add(lines, inner, target, "c", conditional=pad != "    ")
                 continue
         _fixes(lines, inner, emitter.constant(shape, "k"), emitter.constant(dtype, "d"))
         grads.add(lines, inner, target, "c", conditional=variadic or pad != "    ")
-
-
-def guard_source(checks) -> str:
-    """``guard(T) -> bool``: T the guarded objects; each check an expression on them."""
-    body = " and ".join(checks) if checks else "True"
-    return f"def guard(T):\n    return {body}\n"

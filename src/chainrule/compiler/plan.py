@@ -20,6 +20,7 @@ from __future__ import annotations
 from ..backend import np
 from . import codegen
 from .block import make_block, make_leaves
+from .buffers import BufferPool
 from .watch import data_of
 
 
@@ -50,8 +51,10 @@ class Plan:
                     self.node_bindings.append(binding)
         self.node_index = {b: n for n, b in enumerate(self.node_bindings)}
         self.saved = self._saved_values()
+        self.buffers = BufferPool()
         emitter = codegen.Emitter()
         emitter.namespace["_changed"] = self._shape_changed
+        emitter.namespace["_take"] = self.buffers.take
         self.forward_code = codegen.forward_source(self, emitter)
         self.backward_code = codegen.backward_source(self, emitter)
         self.forward = emitter.build(self.forward_code, "forward")
