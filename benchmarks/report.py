@@ -39,7 +39,7 @@ def _losses_differ(entry: dict, reference: dict) -> bool:
 
 
 def workload_table(results: dict) -> list[str]:
-    header = f"{'workload':10s} {'library':10s} {'ms/step':>10s} {'cr/peer':>8s} {'paired':>7s} " \
+    header = f"{'workload':10s} {'library':14s} {'ms/step':>10s} {'cr/peer':>8s} {'paired':>7s} " \
              f"{'spread':>7s} {'peak MB':>8s} {'1st loss':>9s}  note"
     lines = [header, "-" * len(header)]
     for case, by_peer in results["workloads"].items():
@@ -58,7 +58,7 @@ def workload_table(results: dict) -> list[str]:
             note = _status(entry)[:90]
             if _losses_differ(entry, reference):
                 note = "first losses differ from chainrule's! " + note
-            lines.append(f"{case:10s} {peer:10s} {_ms(median):>10s} {ratio:>8s} {paired:>7s} {spread:>7s} "
+            lines.append(f"{case:10s} {peer:14s} {_ms(median):>10s} {ratio:>8s} {paired:>7s} {spread:>7s} "
                          f"{rss:>8s} {loss:>9s}  {note}")
         lines.append("")
     return lines
@@ -91,7 +91,7 @@ def _target(description, ours, theirs, limit, compare="le"):
 
 
 def check_targets(results: dict) -> list[dict]:
-    """Issue 5's targets, each met / not met / not measured, with the ratio it was judged on."""
+    """Issues 5's and 17's targets, each met / not met / not measured, with the ratio judged on."""
     m = lambda case, peer: _median(results, case, peer)  # noqa: E731
     cr = "chainrule"
     targets = [
@@ -106,6 +106,13 @@ def check_targets(results: dict) -> list[dict]:
         _target("LSTM chainrule <= 1.5x PyTorch", m("LSTM", cr), m("LSTM", "torch"), 1.5),
         _target("W6 chainrule <= 1.5x PyTorch", m("W6", cr), m("W6", "torch"), 1.5),
         _target("GPT chainrule <= PyTorch (small GPT, AdamW)", m("GPT", cr), m("GPT", "torch"), 1.0),
+    ]
+    compiled = "compiled"   # issue 17: cr.compile
+    targets += [
+        _target("W2 compiled <= 1.5x NumPy limit", m("W2", compiled), m("W2", "numpy"), 1.5),
+        _target("W1 compiled <= 1.0x NumPy limit", m("W1", compiled), m("W1", "numpy"), 1.0),
+        _target("W1 compiled <= 0.95x PyTorch", m("W1", compiled), m("W1", "torch"), 0.95),
+        _target("W4 compiled <= 0.7x PyTorch", m("W4", compiled), m("W4", "torch"), 0.7),
     ]
     w5 = results.get("W5", {})
     import_s = w5.get("import", {}).get(cr, {}).get("median_s")
@@ -130,7 +137,7 @@ def render(results: dict) -> str:
     lines += workload_table(results)
     if "W5" in results:
         lines += w5_lines(results["W5"]) + [""]
-    lines.append("targets (issue 5):")
+    lines.append("targets (issues 5 and 17):")
     for t in results.get("targets", []):
         mark = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
         ratio = f" (ratio {t['ratio']})" if "ratio" in t else ""

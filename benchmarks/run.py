@@ -43,8 +43,9 @@ QUICK = {"W1": (10, 1, 2.0), "W2": (50, 2, 1.0), "W3": (2, 1, 2.0), "W4": (10, 1
          "W6": (5, 1, 2.0), "GPT": (5, 1, 2.0)}
 
 # the module each peer needs, to skip missing ones without starting a process
-IMPORT_NAMES = {"chainrule": "chainrule", "numpy": "numpy", "torch": "torch", "autograd": "autograd",
-                "micrograd": "micrograd", "tinygrad": "tinygrad"}
+IMPORT_NAMES = {"chainrule": "chainrule", "compiled": "chainrule", "numpy": "numpy", "torch": "torch",
+                "torch-compiled": "torch", "autograd": "autograd", "micrograd": "micrograd",
+                "tinygrad": "tinygrad"}
 
 
 def case_name(workload: str, depth) -> str:
@@ -55,6 +56,8 @@ def unavailable(peer: str) -> str | None:
     """Why ``peer`` cannot run here, or None."""
     if importlib.util.find_spec(IMPORT_NAMES[peer]) is None:
         return f"not installed (pip install {peer})"
+    if peer == "torch-compiled" and not any(shutil.which(c) for c in ("c++", "g++", "clang++")):
+        return "installed, but torch.compile's inductor builds C++ and no C++ compiler is on PATH"
     if peer == "tinygrad" and shutil.which("clang") is None:
         return "installed, but its CPU device compiles with clang, which is not on PATH"
     return None

@@ -21,8 +21,10 @@ import traceback
 
 MODULES = {
     "chainrule": "peers.chainrule_peer",
+    "compiled": "peers.compiled_peer",
     "numpy": "peers.numpy_limit",
     "torch": "peers.torch_peer",
+    "torch-compiled": "peers.torch_compiled_peer",
     "autograd": "peers.autograd_peer",
     "micrograd": "peers.micrograd_peer",
     "tinygrad": "peers.tinygrad_peer",

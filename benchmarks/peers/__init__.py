@@ -7,4 +7,4 @@ class Infeasible(Exception):
     """This library cannot run this workload (the message says why)."""
 
 
-PEERS = ("chainrule", "numpy", "torch", "autograd", "micrograd", "tinygrad")
+PEERS = ("chainrule", "compiled", "numpy", "torch", "torch-compiled", "autograd", "micrograd", "tinygrad")

@@ -17,8 +17,23 @@ def version() -> str:
     return cr.__version__
 
 
+class _Plain:
+    """The optimisers as a user writes them (the compiled peer swaps in fused ones)."""
+
+    @staticmethod
+    def sgd(params, lr):
+        return SGD(params, lr=lr)
+
+    @staticmethod
+    def adamw(params, lr):
+        return AdamW(params, lr=lr)
+
+
+_SETUP = {"step": None, "optimizers": _Plain}   # set by build(): how steps and optimisers are made
+
+
 def _sgd(params, lr):
-    return SGD(params, lr=lr)
+    return _SETUP["optimizers"].sgd(params, lr)
 
 
 def _load(parameter, array) -> None:
@@ -37,6 +52,10 @@ def _mlp(sizes, layers) -> nn.Sequential:
 
 
 def _training_step(model, optimizer, compute_loss):
+    return (_SETUP["step"] or training_step)(model, optimizer, compute_loss)
+
+
+def training_step(model, optimizer, compute_loss):
     def step():
         optimizer.zero_grad()
         loss = compute_loss(model)
@@ -134,14 +153,15 @@ def _w6(problem):
     model.load_state_dict({name: problem["initial_value"](name, tuple(value.shape))
                            for name, value in model.state_dict().items()})
     tokens, targets = cr.from_numpy(problem["tokens"]), cr.from_numpy(problem["targets"].reshape(-1))
-    optimizer = AdamW(model.parameters(), lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].adamw(model.parameters(), problem["lr"])
     vocab = problem["vocab"]
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(tokens).reshape(-1, vocab), targets))
 
 
-def build(workload, problem):
+def build(workload, problem, step=None, optimizers=_Plain):
     builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6,
                 "GPT": lambda problem: gpt_model.training_step(cr, problem)}
     if workload not in builders:
         raise Infeasible(f"no chainrule version of {workload}")
+    _SETUP.update(step=step, optimizers=optimizers)
     return builders[workload](problem)

@@ -33,7 +33,26 @@ def _mlp(sizes, layers) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
+class _Plain:
+    """The optimisers as users write them (the torch.compile peer swaps in fused ones)."""
+
+    @staticmethod
+    def sgd(params, lr):
+        return torch.optim.SGD(params, lr=lr)
+
+    @staticmethod
+    def adamw(params, lr):
+        return torch.optim.AdamW(params, lr=lr)
+
+
+_SETUP = {"step": None, "optimizers": _Plain}   # set by build()
+
+
 def _training_step(model, optimizer, compute_loss):
+    return (_SETUP["step"] or training_step)(model, optimizer, compute_loss)
+
+
+def training_step(model, optimizer, compute_loss):
     def step():
         optimizer.zero_grad()
         loss = compute_loss(model)
@@ -47,21 +66,21 @@ def _training_step(model, optimizer, compute_loss):
 def _w1(problem):
     model = _mlp([784, 512, 512, 10], problem["layers"])
     x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
-    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].sgd(model.parameters(), problem["lr"])
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
 
 
 def _w2(problem):
     model = _mlp([2, 16, 16, 1], problem["layers"])
     x, y = torch.from_numpy(problem["x"]), torch.from_numpy(problem["y"])
-    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].sgd(model.parameters(), problem["lr"])
     return _training_step(model, optimizer, lambda m: F.mse_loss(m(x)[:, 0], y))
 
 
 def _w3(problem):
     a = torch.tensor(problem["a"], requires_grad=True)
     b = torch.tensor(problem["b"], requires_grad=True)
-    optimizer = torch.optim.SGD([a, b], lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].sgd([a, b], problem["lr"])
     depth, x0 = problem["depth"], torch.tensor(problem["x0"])
 
     def step():
@@ -85,7 +104,7 @@ def _w4(problem):
     _load_linear(fc, problem["fc_weight"], problem["fc_bias"])
     model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), fc)
     x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
-    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].sgd(model.parameters(), problem["lr"])
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
 
 
@@ -96,7 +115,7 @@ def _lstm(problem):
     _load_linear(head, *problem["head"])
     model = nn.ModuleDict({"lstm": lstm, "head": head})
     x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
-    optimizer = torch.optim.SGD(model.parameters(), lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].sgd(model.parameters(), problem["lr"])
 
     def compute_loss(m):
         states, _ = m["lstm"](x)
@@ -131,14 +150,15 @@ def _w6(problem):
                            for name, value in model.state_dict().items()})
     tokens = torch.from_numpy(problem["tokens"])
     targets = torch.from_numpy(problem["targets"].reshape(-1))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=problem["lr"])
+    optimizer = _SETUP["optimizers"].adamw(model.parameters(), problem["lr"])
     vocab = problem["vocab"]
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(tokens).reshape(-1, vocab), targets))
 
 
-def build(workload, problem):
+def build(workload, problem, step=None, optimizers=_Plain):
     builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6,
                 "GPT": lambda problem: gpt_model.training_step(torch, problem)}
     if workload not in builders:
         raise Infeasible(f"no PyTorch version of {workload}")
+    _SETUP.update(step=step, optimizers=optimizers)
     return builders[workload](problem)

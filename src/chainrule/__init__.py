@@ -108,7 +108,8 @@ __version__ = "0.1.0"
 _LAZY = {"explain": ".insight.explain", "gradcheck": ".insight.gradcheck",
          "GradcheckError": ".insight.gradcheck", "save": ".serialization", "load": ".serialization",
          "insight": ".insight", "serialization": ".serialization", "optim": ".optim", "data": ".data",
-         "utils": ".utils", "func": ".func", "forward_ad": ".forward_ad", "testing": ".testing",
+         "utils": ".utils", "compile": ".compiler", "compiler": ".compiler",
+         "func": ".func", "forward_ad": ".forward_ad", "testing": ".testing",
          **{name: ".runtime" for name in (
              "set_float32_matmul_precision", "get_float32_matmul_precision", "use_deterministic_algorithms",
              "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",

@@ -143,6 +143,10 @@ def _check_finite(array, what: str, prim, inputs, trace=None) -> None:
 
 _NO_PARAMS = {}  # shared by every op without params, so a graph keeps no empty dict per op (never mutated)
 
+# The tracer seam: while chainrule.compiler records a forward pass, every op goes through its recorder
+# (which calls apply again with the seam cleared). None otherwise: one global read per op.
+_tracer = None
+
 
 class _ForwardMode:
     """Forward mode's one hook into ``apply``: while a dual level is active in this thread
@@ -159,6 +163,8 @@ def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
     the op (see Tensor's docstring): it becomes the graph node."""
     if _ForwardMode.open and _mode.dual_levels:  # forward mode is on: the tangents too (forward_ad.py)
         return _ForwardMode.propagate(prim, inputs, params)
+    if _tracer is not None:
+        return _tracer(prim, inputs, params)
     try:
         out = prim.forward(*[t._data for t in inputs], **params)
     except (ValueError, TypeError, IndexError) as err:
@@ -500,6 +506,15 @@ def _check_root(root: Tensor, position: str) -> None:
                          "under no_grad?)")
 
 
+class IntoGrad:
+    """The seam for compiled blocks: ``now`` is True while a walk started by ``backward()`` runs (its
+    leaf gradients end in ``.grad``), False under ``cr.grad`` and create_graph. A compiled block
+    (chainrule.compiler) then adds its parameters' gradients into ``.grad`` itself, in buffers it
+    reuses, instead of handing them to the walk."""
+
+    now = False
+
+
 def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (times ``gradient`` if given)."""
     _check_root(tensor, "backward(): the output")
@@ -510,10 +525,14 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
     def accumulate(leaf, grad):   # for leaves whose gradient is final during the walk (post-accumulate hooks)
         _accumulate_leaf(leaf, grad, create_graph, handed_out)
 
-    with set_grad_enabled(create_graph):
-        leaf_grads = _run([tensor], [root_grad], retain, create_graph, on_leaf_done=accumulate)
-        for leaf, grad in leaf_grads.items():
-            _accumulate_leaf(leaf, grad, create_graph, handed_out)
+    into_grad, IntoGrad.now = IntoGrad.now, not create_graph
+    try:
+        with set_grad_enabled(create_graph):
+            leaf_grads = _run([tensor], [root_grad], retain, create_graph, on_leaf_done=accumulate)
+            for leaf, grad in leaf_grads.items():
+                accumulate(leaf, grad)
+    finally:
+        IntoGrad.now = into_grad
 
 
 def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) -> None:
@@ -553,8 +572,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     retain = create_graph if retain_graph is None else retain_graph
     roots = [_root_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
     capture = {t: None for t in inputs if t._prim is not None}
-    with set_grad_enabled(create_graph):
-        leaf_grads = _run(outputs, roots, retain, create_graph, capture)
+    into_grad, IntoGrad.now = IntoGrad.now, False
+    try:
+        with set_grad_enabled(create_graph):
+            leaf_grads = _run(outputs, roots, retain, create_graph, capture)
+    finally:
+        IntoGrad.now = into_grad
     results = []
     for i, t in enumerate(inputs):
         value = leaf_grads.get(t) if t._prim is None else capture.get(t)

@@ -19,8 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import chainrule
 
 SCRIPTS = Path(__file__).parent / "scripts"

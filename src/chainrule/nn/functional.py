@@ -10,7 +10,6 @@ similarity.py, normalization.py, indexing.py, convolution.py, pooling.py.
 
 from __future__ import annotations
 
-from .. import backend as B
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import activations as _activations
@@ -23,6 +22,7 @@ from ..ops import normalization as _normalization
 from ..ops import pooling as _pooling
 from ..ops import regression_losses as _regression_losses
 from ..ops import similarity as _similarity
+from ..ops.attention import dropout_keep
 from ..ops.linear import embedding as _embedding
 from ..ops.linear import linear as linear  # re-exported: F.linear
 from ..tensor import Tensor
@@ -87,9 +87,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise DTypeError(f"dropout: needs a floating-point input, got {input.dtype} with shape {input.shape}")
     if p == 1.0:
         return input * 0.0
-    uniform = B.rng().random(input.shape, dtype=np.float64 if input.dtype == np.float64 else np.float32)
-    mask = (uniform >= p).astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
-    return _arithmetic.mul(input, Tensor._wrap(mask))
+    return _arithmetic.mul(input, dropout_keep(input.shape, p, input.dtype))   # the mask is an op: drawn anew
 
 
 # --- activations ----------------------------------------------------------------------------

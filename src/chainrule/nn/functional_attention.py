@@ -161,7 +161,7 @@ def attend(query, key, value, num_heads: int, in_proj_weight, in_proj_bias, bias
             weights = softmax(scores if mask is None else scores + mask, -1)
         keep = dropout_keep(weights.shape, float(dropout_p), dtype)
         if keep is not None:
-            weights = mul(weights, Tensor._wrap(keep))
+            weights = mul(weights, keep)
         heads = weights @ v
     else:
         weights = None

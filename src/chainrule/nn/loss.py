@@ -20,8 +20,10 @@ A loss that comes out NaN or infinite raises ``ChainruleError`` naming the loss 
 
 from __future__ import annotations
 
+from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ChainruleError
+from ..grad_mode import no_grad
 from ..ops.losses import REDUCTIONS, legacy_reduction
 from ..tensor import Tensor
 from . import functional as F
@@ -48,21 +50,35 @@ class _Loss(Module):
 
     def __call__(self, *args, **kwargs):
         loss = super().__call__(*args, **kwargs)
-        input = args[0] if args else kwargs.get("input", kwargs.get("input1"))
-        target = kwargs.get("target", args[-1] if len(args) > 1 else None)
-        if self.check_finite and not np.isfinite(loss._data).all():
-            found = "NaN" if np.isnan(loss._data).any() else "Inf"
-            causes = []
-            if isinstance(input, Tensor) and input.dtype.kind == "f" and not np.isfinite(input._data).all():
-                causes.append("the input already holds NaN/Inf (a diverging model: lower the learning rate, "
-                              "clip gradients, or find the op with cr.detect_anomaly())")
-            target_bad = isinstance(target, Tensor) and target.dtype.kind == "f"
-            if target_bad and not np.isfinite(target._data).all():
-                causes.append("the target holds NaN/Inf")
-            hint = "; ".join(causes) or "check the inputs and learning rate (cr.detect_anomaly() finds it)"
-            raise ChainruleError(f"{type(self).__name__}: the loss is {found} for input {_describe(input)} "
-                                 f"and target {_describe(target)}: {hint}")
+        if self.check_finite and isinstance(loss, Tensor):
+            input = args[0] if args else kwargs.get("input", kwargs.get("input1"))
+            target = kwargs.get("target", args[-1] if len(args) > 1 else None)
+            watched = [t if isinstance(t, Tensor) and t.dtype.kind == "f" else None for t in (input, target)]
+            params = {"name": type(self).__name__, "input": _describe(input), "target": _describe(target),
+                      "watched": tuple(t is not None for t in watched)}
+            with no_grad():   # an op, so that a compiled replay checks too
+                apply(_finite_check_p, (loss, *(t for t in watched if t is not None)), params)
         return loss
+
+
+def _finite_check(loss, *values, name, input, target, watched):
+    """The loss, unless it is NaN or infinite: then an error naming the loss, the shapes and a cause."""
+    if np.isfinite(loss).all():
+        return loss
+    found = "NaN" if np.isnan(loss).any() else "Inf"
+    values = iter(values)
+    input_values, target_values = (next(values) if w else None for w in watched)
+    causes = []
+    if input_values is not None and not np.isfinite(input_values).all():
+        causes.append("the input already holds NaN/Inf (a diverging model: lower the learning rate, "
+                      "clip gradients, or find the op with cr.detect_anomaly())")
+    if target_values is not None and not np.isfinite(target_values).all():
+        causes.append("the target holds NaN/Inf")
+    hint = "; ".join(causes) or "check the inputs and learning rate (cr.detect_anomaly() finds it)"
+    raise ChainruleError(f"{name}: the loss is {found} for input {input} and target {target}: {hint}")
+
+
+_finite_check_p = Primitive("check_finite", _finite_check)
 
 
 class MSELoss(_Loss):

@@ -14,12 +14,21 @@ With track_running_stats=False it always uses the batch's statistics, as PyTorch
 from __future__ import annotations
 
 from .. import backend as B
+from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+
+
+def _count_batch(*, counter):
+    counter += 1
+    return counter
+
+
+_count_batch_p = Primitive("count_batch", _count_batch)
 
 
 class _BatchNorm(Module):
@@ -80,10 +89,11 @@ class _BatchNorm(Module):
         """Count this training batch and return the weight of its statistics in the running ones."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += 1
-            self.num_batches_tracked._version += 1
+            counter = self.num_batches_tracked
+            apply(_count_batch_p, (), {"counter": counter._data})   # an op: a compiled replay counts too
+            counter._version += 1
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked._data)
+                factor = 1.0 / float(counter._data)
         return factor
 
     def forward(self, input: Tensor) -> Tensor:

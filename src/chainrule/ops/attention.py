@@ -46,6 +46,7 @@ from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
+from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .operands import as_tensor
 from .rearrange import repeat_interleave
@@ -153,15 +154,37 @@ attention_p = Primitive("scaled_dot_product_attention", _attention_forward, vjp_
                         jvp=_attention_jvp)
 
 
+# --- values made from inputs, as ops of their own ------------------------------------------
+# Ops without a gradient (the keep-mask is drawn at random, a bool mask has none, and P's
+# dependence on q, k and M is in attention_p's VJP): ops, not Python beside the graph, so that
+# each is computed again from the current values when a compiled plan is replayed.
+def _keep_mask(*, shape, p, dtype):
+    uniform = B.rng().random(shape, dtype=np.float64 if dtype == np.float64 else np.float32)
+    return (uniform >= p).astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
+
+
+keep_mask_p = Primitive("dropout_mask", _keep_mask)
+bool_mask_p = Primitive("additive_mask", lambda mask, *, take_part, dtype: np.where(
+    ~mask if take_part else mask, -np.inf, 0.0).astype(dtype))
+
+
+def _probs_forward(q, k, mask=None, *, causal, scale):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return attention_probs(q, k, mask, causal, scale)
+
+
+probs_p = Primitive("attention_probs", _probs_forward)
+
+
 # --- the function users call ----------------------------------------------------------------
 def dropout_keep(shape, p: float, dtype):
-    """Dropout's keep-mask: each entry 0 with probability p, else 1/(1-p). None when p == 0."""
+    """Dropout's keep-mask as a tensor: each entry 0 with probability p, else 1/(1-p) (drawn from
+    the default generator). None when p == 0."""
     if p == 0.0:
         return None
     if p == 1.0:
-        return np.zeros(shape, dtype=dtype)
-    uniform = B.rng().random(shape, dtype=np.float64 if dtype == np.float64 else np.float32)
-    return (uniform >= p).astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
+        return Tensor._wrap(np.zeros(shape, dtype=dtype))
+    return apply(keep_mask_p, (), {"shape": tuple(shape), "p": p, "dtype": np.dtype(dtype)})
 
 
 def additive_mask(mask, dtype, op: str, take_part: bool = True):
@@ -172,8 +195,7 @@ def additive_mask(mask, dtype, op: str, take_part: bool = True):
     mask = as_tensor(mask)
     kind = mask._data.dtype.kind
     if kind == "b":
-        blocked = ~mask._data if take_part else mask._data
-        return Tensor._wrap(np.where(blocked, -np.inf, 0.0).astype(dtype))
+        return apply(bool_mask_p, (mask,), {"take_part": take_part, "dtype": np.dtype(dtype)})
     if kind != "f":
         raise DTypeError(f"{op}: a mask must be bool or floating point, got {mask.dtype} "
                          f"(shape {tuple(mask.shape)})")
@@ -243,9 +265,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                              f"scores' shape {scores_shape}") from None
     causal = causal_mask(length, source_length, dtype) if is_causal else None
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        probs = attention_probs(q._data, k._data, None if mask is None else mask._data, causal, scale)
-    params = {"scale": scale, "causal": causal, "keep": dropout_keep(scores_shape, float(dropout_p), dtype),
-              "probs": probs}
+    with no_grad():
+        probs = apply(probs_p, (q, k) if mask is None else (q, k, mask), {"causal": causal, "scale": scale})
+    keep = dropout_keep(scores_shape, float(dropout_p), dtype)
+    params = {"scale": scale, "causal": causal, "keep": None if keep is None else keep._data,
+              "probs": probs._data}
     inputs = (q, k, v) if mask is None else (q, k, v, mask)
     return apply(attention_p, inputs, params)

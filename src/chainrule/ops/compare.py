@@ -1,20 +1,25 @@
 """Comparisons and logic: they return bool tensors and carry no gradient (their derivative is 0
-almost everywhere), so they compute on the arrays directly and record nothing."""
+almost everywhere). Each is a primitive without VJPs, applied to its inputs outside the graph (no
+node is made), so that a compiled trace records it like any other op and a replay computes the
+mask again from the new values."""
 
 from __future__ import annotations
 
+from ..autograd import Primitive
 from ..backend import np
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .operands import operands
+from .operands import operands, outside_graph
 
 
 def _compare(function, name):
+    prim = Primitive(name, lambda a, b: np.asarray(function(a, b)))
+
     def compare(a, b) -> Tensor:
         a, b = operands(a, b)
         try:
-            return Tensor._wrap(np.asarray(function(a._data, b._data)))
-        except ValueError as err:
+            return outside_graph(prim, (a, b))
+        except ShapeError as err:
             raise ShapeError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast: {err}") from None
 
     compare.__name__ = name
@@ -31,24 +36,18 @@ ge = _compare(np.greater_equal, "ge")
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
+bitwise_and = _compare(np.bitwise_and, "bitwise_and")
+bitwise_or = _compare(np.bitwise_or, "bitwise_or")
+_logical_not_p = Primitive("logical_not", np.logical_not)
+_invert_p = Primitive("invert", np.invert)
 
 
 def logical_not(x: Tensor) -> Tensor:
-    return Tensor._wrap(np.logical_not(x._data))
-
-
-def bitwise_and(a, b) -> Tensor:
-    a, b = operands(a, b)
-    return Tensor._wrap(np.asarray(a._data & b._data))
-
-
-def bitwise_or(a, b) -> Tensor:
-    a, b = operands(a, b)
-    return Tensor._wrap(np.asarray(a._data | b._data))
+    return outside_graph(_logical_not_p, (x,))
 
 
 def invert(x: Tensor) -> Tensor:
-    return Tensor._wrap(~x._data)
+    return outside_graph(_invert_p, (x,))
 
 
 def equal(a: Tensor, b: Tensor) -> bool:

@@ -45,8 +45,8 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     beta = _affine(bias, affine_shape, channels, x, "bias", op)
     grouped = x.reshape(batch, num_groups, per_group, -1)
     axes = (2, 3)
-    mean, _, inv_std = _statistics(grouped._data, axes, eps)
-    params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
+    mean, _, inv_std = _statistics(grouped, axes, eps)
+    params = {"axes": axes, "eps": eps, "mean": mean._data, "inv_std": inv_std._data, "fixed": False}
     return apply(normalize_p, (grouped, gamma, beta), params).reshape(x.shape)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
+from ..grad_mode import no_grad
 from ..tensor import Tensor
 
 
@@ -98,10 +99,38 @@ def _normalize_jvp(xp, tangents, y, x, weight, bias, axes, eps, mean, inv_std, f
 normalize_p = Primitive("normalize", _normalize_forward, vjp_all=_normalize_vjp, jvp=_normalize_jvp)
 
 
-def _statistics(data, axes, eps):
-    mean = data.mean(axis=axes, keepdims=True)
-    var = data.var(axis=axes, keepdims=True)
-    return mean, var, (1.0 / np.sqrt(var + eps)).astype(data.dtype, copy=False)
+# The statistics as ops without a gradient (normalize's VJP accounts for how they move with x):
+# ops, not Python beside the graph, so that a compiled replay computes them from the new values.
+mean_p = Primitive("mean_over", lambda x, *, axes: x.mean(axis=axes, keepdims=True))
+var_p = Primitive("var_over", lambda x, *, axes: x.var(axis=axes, keepdims=True))
+inv_std_p = Primitive("inv_std", lambda var, *, shape, eps, dtype: (
+    1.0 / np.sqrt(var.reshape(shape) + eps)).astype(dtype, copy=False))
+reshape_cast_p = Primitive("running_mean", lambda mean, *, shape, dtype: mean.reshape(shape).astype(
+    dtype, copy=False))
+
+
+def _update_running(mean, var, *, running_mean, running_var, momentum, count):
+    """running <- (1 - momentum) running + momentum batch (the variance unbiased), in place."""
+    channels = mean.size
+    if running_mean is not None:
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * mean.reshape(channels)
+    if running_var is not None:
+        running_var *= 1.0 - momentum
+        running_var += (momentum * count / (count - 1)) * var.reshape(channels)
+    return mean
+
+
+update_running_p = Primitive("update_running_stats", _update_running)
+
+
+def _statistics(x: Tensor, axes, eps):
+    """Mean, biased variance and 1 / sqrt(variance + eps) over ``axes`` (kept), as tensors."""
+    with no_grad():
+        mean = apply(mean_p, (x,), {"axes": axes})
+        var = apply(var_p, (x,), {"axes": axes})
+        inv_std = apply(inv_std_p, (var,), {"shape": var.shape, "eps": eps, "dtype": x.dtype})
+    return mean, var, inv_std
 
 
 def _affine(value, shape, like, what, op):
@@ -134,24 +163,26 @@ def batch_norm(input: Tensor, running_mean=None, running_var=None, weight=None, 
     if not training:
         if running_mean is None or running_var is None:
             raise ShapeError(f"{op}: evaluation mode needs running_mean and running_var (or training=True)")
-        mean = running_mean._data.reshape(shape).astype(input.dtype, copy=False)
-        inv_std = (1.0 / np.sqrt(running_var._data.reshape(shape) + eps)).astype(input.dtype, copy=False)
-        params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": True}
+        with no_grad():
+            mean = apply(reshape_cast_p, (running_mean,), {"shape": shape, "dtype": input.dtype})
+            inv_std = apply(inv_std_p, (running_var,), {"shape": shape, "eps": eps, "dtype": input.dtype})
+        params = {"axes": axes, "eps": eps, "mean": mean._data, "inv_std": inv_std._data, "fixed": True}
         return apply(normalize_p, (input, gamma, beta), params)
     count = input._data.size // channels
     if count <= 1:
         raise ShapeError(f"{op}: expected more than 1 value per channel when training, got input of shape "
                          f"{input.shape}")
-    mean, var, inv_std = _statistics(input._data, axes, eps)
-    if running_mean is not None:
-        running_mean._data *= 1.0 - momentum
-        running_mean._data += momentum * mean.reshape(channels)
-        running_mean._version += 1
-    if running_var is not None:
-        running_var._data *= 1.0 - momentum
-        running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
-        running_var._version += 1
-    params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
+    mean, var, inv_std = _statistics(input, axes, eps)
+    if running_mean is not None or running_var is not None:
+        with no_grad():
+            apply(update_running_p, (mean, var), {
+                "running_mean": None if running_mean is None else running_mean._data,
+                "running_var": None if running_var is None else running_var._data,
+                "momentum": momentum, "count": count})
+        for stat in (running_mean, running_var):
+            if stat is not None:
+                stat._version += 1
+    params = {"axes": axes, "eps": eps, "mean": mean._data, "inv_std": inv_std._data, "fixed": False}
     return apply(normalize_p, (input, gamma, beta), params)
 
 
@@ -166,6 +197,6 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
     axes = tuple(range(input.ndim - k, input.ndim))
     gamma = _affine(weight, normalized_shape, input, "weight", op)
     beta = _affine(bias, normalized_shape, input, "bias", op)
-    mean, _, inv_std = _statistics(input._data, axes, eps)
-    params = {"axes": axes, "eps": eps, "mean": mean, "inv_std": inv_std, "fixed": False}
+    mean, _, inv_std = _statistics(input, axes, eps)
+    params = {"axes": axes, "eps": eps, "mean": mean._data, "inv_std": inv_std._data, "fixed": False}
     return apply(normalize_p, (input, gamma, beta), params)

@@ -83,7 +83,13 @@ def cast(t: Tensor, dtype) -> Tensor:
         return t
     if dtype.kind == "f" and (t._requires_grad or t._extra is not None):
         return apply(cast_p, (t,), {"dtype": dtype})
-    return Tensor._wrap(t._data.astype(dtype))
+    return apply(cast_p, (t.detach() if t._requires_grad else t,), {"dtype": dtype})   # an op: no node
+
+
+def outside_graph(prim, tensors, params=None) -> Tensor:
+    """``prim`` applied to ``tensors`` without recording a node: for ops with no gradient
+    (comparisons, argmax...). Still an op, so a compiled trace records it and a replay recomputes it."""
+    return apply(prim, tuple(t.detach() if t._requires_grad else t for t in tensors), params or {})
 
 
 def as_tensor(value) -> Tensor:

@@ -25,7 +25,7 @@ from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .arithmetic import maximum, minimum
-from .operands import kept_shape, normalize_dim, reduce_args
+from .operands import kept_shape, normalize_dim, outside_graph, reduce_args
 from .shape import gather, squeeze
 
 
@@ -214,25 +214,25 @@ def _select(x, dim, keepdim, axis, keepdims, pick, whole):
         return apply(whole, (x,), {})
     dim = normalize_dim(dim, x.ndim)
     _nonempty(whole.name, x, (dim,))
-    index = pick(x._data, axis=dim, keepdims=True)
+    index = outside_graph(pick, (x,), {"axis": dim, "keepdims": True})
     values = gather(x, dim, index)
     if not keepdim:
-        values, index = squeeze(values, dim), np.squeeze(index, axis=dim)
-    return MaxResult(values, Tensor._wrap(index.astype(np.int64)))
+        values, index = squeeze(values, dim), squeeze(index, dim)
+    return MaxResult(values, index)
 
 
 def max(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     """max(x) -> the largest value; max(x, dim) -> (values, indices); max(x, other) -> maximum."""
     if isinstance(dim, Tensor):
         return maximum(x, dim)
-    return _select(x, dim, keepdim, axis, keepdims, np.argmax, max_all_p)
+    return _select(x, dim, keepdim, axis, keepdims, argmax_p, max_all_p)
 
 
 def min(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     """min(x) -> the smallest value; min(x, dim) -> (values, indices); min(x, other) -> minimum."""
     if isinstance(dim, Tensor):
         return minimum(x, dim)
-    return _select(x, dim, keepdim, axis, keepdims, np.argmin, min_all_p)
+    return _select(x, dim, keepdim, axis, keepdims, argmin_p, min_all_p)
 
 
 def _correction(unbiased, correction):
@@ -261,25 +261,32 @@ def std(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, a
     return apply(std_p, (x,), params)
 
 
+# Which position holds the largest (smallest) value, and logic over values: ops without a gradient
+argmax_p = Primitive("argmax", lambda x, axis=None, keepdims=False: np.asarray(
+    np.argmax(x, axis=axis, keepdims=keepdims), dtype=np.int64))
+argmin_p = Primitive("argmin", lambda x, axis=None, keepdims=False: np.asarray(
+    np.argmin(x, axis=axis, keepdims=keepdims), dtype=np.int64))
+all_p = Primitive("all", lambda x, axis: np.asarray(np.all(x, axis=axis)))
+any_p = Primitive("any", lambda x, axis: np.asarray(np.any(x, axis=axis)))
+
+
 def argmax(x: Tensor, dim=None, keepdim=False) -> Tensor:
     """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
-    index = np.argmax(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim)
-    return Tensor._wrap(index.astype(np.int64))
+        return outside_graph(argmax_p, (x,))
+    return outside_graph(argmax_p, (x,), {"axis": normalize_dim(dim, x.ndim), "keepdims": keepdim})
 
 
 def argmin(x: Tensor, dim=None, keepdim=False) -> Tensor:
     if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
-    index = np.argmin(x._data, axis=normalize_dim(dim, x.ndim), keepdims=keepdim)
-    return Tensor._wrap(index.astype(np.int64))
+        return outside_graph(argmin_p, (x,))
+    return outside_graph(argmin_p, (x,), {"axis": normalize_dim(dim, x.ndim), "keepdims": keepdim})
 
 
 def all(x: Tensor, dim=None) -> Tensor:  # noqa: A001
-    return Tensor._wrap(np.asarray(np.all(x._data, axis=dim)))
+    return outside_graph(all_p, (x,), {"axis": dim})
 
 
 def any(x: Tensor, dim=None) -> Tensor:  # noqa: A001
-    return Tensor._wrap(np.asarray(np.any(x._data, axis=dim)))
+    return outside_graph(any_p, (x,), {"axis": dim})
 

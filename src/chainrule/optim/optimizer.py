@@ -27,6 +27,7 @@ from ..autograd import enable_grad
 from ..backend import np
 from ..errors import ArgumentError, ChainruleError
 from ..tensor import Tensor
+from . import fused
 
 
 class _RequiredOption:
@@ -52,6 +53,7 @@ class Optimizer:
     """
 
     _opt_called = False   # set by the first step(): a scheduler stepped before it warns, as in PyTorch
+    _flat = None          # foreach/fused: the parameters' flat groups (fused.py), else None
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -122,6 +124,8 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` (re)computes and returns the loss."""
+        if self._flat is not None:
+            return fused.step(self, closure)
         self._opt_called = True
         loss = None
         if closure is not None:
@@ -144,6 +148,11 @@ class Optimizer:
 
     def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    def _use_flat_buffers(self, foreach, fused_step) -> None:
+        """foreach=True / fused=True: the parameters become views of flat buffers (fused.py)."""
+        if fused.check_options(type(self).__name__, foreach, fused_step):
+            self._flat = fused.flatten(self)
 
     def _work_array(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """A scratch array shaped like ``like``; its contents are garbage.

@@ -24,10 +24,14 @@ class SGD(Optimizer):
         w   = w - lr * d_t
 
     State per parameter: ``momentum_buffer`` (b_t), only when momentum != 0.
+
+    ``foreach=True`` or ``fused=True``: the parameters live in one flat buffer and the update is a
+    few whole-buffer calls (optim/fused.py); the values are the same.
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0, maximize: bool = False):
+                 nesterov: bool = False, weight_decay: float = 0.0, maximize: bool = False, *,
+                 foreach: bool | None = None, fused: bool | None = None):
         if lr < 0.0:
             raise ArgumentError(f"SGD: invalid learning rate {lr} (must be >= 0)")
         if momentum < 0.0:
@@ -39,6 +43,7 @@ class SGD(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
+        self._use_flat_buffers(foreach, fused)
 
     def _update_parameter(self, param, grad, state, group):
         lr, momentum = group["lr"], group["momentum"]

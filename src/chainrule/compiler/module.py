@@ -1,0 +1,48 @@
+"""``cr.compile(model)``: a Module whose forward is the model's, compiled.
+
+As PyTorch's ``torch.compile`` returns an ``OptimizedModule``, this returns a ``CompiledModule`` that
+holds the model as ``_orig_mod``: the same parameters (``compiled.parameters()`` are the model's,
+so an optimiser built on either works), ``state_dict`` keys prefixed ``_orig_mod.`` as PyTorch
+writes them, ``train()``/``eval()`` reaching the model, and any other attribute read from the
+model. Hooks registered on the compiled module run around the compiled call.
+"""
+
+from __future__ import annotations
+
+from ..nn.module import Module
+from .compiled import CompiledFunction
+
+
+class CompiledModule(Module):
+    """``module`` with its calls recorded once per signature and replayed (chainrule.compiler)."""
+
+    def __init__(self, module: Module, **options):
+        super().__init__()
+        self._orig_mod = module
+        object.__setattr__(self, "_compiled", CompiledFunction(lambda *a, **k: module(*a, **k),
+                                                               type(module).__name__, **options))
+
+    def forward(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return Module.__call__(self, *args, **kwargs)
+        return self._compiled(*args, **kwargs)
+
+    @property
+    def stats(self):
+        """Plans recorded, calls replayed / run eagerly / checked (CompileStats)."""
+        return self._compiled.stats
+
+    def plans(self) -> list:
+        return self._compiled.plans()
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.__dict__["_modules"]["_orig_mod"], name)
+
+    def __repr__(self) -> str:
+        return f"CompiledModule({self._orig_mod!r})"
