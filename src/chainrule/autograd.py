@@ -60,7 +60,8 @@ class Primitive:
     derivative is itself being recorded (create_graph=True, or nested transforms).
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "reads_output", "reads_inputs", "reads_nothing")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "gradient_free", "reads_output", "reads_inputs",
+                 "reads_nothing")
 
     def __init__(self, name, forward, *vjps, vjp_all=None, jvp=None):
         self.name = name
@@ -68,6 +69,10 @@ class Primitive:
         self.vjps = vjps
         self.vjp_all = vjp_all
         self.jvp = jvp
+        # no VJP and no JVP: an op without a derivative (comparisons, argmax, masks, statistics that
+        # another op's rule accounts for), applied outside the graph; in forward mode its output has no
+        # tangent, as a detached value has none
+        self.gradient_free = not vjps and vjp_all is None and jvp is None
         # which saved values the backward reads (see _reads): an input changed in place is an
         # error only if they include it, and a node that reads none keeps its inputs after backward
         functions = vjps + ((vjp_all,) if vjp_all is not None else ())

@@ -178,7 +178,7 @@ def propagate(prim, inputs: tuple, params: dict) -> Tensor:
     _mode.dual_levels = ()
     try:
         out = apply(prim, inputs, params)
-        if out._data.dtype.kind == "f":
+        if out._data.dtype.kind == "f" and not prim.gradient_free:
             for depth, level in enumerate(levels):
                 tangents = [tangent_of(t, level) for t in inputs]
                 if any(t is not None for t in tangents):

@@ -83,7 +83,7 @@ def test_python_if_on_a_tensor_value_falls_back_once_with_the_reason():
         outs = [compiled(x) for x in xs]
     reasons = [str(w.message) for w in caught if issubclass(w.category, CompileWarning)]
     assert len(reasons) == 1 and "Tensor.__bool__" in reasons[0] and "if x.sum() > 0" in reasons[0]
-    assert "test_guards.py" in reasons[0]        # the line in the user's forward
+    assert "test_compile_guards.py" in reasons[0]        # the line in the user's forward
     for x, out in zip(xs, outs):
         assert np.array_equal(out.numpy(), model(x).numpy())   # eager: each branch taken as it should be
     assert compiled.stats.eager == 2 and compiled.stats.recorded == 0   # the first call was the attempt

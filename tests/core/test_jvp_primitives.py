@@ -107,6 +107,8 @@ def _check_node(prim, inputs, params, case, rng):
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
 def test_every_primitive_has_a_jvp_checked_against_differences_and_its_vjp(name, recorded):
     prim = PRIMITIVES[name]
+    if prim.gradient_free:   # no derivative either way: see test_gradient_free_ops_give_no_tangent
+        return
     assert prim.jvp is not None, f"'{prim.name}' ({name}) has no JVP: write it beside its VJPs"
     nodes = recorded.get(prim)
     assert nodes, f"no case in tests/core/jvp_cases.py reaches '{prim.name}' ({name}): add one"
@@ -167,3 +169,21 @@ def test_a_primitive_without_a_jvp_says_so_in_forward_mode():
         x = fwAD.make_dual(cr.tensor([1.0]), cr.tensor([1.0]))
         with pytest.raises(GraphError, match="'bare' has no JVP"):
             bare(x)
+
+
+def test_gradient_free_ops_give_no_tangent():
+    """Comparisons, argmax and masks have no derivative: under forward mode their outputs carry no
+    tangent (as in torch.func), and the ops built on them (dropout's keep-mask, batch statistics) still
+    get the tangent their own rule gives."""
+    import chainrule.nn.functional as F
+
+    x = cr.tensor(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, cr.ones_like(x))
+        for result in (dual.argmax(), dual.argmin(dim=1), dual > 0, (dual > 0).logical_not(),
+                       dual.max(dim=1)[1]):
+            assert fwAD.unpack_dual(result).tangent is None
+        cr.manual_seed(0)
+        dropped = F.dropout(dual, p=0.5, training=True)
+        kept = dropped.detach().numpy() / x.numpy()   # 0 or 2 where x != 0
+        np.testing.assert_allclose(fwAD.unpack_dual(dropped).tangent.numpy(), kept)
