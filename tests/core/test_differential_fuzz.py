@@ -20,7 +20,7 @@ Each case (see fuzz_cases.py) runs under chainrule and torch 2.13. The rules:
   allowed forward difference.
 
 CI runs a fixed seed (CHAINRULE_FUZZ_CASES cases, 2,500 by default). A longer run, as documented
-in the README of tests: ``CHAINRULE_FUZZ_CASES=100000 CHAINRULE_FUZZ_SEED=7 pytest
+in the README: ``CHAINRULE_FUZZ_CASES=100000 CHAINRULE_FUZZ_SEED=7 pytest
 tests/core/test_differential_fuzz.py``.
 """
 
