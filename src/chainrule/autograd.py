@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     from ._typing import ArrayLike, TensorHook
+    from .function import Function as Function  # torch.autograd.Function's path: set by chainrule/__init__
+    from .function import FunctionCtx as FunctionCtx
 
 
 # --- primitives and nodes ---------------------------------------------------------------------
@@ -172,7 +174,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -
     """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
     the op (see Tensor's docstring): it becomes the graph node."""
     if _ForwardMode.open and _mode.dual_levels:  # forward mode is on: the tangents too (forward_ad.py)
-        return _ForwardMode.propagate(prim, inputs, params)
+        return _ForwardMode.propagate(prim, inputs, params)  # type: ignore[misc]  # set while levels are open
     if _tracer is not None:
         return _tracer(prim, inputs, params)
     try:
