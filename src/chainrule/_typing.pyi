@@ -8,10 +8,11 @@ them (``Number``, ``_size`` is ``Size`` here).
 
 from collections.abc import Callable, Sequence
 from types import EllipsisType
-from typing import Any, SupportsIndex, TypeAlias
+from typing import Any, Protocol, SupportsIndex, TypeAlias, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import ParamSpec
 
 from .device import device
 from .tensor import Tensor
@@ -53,3 +54,13 @@ TensorHook: TypeAlias = Callable[[Tensor], Tensor | None]
 StateDict: TypeAlias = dict[str, Any]
 """What ``state_dict()`` returns and ``load_state_dict`` takes: names to tensors (a module's) or
 to nested values (an optimiser's, a scheduler's)."""
+
+P = ParamSpec("P")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class HasForward(Protocol[P, R_co]):
+    """A module with a forward: ``Module.__call__`` is typed through it, so ``model(x)`` has the
+    parameters and the result type of the model's own ``forward``."""
+
+    def forward(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...

@@ -87,11 +87,11 @@ class Function:
     """Subclass with ``forward`` and ``backward`` static methods; call ``YourFunction.apply(...)``."""
 
     @staticmethod
-    def forward(*args: Any, **kwargs: Any) -> Any:   # (ctx, *inputs), or (*inputs) with setup_context
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
 
     @staticmethod
-    def backward(*args: Any, **kwargs: Any) -> Any:   # (ctx, *grad_outputs)
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
 
     @staticmethod

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Literal
+    from typing import Literal, TypeVar
 
     from typing_extensions import Self
 
-_F = TypeVar("_F", bound="Callable[..., Any]")
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _Mode(threading.local):

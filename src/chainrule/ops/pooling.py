@@ -243,6 +243,10 @@ def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, pad
 @overload
 def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None, padding: Size, dilation: Size,  # noqa: A002
                ceil_mode: bool, return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
 
 
 def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
@@ -264,6 +268,10 @@ def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, pad
 @overload
 def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None, padding: Size, dilation: Size,  # noqa: A002
                ceil_mode: bool, return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
 
 
 def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
