@@ -6,7 +6,7 @@ never imported and costs ``import chainrule`` nothing. PyTorch's own names are u
 them (``Number``, ``_size`` is ``Size`` here).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import EllipsisType
 from typing import Any, Protocol, SupportsIndex, TypeAlias, TypeVar
 
@@ -50,6 +50,9 @@ tuples of those (NumPy's and PyTorch's indexing)."""
 
 TensorHook: TypeAlias = Callable[[Tensor], Tensor | None]
 """``t.register_hook(hook)``: called with the gradient; a returned tensor replaces it."""
+
+ParamsT: TypeAlias = Iterable[Tensor] | Iterable[dict[str, Any]]
+"""What an optimiser takes: parameters (model.parameters()), or groups {"params": [...], "lr": ...}."""
 
 StateDict: TypeAlias = dict[str, Any]
 """What ``state_dict()`` returns and ``load_state_dict`` takes: names to tensors (a module's) or
