@@ -6,9 +6,10 @@ never imported and costs ``import chainrule`` nothing. PyTorch's own names are u
 them (``Number``, ``_size`` is ``Size`` here).
 """
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from types import EllipsisType
-from typing import Any, Protocol, SupportsIndex, TypeAlias, TypeVar
+from typing import IO, Any, Protocol, SupportsIndex, TypeAlias, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +54,9 @@ TensorHook: TypeAlias = Callable[[Tensor], Tensor | None]
 
 ParamsT: TypeAlias = Iterable[Tensor] | Iterable[dict[str, Any]]
 """What an optimiser takes: parameters (model.parameters()), or groups {"params": [...], "lr": ...}."""
+
+FileLike: TypeAlias = str | os.PathLike[str] | IO[bytes]
+"""Where cr.save writes and cr.load reads: a path, or a binary file object."""
 
 StateDict: TypeAlias = dict[str, Any]
 """What ``state_dict()`` returns and ``load_state_dict`` takes: names to tensors (a module's) or
