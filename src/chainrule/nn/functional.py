@@ -94,7 +94,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise DTypeError(f"dropout: needs a floating-point input, got {input.dtype} with shape {input.shape}")
     if p == 1.0:
         return input * 0.0
-    return _arithmetic.mul(input, dropout_keep(input.shape, p, input.dtype))   # the mask is an op: drawn anew
+    keep = dropout_keep(input.shape, p, input.dtype)   # the mask is an op: drawn anew (0 < p < 1: not None)
+    return _arithmetic.mul(input, keep)  # type: ignore[arg-type]
 
 
 # --- activations ----------------------------------------------------------------------------

@@ -166,7 +166,7 @@ def setitem(x: Tensor, index: Index, value: Tensor) -> Tensor:
     return apply(setitem_p, (x, value), {"index": normalize_index(index)})
 
 
-def scatter_add(values: Tensor, shape, index) -> Tensor:
+def scatter_add(values: Tensor, shape: Sequence[int], index: Index) -> Tensor:
     """zeros(shape) with ``values`` added at ``index`` (the adjoint of ``x[index]``)."""
     return apply(scatter_add_p, (values,), {"shape": tuple(shape), "index": normalize_index(index)})
 

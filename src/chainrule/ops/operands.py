@@ -121,7 +121,7 @@ def normalize_dim(dim: int, ndim: int) -> int:
     return dim % max(ndim, 1)
 
 
-def kept_shape(shape: tuple, axes) -> tuple:
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
     """The shape a reduction over ``axes`` leaves with keepdims=True."""
     if axes is None:
         return (1,) * len(shape)
