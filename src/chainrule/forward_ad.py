@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections import namedtuple
+from typing import TYPE_CHECKING, Any
 
 from .autograd import LINEAR, _ForwardMode, _Namespaces, apply
 from .backend import np
@@ -42,18 +43,23 @@ from .tensor import Tensor
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Literal
+    from typing import Literal, NamedTuple
 
     from .autograd import Primitive
+
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual",
            "unpack_dual"]
 
-class UnpackedDualTensor(NamedTuple):
-    """What unpack_dual returns: the primal values and the tangent (None if there is none)."""
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class UnpackedDualTensor(NamedTuple):
+        """What unpack_dual returns: the primal values and the tangent (None if there is none)."""
 
-    primal: Tensor
-    tangent: Tensor | None
+        primal: Tensor
+        tangent: Tensor | None
+else:
+    UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
 
 _COUNTING = threading.Lock()   # guards the count of open levels (threads open and close their own)
 

@@ -19,8 +19,8 @@ mean) and sub-Modules, registered simply by assigning them as attributes::
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections import OrderedDict, namedtuple
+from typing import TYPE_CHECKING, Any
 
 from .. import backend as B
 from .. import display
@@ -33,6 +33,7 @@ from .hooks import RemovableHandle, call_with_backward_hooks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import NamedTuple
 
     from typing_extensions import Self
 
@@ -54,11 +55,14 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class IncompatibleKeys(NamedTuple):
-    """What load_state_dict returns: the keys the module has and the dict lacks, and the reverse."""
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class IncompatibleKeys(NamedTuple):
+        """What load_state_dict returns: the keys the module has and the dict lacks, and the reverse."""
 
-    missing_keys: list[str]
-    unexpected_keys: list[str]
+        missing_keys: list[str]
+        unexpected_keys: list[str]
+else:
+    IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 def _indent(text: str, spaces: int) -> str:

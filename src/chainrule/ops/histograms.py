@@ -17,7 +17,8 @@ Bin rules, as PyTorch's:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
@@ -25,16 +26,19 @@ from ..tensor import Tensor
 from .arguments import float_only, integer_array
 
 if TYPE_CHECKING:
-    from typing import Literal
+    from typing import Literal, NamedTuple
 
     from .._typing import IntIndices, Operand
 
 
-class HistogramResult(NamedTuple):
-    """(hist, bin_edges) of histogram."""
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class HistogramResult(NamedTuple):
+        """(hist, bin_edges) of histogram."""
 
-    hist: Tensor
-    bin_edges: Tensor
+        hist: Tensor
+        bin_edges: Tensor
+else:
+    HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
 
 
 def _values(x) -> np.ndarray:

@@ -18,7 +18,8 @@ dx is x's tangent (forward mode), and "sum" in a JVP is over the reduced dims.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple, overload
+from collections import namedtuple
+from typing import TYPE_CHECKING, overload
 
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
@@ -29,6 +30,8 @@ from .operands import kept_shape, normalize_dim, outside_graph, reduce_args
 from .shape import gather, squeeze
 
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from .._typing import Dims, DTypeLike
 
 
@@ -208,11 +211,14 @@ def amin(x: Tensor, dim: Dims | None = None, keepdim: bool = False, *, axis: Dim
     return apply(amin_p, (x,), {"axes": axes, "keepdims": keep})
 
 
-class MaxResult(NamedTuple):
-    """What ``max(x, dim)`` and ``min(x, dim)`` return: the values and where they are along dim."""
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class MaxResult(NamedTuple):
+        """What ``max(x, dim)`` and ``min(x, dim)`` return: the values and where they are along dim."""
 
-    values: Tensor
-    indices: Tensor
+        values: Tensor
+        indices: Tensor
+else:
+    MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
 def _select(x: Tensor, dim: int | None, keepdim: bool, axis: int | None, keepdims: bool | None,

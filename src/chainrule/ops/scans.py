@@ -34,7 +34,8 @@ Forward mode (JVPs; dx is x's tangent, y_i's tangent is dy_i = sum_{k<=i} dy_i/d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
@@ -45,6 +46,8 @@ from .operands import kept_shape, reduce_args
 from .shape import gather
 
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from .._typing import DTypeLike
 
 
@@ -204,11 +207,14 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     return _scan(logcumsumexp_p, x, dim)
 
 
-class CumResult(NamedTuple):
-    """(values, indices) of cummax and cummin."""
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class CumResult(NamedTuple):
+        """(values, indices) of cummax and cummin."""
 
-    values: Tensor
-    indices: Tensor
+        values: Tensor
+        indices: Tensor
+else:
+    CumResult = namedtuple("CumResult", ["values", "indices"])
 
 
 def _running_index(x: np.ndarray, axis: int, running: np.ndarray) -> np.ndarray:

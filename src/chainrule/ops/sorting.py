@@ -21,7 +21,8 @@ first (ascending puts NaN last), as PyTorch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, overload
+from collections import namedtuple
+from typing import TYPE_CHECKING, overload
 
 from ..autograd import Primitive, apply
 from ..backend import np
@@ -31,23 +32,27 @@ from .arguments import dim_of
 from .shape import gather, reshape, squeeze
 
 if TYPE_CHECKING:
-    from typing import Literal
-
-class SortResult(NamedTuple):
-    values: Tensor
-    indices: Tensor
+    from typing import Literal, NamedTuple
 
 
-class TopkResult(NamedTuple):
-    values: Tensor
-    indices: Tensor
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class SortResult(NamedTuple):
+        values: Tensor
+        indices: Tensor
 
+    class TopkResult(NamedTuple):
+        values: Tensor
+        indices: Tensor
 
-class ValuesIndices(NamedTuple):
-    """(values, indices) of kthvalue, median and mode along a dim."""
+    class ValuesIndices(NamedTuple):
+        """(values, indices) of kthvalue, median and mode along a dim."""
 
-    values: Tensor
-    indices: Tensor
+        values: Tensor
+        indices: Tensor
+else:
+    SortResult = namedtuple("SortResult", ["values", "indices"])
+    TopkResult = namedtuple("TopkResult", ["values", "indices"])
+    ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _order(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
