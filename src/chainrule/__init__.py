@@ -8,6 +8,7 @@
 
 import importlib
 from math import e, inf, nan, pi
+from typing import TYPE_CHECKING, Any
 
 from . import accelerator, autograd, backends, cuda, nn, ops
 from .autograd import grad
@@ -92,7 +93,7 @@ from .random import (
 )
 from .tensor import Tensor
 
-autograd.Function, autograd.FunctionCtx = Function, FunctionCtx   # torch.autograd.Function's path
+autograd.Function, autograd.FunctionCtx = Function, FunctionCtx  # type: ignore[misc]  # torch.autograd.Function's path
 
 # PyTorch's dtype aliases (torch.float is float32, torch.int is int32, torch.long is int64 ...)
 float = float32  # noqa: A001
@@ -116,7 +117,26 @@ _LAZY = {"explain": ".insight.explain", "gradcheck": ".insight.gradcheck",
              "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads")}}
 
 
-def __getattr__(name: str):
+if TYPE_CHECKING:   # what the lazy names below are, for type checkers (nothing is imported at run time)
+    from . import compiler, data, forward_ad, func, insight, optim, serialization, testing, utils
+    from .compiler import compile
+    from .insight.explain import explain
+    from .insight.gradcheck import GradcheckError, gradcheck
+    from .runtime import (
+        are_deterministic_algorithms_enabled,
+        get_float32_matmul_precision,
+        get_num_interop_threads,
+        get_num_threads,
+        is_deterministic_algorithms_warn_only_enabled,
+        set_float32_matmul_precision,
+        set_num_interop_threads,
+        set_num_threads,
+        use_deterministic_algorithms,
+    )
+    from .serialization import load, save
+
+
+def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
     module = importlib.import_module(_LAZY[name], __name__)
@@ -125,5 +145,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))

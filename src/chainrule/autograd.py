@@ -26,6 +26,7 @@ import gc
 import inspect
 import traceback
 import weakref
+from typing import TYPE_CHECKING, Any
 
 from .backend import np
 from .errors import AnomalyError, ArgumentError, DTypeError, GraphError, ShapeError, describe
@@ -38,6 +39,13 @@ from .grad_mode import (  # noqa: F401 - the engine's public switches live there
     set_grad_enabled,
 )
 from .tensor import Node, Tensor  # noqa: F401 - Node (what grad_fn shows) is part of the engine's face
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from ._typing import ArrayLike, TensorHook
+    from .function import Function as Function  # torch.autograd.Function's path: set by chainrule/__init__
+    from .function import FunctionCtx as FunctionCtx
 
 
 # --- primitives and nodes ---------------------------------------------------------------------
@@ -63,7 +71,8 @@ class Primitive:
     __slots__ = ("name", "forward", "vjps", "vjp_all", "jvp", "gradient_free", "reads_output", "reads_inputs",
                  "reads_nothing")
 
-    def __init__(self, name, forward, *vjps, vjp_all=None, jvp=None):
+    def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
+                 vjp_all: Callable[..., Any] | None = None, jvp: Any = None) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -79,7 +88,7 @@ class Primitive:
         read = [_reads(f) for f in functions]
         self.reads_output = any(output for output, _ in read)
         inputs_read = None if any(inputs is None for _, inputs in read) else frozenset().union(
-            *(inputs for _, inputs in read))
+            *(inputs for _, inputs in read))  # type: ignore[arg-type]  # no None among them here
         if inputs_read is not None and vjp_all is None:   # one VJP per input; later names are params
             inputs_read = frozenset(i for i in inputs_read if i < len(vjps))
         self.reads_inputs = inputs_read
@@ -88,10 +97,10 @@ class Primitive:
     def reads_input(self, index: int) -> bool:
         return self.reads_inputs is None or index in self.reads_inputs
 
-    def __call__(self, *inputs, **params):
+    def __call__(self, *inputs: Tensor, **params: Any) -> Tensor:
         return apply(self, inputs, params)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
 
@@ -101,7 +110,7 @@ LINEAR = "linear"  # a Primitive's jvp when the op is linear in its inputs (see 
 _SHAPE_ONLY = ("shape", "ndim", "dtype")
 
 
-def _reads(vjp) -> tuple:
+def _reads(vjp: Callable[..., Any]) -> tuple[bool, frozenset[int] | None]:
     """(reads the output?, positions of the inputs it reads, or None for 'maybe all') of a VJP
     ``vjp(xp, g, y, *inputs, **params)``, read off its bytecode: a parameter counts as read unless
     every use is ``.shape``, ``.ndim`` or ``.dtype`` (so ``lambda xp, g, y, a, b: g`` reads
@@ -132,7 +141,8 @@ class IndexOutOfRange(ShapeError, IndexError):
     """An index outside a tensor's shape."""
 
 
-def _forward_error(prim, inputs, params, err):
+def _forward_error(prim: Primitive, inputs: Sequence[Tensor], params: dict[str, Any],
+                   err: Exception) -> ShapeError | DTypeError:
     shown = {k: v for k, v in params.items() if not isinstance(v, np.ndarray)}
     detail = f" with {shown}" if shown else ""
     kind = IndexOutOfRange if isinstance(err, IndexError) else (
@@ -140,17 +150,19 @@ def _forward_error(prim, inputs, params, err):
     return kind(f"{prim.name}: cannot apply to inputs of shape/dtype ({describe(inputs)}){detail}: {err}")
 
 
-def _check_finite(array, what: str, prim, inputs, trace=None) -> None:
+def _check_finite(array: np.ndarray, what: str, prim: Primitive, inputs: Sequence[Tensor],
+                  trace: list[str] | None = None) -> None:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         where = "\nThe forward of this op was called at:\n" + "".join(trace) if trace else ""
         raise AnomalyError(f"{what} of '{prim.name}' (inputs {describe(inputs)}) produced NaN or Inf{where}")
 
 
-_NO_PARAMS = {}  # shared by every op without params, so a graph keeps no empty dict per op (never mutated)
+# shared by every op without params, so a graph keeps no empty dict per op (never mutated)
+_NO_PARAMS: dict[str, Any] = {}
 
 # The tracer seam: while chainrule.compiler records a forward pass, every op goes through its recorder
 # (which calls apply again with the seam cleared). None otherwise: one global read per op.
-_tracer = None
+_tracer: Callable[[Primitive, tuple[Tensor, ...], dict[str, Any]], Tensor] | None = None
 
 
 class _ForwardMode:
@@ -160,14 +172,14 @@ class _ForwardMode:
     that with none the hot path pays one class-attribute check. chainrule.forward_ad keeps both."""
 
     open = 0
-    propagate = None
+    propagate: Callable[[Primitive, tuple[Tensor, ...], dict[str, Any]], Tensor] | None = None
 
 
-def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
+def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
     """Run ``prim`` forward on the inputs' data; when a gradient is needed, the result records
     the op (see Tensor's docstring): it becomes the graph node."""
     if _ForwardMode.open and _mode.dual_levels:  # forward mode is on: the tangents too (forward_ad.py)
-        return _ForwardMode.propagate(prim, inputs, params)
+        return _ForwardMode.propagate(prim, inputs, params)  # type: ignore[misc]  # set while levels are open
     if _tracer is not None:
         return _tracer(prim, inputs, params)
     try:
@@ -203,33 +215,34 @@ class _Namespaces:
     """The math namespaces VJPs run with: arrays (plain backward) or Tensors (create_graph).
     ``chainrule.ops`` registers both when it is imported."""
 
-    arrays = None
-    tensors = None
+    arrays: Any = None
+    tensors: Any = None
 
 
-def register_namespaces(arrays, tensors) -> None:
+def register_namespaces(arrays: Any, tensors: Any) -> None:
     _Namespaces.arrays = arrays
     _Namespaces.tensors = tensors
 
 
-def _freed_error(tensor) -> GraphError:
+def _freed_error(tensor: Tensor) -> GraphError:
     return GraphError(
-        f"trying to backward through the graph a second time (through '{tensor._prim.name}'): its saved "
+        f"trying to backward through the graph a second time (through '{tensor._prim.name}'): its saved "  # type: ignore[union-attr]
         "values were freed by the first backward. Pass retain_graph=True to the first backward() "
         "(or cr.grad) if you need to go through the graph twice."
     )
 
 
-def _topological_order(roots) -> list:
+def _topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
     """Op-made tensors reachable from ``roots``, each after every tensor that consumes it
     (iterative DFS; a first input is explored first, so read backwards the order follows the
     forward pass)."""
-    post_order, visited = [], set()
-    stack = list(roots)
+    post_order: list[Tensor] = []
+    visited: set[Tensor] = set()
+    stack: list[Tensor | None] = list(roots)
     while stack:
         tensor = stack.pop()
         if tensor is None:  # "everything above me is done": the tensor under the marker is finished
-            post_order.append(stack.pop())
+            post_order.append(stack.pop())  # type: ignore[arg-type]  # a tensor is under each marker
             continue
         if tensor in visited:
             continue
@@ -252,7 +265,7 @@ def _topological_order(roots) -> list:
     return post_order
 
 
-def _sum_to_shape(grad, shape):
+def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting: sum ``grad`` over the axes along which an input of ``shape`` was stretched."""
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
@@ -264,7 +277,7 @@ def _sum_to_shape(grad, shape):
     return grad
 
 
-def _as_grad(value, like, create_graph, hook=None):
+def _as_grad(value: Any, like: np.ndarray, create_graph: bool, hook: object = None) -> Any:
     """A hook's return value as the engine's representation: same shape as the gradient it
     replaces (else a clear error naming the hook), cast to its dtype."""
     shape = getattr(value, "shape", None)
@@ -282,7 +295,9 @@ def _as_grad(value, like, create_graph, hook=None):
     return Tensor._wrap(array) if create_graph else array
 
 
-def _run(roots, root_grads, retain_graph, create_graph, capture=None, on_leaf_done=None):
+def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+         capture: dict[Tensor, Any] | None = None,
+         on_leaf_done: Callable[[Tensor, Any], None] | None = None) -> dict[Tensor, Any]:
     """Propagate gradients from ``roots``. Returns {leaf tensor: grad} and fills ``capture``
     ({tensor: grad}) for the non-leaf tensors whose gradient was asked for.
 
@@ -298,9 +313,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, on_leaf_do
             gc.enable()
 
 
-def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
+def _walk(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+          capture: dict[Tensor, Any] | None,
+          on_leaf_done: Callable[[Tensor, Any], None] | None) -> dict[Tensor, Any]:
     xp = _Namespaces.tensors if create_graph else _Namespaces.arrays
-    grads = {}  # tensor -> dL/d(tensor) so far; what is left at the end belongs to leaves
+    grads: dict[Tensor, Any] = {}  # tensor -> dL/d(tensor) so far; what is left at the end belongs to leaves
     for root, grad in zip(roots, root_grads):
         grads[root] = grad if root not in grads else grads[root] + grad
     order = _topological_order([r for r in roots if r._prim is not None])
@@ -309,6 +326,11 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
     pending = _leaf_uses(order) if on_leaf_done is not None and _PostAccumulate.registered else None
     order.reverse()
     anomaly = _mode.anomaly
+    prim: Primitive          # the record of an op-made tensor (the walk visits no leaves)
+    params: dict[str, Any]
+    sources: Sequence[Tensor]
+    values: Sequence[Any]
+    output: Any
     while order:
         tensor = order.pop()  # once used, nothing here keeps it (or what it saved) alive
         grad_output = grads.pop(tensor, None)
@@ -318,7 +340,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
             grad_output = _run_tensor_hooks(tensor, grad_output, create_graph)
         if capture is not None and tensor in capture:
             capture[tensor] = grad_output
-        inputs, prim, params = tensor._inputs(), tensor._prim, tensor._params
+        inputs, prim, params = tensor._inputs(), tensor._prim, tensor._params  # type: ignore[assignment]
         if inputs is None:
             raise _freed_error(tensor)
         version_sum = 0
@@ -358,13 +380,13 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
                 pending[t] -= 1
                 if not pending[t]:   # every use of this leaf has contributed: its gradient is final
                     del pending[t]
-                    on_leaf_done(t, grads.pop(t))
+                    on_leaf_done(t, grads.pop(t))  # type: ignore[misc]  # set when pending is
         if not retain_graph:
             tensor._free()
     return grads
 
 
-def _earlier_versions(tensor, inputs) -> list:
+def _earlier_versions(tensor: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
     """The nodes an op's inputs were when it ran, for those changed in place since (the walk's order
     must put them after this op, which sends them gradient)."""
     found = []
@@ -375,7 +397,7 @@ def _earlier_versions(tensor, inputs) -> list:
     return found
 
 
-def _sources_after_in_place(tensor, inputs, prim) -> list:
+def _sources_after_in_place(tensor: Tensor, inputs: Sequence[Tensor], prim: Primitive) -> list[Tensor]:
     """An input of ``tensor``'s op was changed in place after the op ran. Its gradient goes to the
     input as it was then (the node its version history kept); if the op's backward reads that
     input's values, they are gone: the error PyTorch gives too."""
@@ -393,8 +415,8 @@ def _sources_after_in_place(tensor, inputs, prim) -> list:
     return sources
 
 
-def _overwritten_error(tensor) -> GraphError:
-    return GraphError(f"the output of '{tensor._prim.name}' (shape {tensor.shape}) is needed by its "
+def _overwritten_error(tensor: Tensor) -> GraphError:
+    return GraphError(f"the output of '{tensor._prim.name}' (shape {tensor.shape}) is needed by its "  # type: ignore[union-attr]
                       "backward but was modified by an in-place operation; use an out-of-place op "
                       "(y = y * 2 instead of y.mul_(2)) after this one")
 
@@ -420,7 +442,8 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     version = target._version
     inputs = result._inputs() or ()
     # the new op's backward reads target's old values (clamp_, mul_ by another tensor): keep a copy
-    keep_values = any(t is target and result._prim.reads_input(i) for i, t in enumerate(inputs))
+    keep_values = any(t is target and result._prim.reads_input(i)  # type: ignore[union-attr]
+                      for i, t in enumerate(inputs))
     earlier = Tensor._wrap(target._data.copy() if keep_values else target._data, target._requires_grad)
     earlier._version = version
     _move_record(target, earlier)
@@ -445,11 +468,11 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     return target
 
 
-def _leaf_uses(order) -> dict:
+def _leaf_uses(order: Iterable[Tensor]) -> dict[Tensor, int]:
     """{leaf that requires grad: how many op inputs it is} over the ops the walk will visit."""
-    uses = {}
+    uses: dict[Tensor, int] = {}
     for tensor in order:
-        for t in tensor._inputs():
+        for t in tensor._inputs():  # type: ignore[union-attr]  # not freed before the walk
             if t._prim is None and t._requires_grad:
                 uses[t] = uses.get(t, 0) + 1
     return uses
@@ -461,15 +484,15 @@ class _PostAccumulate:
     registered = 0
 
 
-def _added(total, grad, create_graph):
+def _added(total: Any, grad: Any, create_graph: bool) -> Any:
     """total + grad for two gradients of one tensor (a NumPy scalar when both are 0-d: whatever is
     stored in a tensor goes through Tensor._wrap, which makes it an array)."""
     return total + grad
 
 
-def _run_tensor_hooks(tensor, grad_output, create_graph):
+def _run_tensor_hooks(tensor: Tensor, grad_output: Any, create_graph: bool) -> Any:
     """A non-leaf's hooks (each may replace the gradient) and retain_grad, as the walk reaches it."""
-    if tensor._overwritten and tensor._prim.reads_output:
+    if tensor._overwritten and tensor._prim.reads_output:  # type: ignore[union-attr]
         raise _overwritten_error(tensor)
     for hook in tensor._hooks or ():
         returned = hook(grad_output if create_graph else Tensor._wrap(grad_output))
@@ -485,7 +508,7 @@ def _run_tensor_hooks(tensor, grad_output, create_graph):
     return grad_output
 
 
-def _root_grad(root: Tensor, gradient, create_graph: bool):
+def _root_grad(root: Tensor, gradient: Tensor | ArrayLike | None, create_graph: bool) -> Any:
     if gradient is None:
         if root._data.size != 1:
             raise GraphError(
@@ -520,14 +543,16 @@ class IntoGrad:
     now = False
 
 
-def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False) -> None:
+def backward(tensor: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (times ``gradient`` if given)."""
     _check_root(tensor, "backward(): the output")
     retain = create_graph if retain_graph is None else retain_graph
     root_grad = _root_grad(tensor, gradient, create_graph)
-    handed_out = set()
+    handed_out: set[int] = set()
 
-    def accumulate(leaf, grad):   # for leaves whose gradient is final during the walk (post-accumulate hooks)
+    # for leaves whose gradient is final during the walk (post-accumulate hooks)
+    def accumulate(leaf: Tensor, grad: Any) -> None:
         _accumulate_leaf(leaf, grad, create_graph, handed_out)
 
     into_grad, IntoGrad.now = IntoGrad.now, not create_graph
@@ -540,7 +565,7 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
         IntoGrad.now = into_grad
 
 
-def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) -> None:
+def _accumulate_leaf(leaf: Tensor, grad: Any, create_graph: bool, handed_out: set[int]) -> None:
     extra = leaf._extra   # hooks live there; most leaves have none
     if extra is not None and leaf._hooks:
         for hook in leaf._hooks:
@@ -561,11 +586,11 @@ def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool, handed_out: set) ->
             hook(leaf)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False) -> tuple:
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs) as a tuple of Tensors, without touching any ``.grad``."""
-    single_output = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_output else list(outputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
@@ -583,7 +608,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             leaf_grads = _run(outputs, roots, retain, create_graph, capture)
     finally:
         IntoGrad.now = into_grad
-    results = []
+    results: list[Tensor | None] = []
     for i, t in enumerate(inputs):
         value = leaf_grads.get(t) if t._prim is None else capture.get(t)
         if value is None:  # an input that is itself an output (compared by identity)
@@ -604,7 +629,7 @@ class HookHandle:
 
     __slots__ = ("_tensor", "_field", "_hook")
 
-    def __init__(self, tensor: Tensor, field: str, hook):
+    def __init__(self, tensor: Tensor, field: str, hook: Callable[..., Any]) -> None:
         self._tensor, self._field, self._hook = weakref.ref(tensor), field, hook
 
     def remove(self) -> None:
@@ -616,14 +641,14 @@ class HookHandle:
             if self._field == "_post_hooks":
                 _PostAccumulate.registered -= 1
 
-    def __enter__(self):
+    def __enter__(self) -> HookHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
-def register_hook(tensor: Tensor, hook) -> HookHandle:
+def register_hook(tensor: Tensor, hook: TensorHook) -> HookHandle:
     """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
     if not tensor.requires_grad:
         raise GraphError(f"cannot register a hook on a tensor (shape {tensor.shape}) that does not "
@@ -632,7 +657,7 @@ def register_hook(tensor: Tensor, hook) -> HookHandle:
     return HookHandle(tensor, "_hooks", hook)
 
 
-def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> HookHandle:
+def register_post_accumulate_grad_hook(tensor: Tensor, hook: Callable[[Tensor], None]) -> HookHandle:
     """Call ``hook(tensor)`` right after backward has accumulated this leaf's ``.grad`` -- during the
     walk, as soon as the last op using the leaf has run (what overlapping gradient all-reduce needs)."""
     if tensor._prim is not None:

@@ -13,10 +13,15 @@ import math
 import os
 import sys
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ArgumentError, DTypeError, NumberRangeError, ShapeError
+
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, DeviceLike, DTypeLike
+    from .tensor import Tensor
 
 # --- memory: keep freed arrays' pages instead of faulting them in again every step -----------
 _M_TOP_PAD = -2  # glibc mallopt parameter
@@ -60,18 +65,19 @@ uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 DEFAULT_FLOAT = float32   # what Python floats become; set_default_dtype changes it
 
-_DTYPE_NAMES = {
+_DTYPE_NAMES: dict[str, np.dtype[Any]] = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
     "float16": float16, "half": float16, "int8": int8, "int16": int16, "short": int16,
     "int32": int32, "int": int32, "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
 }
-_TENSOR_TYPE_NAMES = {  # torch.FloatTensor style names, as Tensor.type() spells them
+# torch.FloatTensor style names, as Tensor.type() spells them
+_TENSOR_TYPE_NAMES: dict[np.dtype[Any], str] = {
     float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int8: "CharTensor",
     int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor", bool_: "BoolTensor",
 }
 
 
-def to_dtype(dtype) -> np.dtype:
+def to_dtype(dtype: DTypeLike) -> np.dtype:
     """Accept a numpy dtype, a Python type or a name ('float32', 'long', 'torch.float64',
     'torch.LongTensor')."""
     if isinstance(dtype, str):
@@ -97,12 +103,12 @@ def to_dtype(dtype) -> np.dtype:
         raise DTypeError(f"not a dtype: {dtype!r}") from None
 
 
-def tensor_type_name(dtype) -> str:
+def tensor_type_name(dtype: DTypeLike) -> str:
     """'torch.FloatTensor' for float32, as PyTorch's Tensor.type() answers."""
     return "torch." + _TENSOR_TYPE_NAMES.get(np.dtype(dtype), f"{np.dtype(dtype)}Tensor")
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: DTypeLike) -> None:
     """The dtype Python floats and float factories (zeros, randn...) get: float32 (default) or float64."""
     global DEFAULT_FLOAT
     dtype = to_dtype(dtype)
@@ -116,21 +122,21 @@ def get_default_dtype() -> np.dtype:
     return DEFAULT_FLOAT
 
 
-def finfo(dtype=None):
+def finfo(dtype: DTypeLike | None = None) -> np.finfo[Any]:
     """Machine limits of a float dtype (eps, max, tiny...), NumPy's finfo under PyTorch's name."""
     return np.finfo(DEFAULT_FLOAT if dtype is None else to_dtype(dtype))
 
 
-def iinfo(dtype):
+def iinfo(dtype: DTypeLike) -> np.iinfo[Any]:
     """Limits of an integer dtype (min, max, bits)."""
     return np.iinfo(to_dtype(dtype))
 
 
-def is_float(dtype) -> bool:
+def is_float(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
 
 
-def as_array(data, dtype=None) -> np.ndarray:
+def as_array(data: ArrayLike, dtype: DTypeLike | None = None) -> np.ndarray:
     """Convert Python data to an ndarray with PyTorch's inference: floats -> the default float
     dtype, ints -> int64, bools -> bool; an ndarray keeps its dtype; ``dtype`` overrides.
     Ragged nested lists and integers beyond int64 are refused with one clear line."""
@@ -143,7 +149,7 @@ def as_array(data, dtype=None) -> np.ndarray:
     except ValueError as err:
         raise ShapeError(_ragged_message(data) or f"cannot make a tensor from this data: {err}") from None
     except OverflowError:
-        raise NumberRangeError(f"a number in the data does not fit {to_dtype(dtype)}") from None
+        raise NumberRangeError(f"a number in the data does not fit {to_dtype(dtype)}") from None  # type: ignore[arg-type]
     if dtype is not None:
         return array
     if array.dtype.kind == "f":
@@ -159,15 +165,16 @@ def as_array(data, dtype=None) -> np.ndarray:
                     f"(numpy dtype {array.dtype})")
 
 
-def _all_ints(data) -> bool:
+def _all_ints(data: object) -> bool:
     if isinstance(data, (list, tuple)):
         return all(_all_ints(item) for item in data)
     return isinstance(data, int)
 
 
-def _ragged_message(data) -> str | None:
+def _ragged_message(data: object) -> str | None:
     """PyTorch's wording for nested lists of unequal lengths: where the first mismatch is."""
-    level, dim = [data], 0
+    level: list[Any] = [data]
+    dim = 0
     while level and all(isinstance(item, (list, tuple)) for item in level):
         lengths = {len(item) for item in level}
         if len(lengths) > 1:
@@ -197,13 +204,13 @@ class Generator:
 
     DEFAULT_SEED = 67280421310721
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device: DeviceLike = "cpu") -> None:
         if str(device) != "cpu":
             raise ArgumentError(f"Generator(device={device!r}): chainrule runs on the CPU only; use 'cpu'")
         self.manual_seed(self.DEFAULT_SEED)
 
     @property
-    def device(self):
+    def device(self) -> str:
         return "cpu"
 
     def manual_seed(self, seed: int) -> Generator:
@@ -217,14 +224,14 @@ class Generator:
 
     def seed(self) -> int:
         """Reseed from the operating system's entropy; returns the new seed."""
-        seed = int(np.random.SeedSequence().entropy) % 2 ** 63
+        seed = int(np.random.SeedSequence().entropy) % 2 ** 63  # type: ignore[arg-type]  # an int when drawn
         self.manual_seed(seed)
         return seed
 
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self):
+    def get_state(self) -> np.ndarray:
         """The stream's position as bytes (a uint8 array; ``cr.get_rng_state`` wraps it in a Tensor)."""
         state = self._numpy.bit_generator.state
         words = (state["state"]["state"], state["state"]["inc"])
@@ -233,7 +240,7 @@ class Generator:
         raw += self._seed.to_bytes(8, "little")
         return np.frombuffer(raw, dtype=np.uint8).copy()
 
-    def set_state(self, state) -> Generator:
+    def set_state(self, state: Tensor | np.ndarray) -> Generator:
         raw = np.asarray(getattr(state, "_data", state), dtype=np.uint8).tobytes()
         if len(raw) != 45:
             raise ArgumentError(f"set_state: expected the 45 bytes get_state() returns, got {len(raw)}")
@@ -274,7 +281,7 @@ def rng(generator: Generator | None = None) -> np.random.Generator:
 ERF_STEPS_PER_UNIT, ERF_LIMIT, ERF_DEGREE = 64, 6.0, 7
 
 
-def _erf_taylor_table(degree: int) -> tuple:
+def _erf_taylor_table(degree: int) -> tuple[np.ndarray, np.ndarray]:
     """The centres c_j = j/64 on [0, 6] and, row k, erf's k-th Taylor coefficient at each:
 
         erf(c)          for k = 0 (math.erf)

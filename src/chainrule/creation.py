@@ -11,15 +11,20 @@ dtype policy (PyTorch's): Python floats become the default float dtype (float32 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import backend as B
 from .backend import np
 from .device import check_device
 from .errors import ArgumentError, DTypeError, ShapeError
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, DeviceLike, DTypeLike, Number, Size
+
 
 # --- shared argument handling -----------------------------------------------------------------
-def sizes(size: tuple, keywords: dict, op: str) -> tuple:
+def sizes(size: tuple[Any, ...], keywords: dict[str, Any], op: str) -> tuple[int, ...]:
     """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
     unexpected = set(keywords) - {"size"}
     if unexpected:
@@ -42,7 +47,7 @@ def sizes(size: tuple, keywords: dict, op: str) -> tuple:
     return tuple(shape)
 
 
-def float_dtype(dtype, op: str) -> np.dtype:
+def float_dtype(dtype: DTypeLike | None, op: str) -> np.dtype:
     """The dtype asked for, or the default float dtype."""
     if dtype is None:
         return B.DEFAULT_FLOAT
@@ -52,7 +57,8 @@ def float_dtype(dtype, op: str) -> np.dtype:
         raise DTypeError(f"{op}(): {err}") from None
 
 
-def finish(array: np.ndarray, op: str, *, out=None, device=None, requires_grad=False) -> Tensor:
+def finish(array: np.ndarray, op: str, *, out: Tensor | None = None, device: DeviceLike | None = None,
+           requires_grad: bool = False) -> Tensor:
     """The new tensor (or ``out`` overwritten with the values), after checking the device."""
     check_device(device, f"{op}()")
     if out is not None:
@@ -70,8 +76,8 @@ def finish(array: np.ndarray, op: str, *, out=None, device=None, requires_grad=F
 
 
 # --- from data ------------------------------------------------------------------------------
-def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
-           name: str | None = None) -> Tensor:
+def tensor(data: ArrayLike, dtype: DTypeLike | None = None, device: DeviceLike | None = None,
+           requires_grad: bool = False, pin_memory: bool = False, name: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, an ndarray or a tensor).
 
     Floats become the default float dtype (float32), ints int64, bools bool; ``dtype`` overrides.
@@ -87,7 +93,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
     return result
 
 
-def as_tensor(data, dtype=None, device=None) -> Tensor:
+def as_tensor(data: ArrayLike, dtype: DTypeLike | None = None, device: DeviceLike | None = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray or tensor of the right dtype."""
     if isinstance(data, Tensor) and (dtype is None or B.to_dtype(dtype) == data.dtype):
         check_device(device, "as_tensor()")
@@ -95,7 +101,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return finish(B.as_array(data, dtype), "as_tensor", device=device)
 
 
-def asarray(obj, dtype=None, device=None, copy=None, requires_grad: bool = False) -> Tensor:
+def asarray(obj: ArrayLike, dtype: DTypeLike | None = None, device: DeviceLike | None = None,
+            copy: bool | None = None, requires_grad: bool = False) -> Tensor:
     """PyTorch's ``torch.asarray``: shares memory unless ``copy=True`` or a conversion is needed."""
     result = (tensor if copy else as_tensor)(obj, dtype=dtype, device=device)
     return result.requires_grad_(True) if requires_grad else result
@@ -109,32 +116,36 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 # --- filled with a value --------------------------------------------------------------------
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-          **size_keyword) -> Tensor:
+def zeros(*size: Size, out: Tensor | None = None, dtype: DTypeLike | None = None, layout: object = None,
+          device: DeviceLike | None = None, requires_grad: bool = False, pin_memory: bool = False,
+          **size_keyword: Size) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``; float32 unless ``dtype`` says."""
     shape = sizes(size, size_keyword, "zeros")
     return finish(np.zeros(shape, float_dtype(dtype, "zeros")), "zeros", out=out, device=device,
                   requires_grad=requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-         **size_keyword) -> Tensor:
+def ones(*size: Size, out: Tensor | None = None, dtype: DTypeLike | None = None, layout: object = None,
+         device: DeviceLike | None = None, requires_grad: bool = False, pin_memory: bool = False,
+         **size_keyword: Size) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``; float32 unless ``dtype`` says."""
     shape = sizes(size, size_keyword, "ones")
     return finish(np.ones(shape, float_dtype(dtype, "ones")), "ones", out=out, device=device,
                   requires_grad=requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-          memory_format=None, **size_keyword) -> Tensor:
+def empty(*size: Size, out: Tensor | None = None, dtype: DTypeLike | None = None, layout: object = None,
+          device: DeviceLike | None = None, requires_grad: bool = False, pin_memory: bool = False,
+          memory_format: object = None, **size_keyword: Size) -> Tensor:
     """An uninitialised tensor in PyTorch; here filled with zeros (a read is never garbage)."""
     shape = sizes(size, size_keyword, "empty")
     return finish(np.zeros(shape, float_dtype(dtype, "empty")), "empty", out=out, device=device,
                   requires_grad=requires_grad)
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False) -> Tensor:
+def full(size: Size, fill_value: Number | Tensor, *, out: Tensor | None = None,
+         dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (float32 for a
     float, int64 for an int, bool for a bool) unless ``dtype`` says."""
     shape = sizes((size,), {}, "full")
@@ -145,61 +156,68 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
                   requires_grad=requires_grad)
 
 
-def _like(t, dtype):
+def _like(t: Tensor, dtype: DTypeLike | None) -> tuple[tuple[int, ...], np.dtype]:
     if not isinstance(t, Tensor):
         raise ArgumentError(f"expected a Tensor to copy the shape of, got {type(t).__name__}")
     return t.shape, t.dtype if dtype is None else float_dtype(dtype, "*_like")
 
 
-def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: DTypeLike | None = None, layout: object = None,  # noqa: A002
+               device: DeviceLike | None = None, requires_grad: bool = False,
+               memory_format: object = None) -> Tensor:
     shape, kind = _like(input, dtype)
     return finish(np.zeros(shape, kind), "zeros_like", device=device, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-              memory_format=None) -> Tensor:
+def ones_like(input: Tensor, *, dtype: DTypeLike | None = None, layout: object = None,  # noqa: A002
+              device: DeviceLike | None = None, requires_grad: bool = False,
+              memory_format: object = None) -> Tensor:
     shape, kind = _like(input, dtype)
     return finish(np.ones(shape, kind), "ones_like", device=device, requires_grad=requires_grad)
 
 
-def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:
+def empty_like(input: Tensor, *, dtype: DTypeLike | None = None, layout: object = None,  # noqa: A002
+               device: DeviceLike | None = None, requires_grad: bool = False,
+               memory_format: object = None) -> Tensor:
     shape, kind = _like(input, dtype)
     return finish(np.zeros(shape, kind), "empty_like", device=device, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-              memory_format=None) -> Tensor:
+def full_like(input: Tensor, fill_value: Number | Tensor, *, dtype: DTypeLike | None = None,  # noqa: A002
+              layout: object = None, device: DeviceLike | None = None, requires_grad: bool = False,
+              memory_format: object = None) -> Tensor:
     shape, kind = _like(input, dtype)
     return finish(np.full(shape, fill_value, kind), "full_like", device=device, requires_grad=requires_grad)
 
 
 # --- ranges and grids -----------------------------------------------------------------------
-def _number(value):
+def _number(value: Number | Tensor | None) -> Any:
     return value.item() if isinstance(value, Tensor) else value
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False) -> Tensor:
+def arange(start: Number | Tensor = 0, end: Number | Tensor | None = None, step: Number | Tensor = 1, *,
+           out: Tensor | None = None, dtype: DTypeLike | None = None, layout: object = None,
+           device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """``arange(end)`` or ``arange(start, end, step)``: int64 when every argument is an int, else
     the default float dtype."""
-    start, end, step = (_number(v) for v in (start, end, step))
-    if end is None:
-        start, end = 0, start
-    if step == 0:
+    first, last, stride = (_number(v) for v in (start, end, step))   # Python numbers, and last may be None
+    if last is None:
+        first, last = 0, first
+    if stride == 0:
         raise ArgumentError("arange(): step must be nonzero")
-    if (end - start) * step < 0:
+    if (last - first) * stride < 0:
         raise ArgumentError(f"arange(): upper bound and larger bound inconsistent with step sign "
-                         f"(start={start}, end={end}, step={step})")
-    integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+                         f"(start={first}, end={last}, step={stride})")
+    integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                   for v in (first, last, stride))
     kind = (B.int64 if integral else B.DEFAULT_FLOAT) if dtype is None else B.to_dtype(dtype)
-    values = np.arange(start, end, step, dtype=np.float64 if kind.kind == "f" else None)
+    values = np.arange(first, last, stride, dtype=np.float64 if kind.kind == "f" else None)
     return finish(values.astype(kind), "arange", out=out, device=device, requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False) -> Tensor:
+def linspace(start: Number | Tensor, end: Number | Tensor, steps: int, *, out: Tensor | None = None,
+             dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+             requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     if int(steps) < 0:
         raise ArgumentError(f"linspace(): number of steps must be non-negative, got {steps}")
@@ -208,21 +226,23 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
                   requires_grad=requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False) -> Tensor:
+def logspace(start: Number | Tensor, end: Number | Tensor, steps: int, base: float = 10.0, *,
+             out: Tensor | None = None, dtype: DTypeLike | None = None, layout: object = None,
+             device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
     values = np.logspace(_number(start), _number(end), int(steps), base=base)
     return finish(values.astype(float_dtype(dtype, "logspace")), "logspace", out=out, device=device,
                   requires_grad=requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: DTypeLike | None = None,
+        layout: object = None, device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix (square when ``m`` is not given)."""
     return finish(np.eye(int(n), None if m is None else int(m), dtype=float_dtype(dtype, "eye")), "eye",
                   out=out, device=device, requires_grad=requires_grad)
 
 
-def is_tensor(obj) -> bool:
+def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)
 
 

@@ -11,7 +11,12 @@ putting data on any other device fails with one line that says chainrule runs on
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import ArgumentError, DeviceError
+
+if TYPE_CHECKING:
+    from ._typing import DeviceLike, DTypeLike
 
 _KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "hpu", "mtia", "privateuseone")
 
@@ -24,12 +29,15 @@ class device:  # noqa: N801 - PyTorch's name
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
-    def __init__(self, type, index=None):  # noqa: A002 - PyTorch's names
+    def __init__(self, type: str | int | device,  # noqa: A002 - PyTorch's names
+                 index: int | None = None) -> None:
         if isinstance(type, device):
-            type, index = type.type, type.index if index is None else index
+            type, index = type.type, type.index if index is None else index  # type: ignore[assignment]
         elif isinstance(type, int) and not isinstance(type, bool):
-            type, index = "cuda", type   # torch.device(0) means the first accelerator
+            type, index = "cuda", type  # type: ignore[assignment]  # torch.device(0): the first accelerator
         elif not isinstance(type, str):
             raise ArgumentError(f"device(): expected a string or a device, got {type!r}")
         if ":" in type:
@@ -51,7 +59,7 @@ class device:  # noqa: N801 - PyTorch's name
         index = "" if self.index is None else f", index={self.index}"
         return f"device(type={self.type!r}{index})"
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             try:
                 other = device(other)
@@ -66,7 +74,7 @@ class device:  # noqa: N801 - PyTorch's name
 CPU = device("cpu")
 
 
-def check_device(where, op: str = "this call"):
+def check_device(where: DeviceLike | None, op: str = "this call") -> device:
     """The CPU for ``None``, "cpu", "cpu:0" or device("cpu"); one clear error for anything else."""
     if where is None or where is CPU or where == "cpu":
         return CPU
@@ -81,7 +89,8 @@ def check_device(where, op: str = "this call"):
     return CPU
 
 
-def dtype_of_to_call(args: tuple, dtype, where, op: str):
+def dtype_of_to_call(args: tuple[Any, ...], dtype: DTypeLike | None, where: DeviceLike | None,
+                     op: str) -> Any:
     """The dtype asked for by PyTorch's ``to(...)`` forms -- ``to(dtype)``, ``to(device)``,
     ``to(device, dtype)``, ``to(other_tensor)``, keywords -- after checking every device named."""
     for arg in args:
@@ -109,7 +118,7 @@ class _DefaultDevice:
     current = CPU
 
 
-def set_default_device(where) -> None:
+def set_default_device(where: DeviceLike | None) -> None:
     """PyTorch's ``torch.set_default_device``: only the CPU (or None) is accepted here."""
     _DefaultDevice.current = check_device(where, "set_default_device")
 

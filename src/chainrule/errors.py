@@ -1,5 +1,9 @@
 """chainrule's exceptions. Every error a user can cause names the op and the shapes/dtypes involved."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 
 class ChainruleError(RuntimeError):
     """Base class of every error chainrule raises on purpose."""
@@ -40,7 +44,7 @@ class SerializationError(ChainruleError, ValueError):
     or ``cr.save`` was given something it cannot store safely."""
 
 
-def describe(arrays) -> str:
+def describe(arrays: Iterable[object]) -> str:
     """'(3, 4) float32, (4,) float32' for the arrays (or tensors) an op received."""
     parts = []
     for a in arrays:

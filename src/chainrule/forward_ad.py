@@ -32,6 +32,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import namedtuple
+from typing import TYPE_CHECKING, Any
 
 from .autograd import LINEAR, _ForwardMode, _Namespaces, apply
 from .backend import np
@@ -40,10 +41,26 @@ from .grad_mode import _mode
 from .ops.unary import alias_p
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Literal, NamedTuple
+
+    from .autograd import Primitive
+
+
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual",
            "unpack_dual"]
 
-UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class UnpackedDualTensor(NamedTuple):
+        """What unpack_dual returns: the primal values and the tangent (None if there is none)."""
+
+        primal: Tensor
+        tangent: Tensor | None
+else:
+    UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+
 _COUNTING = threading.Lock()   # guards the count of open levels (threads open and close their own)
 
 
@@ -53,10 +70,11 @@ class _Level:
 
     __slots__ = ("depth", "tagged", "prune_at")
 
-    def __init__(self, depth: int):
-        self.depth, self.tagged, self.prune_at = depth, [], 4096
+    def __init__(self, depth: int) -> None:
+        self.tagged: list[weakref.ref[Tensor]] = []
+        self.depth, self.prune_at = depth, 4096
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<dual level {self.depth}>"
 
 
@@ -97,7 +115,7 @@ class dual_level:
     def __enter__(self) -> int:
         return enter_dual_level()
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         exit_dual_level()
         return False
 
@@ -114,7 +132,7 @@ def _active(op: str, level: int | None) -> _Level:
 
 
 # --- dual tensors -----------------------------------------------------------------------------
-def make_dual(tensor: Tensor, tangent, *, level: int | None = None) -> Tensor:
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A view of ``tensor`` carrying ``tangent`` (same shape; cast to its dtype) at ``level``
     (default: the innermost). It keeps ``tensor``'s place in the reverse graph and its tangents at
     the other levels."""
@@ -152,7 +170,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     return UnpackedDualTensor(primal, tangent)
 
 
-def tangent_of(tensor: Tensor, level: _Level):
+def tangent_of(tensor: Tensor, level: _Level) -> Tensor | None:
     tangents = tensor._tangents
     return None if tangents is None else tangents.get(level)
 
@@ -171,7 +189,7 @@ def _attach(tensor: Tensor, level: _Level, tangent: Tensor) -> None:
 
 
 # --- pushing tangents through one op ------------------------------------------------------------
-def propagate(prim, inputs: tuple, params: dict) -> Tensor:
+def propagate(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
     """``apply`` while forward mode is on: the op's output, with a tangent at each level at which
     some input has one (outermost level first, so an inner level's JVP sees the outer tangents)."""
     levels = _mode.dual_levels
@@ -192,7 +210,8 @@ def propagate(prim, inputs: tuple, params: dict) -> Tensor:
     return out
 
 
-def _output_tangent(prim, inputs, tangents, out, params, outer: bool):
+def _output_tangent(prim: Primitive, inputs: tuple[Tensor, ...], tangents: list[Tensor | None], out: Tensor,
+                    params: dict[str, Any], outer: bool) -> Tensor | None:
     """d(out) from the inputs' tangents by the primitive's JVP: on arrays, or on Tensors (through
     the ops, so that it is differentiated in turn) when an outer level is active or the reverse
     graph must record it."""
@@ -206,7 +225,8 @@ def _output_tangent(prim, inputs, tangents, out, params, outer: bool):
     return None if tangent is None else _fitted(tangent, out, recorded)
 
 
-def tangent_of_op(prim, values: list, tangents: list, output, params: dict):
+def tangent_of_op(prim: Primitive, values: list[np.ndarray], tangents: list[np.ndarray | None], output: Any,
+                  params: dict[str, Any]) -> np.ndarray | None:
     """One op's output tangent computed on plain arrays by its JVP, from the inputs' values and
     tangents (None: no tangent) and its output; None when no input has a tangent
     (``explain(mode="forward")`` writes these numbers)."""
@@ -216,7 +236,8 @@ def tangent_of_op(prim, values: list, tangents: list, output, params: dict):
     return None if tangent is None else _fitted(tangent, Tensor._wrap(np.asarray(output)), False)._data
 
 
-def _by_rule(prim, xp, tangents, output, values, params, recorded: bool):
+def _by_rule(prim: Primitive, xp: Any, tangents: Sequence[Any], output: Any, values: Sequence[Any],
+             params: dict[str, Any], recorded: bool) -> Any:
     rule = prim.jvp
     if rule is None:
         raise GraphError(f"forward mode: '{prim.name}' has no JVP in the derivative table, so its "
@@ -234,12 +255,12 @@ def _by_rule(prim, xp, tangents, output, values, params, recorded: bool):
     return tangent
 
 
-def _zeros_like(value, recorded: bool):
+def _zeros_like(value: Any, recorded: bool) -> Any:
     zeros = np.zeros(value.shape, value._data.dtype if recorded else value.dtype)
     return Tensor._wrap(zeros) if recorded else zeros
 
 
-def _fitted(tangent, out: Tensor, recorded: bool) -> Tensor:
+def _fitted(tangent: Any, out: Tensor, recorded: bool) -> Tensor:
     """The tangent as a Tensor of the output's shape (shares broadcast up) and dtype."""
     if recorded:
         if not isinstance(tangent, Tensor):

@@ -29,24 +29,35 @@ attribute you set (``ctx.constant = 2``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .autograd import Primitive, apply
 from .backend import np
 from .errors import ArgumentError, GraphError, ShapeError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 class FunctionCtx:
     """What forward stores for backward (PyTorch's ``ctx``)."""
 
-    def __init__(self, needs_input_grad: tuple):
+    _function: type[Function]
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
         self.materialize_grads = True
-        self._saved = ()
-        self._saved_versions = ()
-        self._non_differentiable = set()
+        self._saved: tuple[Tensor | None, ...] = ()
+        self._saved_versions: tuple[int | None, ...] = ()
+        self._non_differentiable: set[int] = set()
 
-    def save_for_backward(self, *tensors) -> None:
+    if TYPE_CHECKING:   # any attribute forward sets for backward (ctx.constant = 2), as in PyTorch
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise ArgumentError(f"save_for_backward can only save tensors (or None), got "
@@ -55,17 +66,17 @@ class FunctionCtx:
         self._saved_versions = tuple(None if t is None else t._version for t in tensors)
 
     @property
-    def saved_tensors(self) -> tuple:
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
         for t, version in zip(self._saved, self._saved_versions):
             if t is not None and t._version != version:
                 raise GraphError(f"a tensor saved for backward (shape {t.shape}) was modified by an in-place "
                                  "operation after save_for_backward")
         return self._saved
 
-    def mark_non_differentiable(self, *outputs) -> None:
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
         self._non_differentiable.update(id(t) for t in outputs)
 
-    def mark_dirty(self, *tensors) -> None:
+    def mark_dirty(self, *tensors: Tensor) -> None:
         """Accepted for PyTorch's API; chainrule records the outputs of a Function as new tensors."""
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -76,19 +87,19 @@ class Function:
     """Subclass with ``forward`` and ``backward`` static methods; call ``YourFunction.apply(...)``."""
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
+    def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Any) -> None:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args, **kwargs):
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
         tensors = [a for a in args if isinstance(a, Tensor)]
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
         ctx._function = cls
@@ -125,20 +136,21 @@ class Function:
         return recorded[0] if single else tuple(recorded)
 
 
-def _overrides(cls, name: str) -> bool:
+def _overrides(cls: type[Function], name: str) -> bool:
     return getattr(cls, name) is not getattr(Function, name)
 
 
-def _primitive_of(cls) -> Primitive:
+def _primitive_of(cls: type[Function]) -> Primitive:
     """One Primitive per Function class, named by the class (what explain and graphs show)."""
     prim = cls.__dict__.get("_chainrule_primitive")
     if prim is None:
         prim = Primitive(cls.__name__, _forward, vjp_all=_custom_vjp)
-        cls._chainrule_primitive = prim
+        cls._chainrule_primitive = prim  # type: ignore[attr-defined]
     return prim
 
 
-def _forward(*arrays, ctx, args, positions, shapes, count, outputs):
+def _forward(*arrays: np.ndarray, ctx: FunctionCtx, args: tuple[Any, ...], positions: list[int],
+             shapes: list[Any], count: int, outputs: tuple[np.ndarray, ...]) -> np.ndarray:
     """The values forward computed: one output as is; several packed in an object array."""
     if len(outputs) == 1:
         return outputs[0]
@@ -147,10 +159,13 @@ def _forward(*arrays, ctx, args, positions, shapes, count, outputs):
     return packed
 
 
-def _custom_vjp(xp, g, y, inputs, needs, ctx, args, positions, shapes, count, outputs):
+def _custom_vjp(xp: Any, g: Any, y: Any, inputs: Sequence[Tensor], needs: Sequence[bool], ctx: FunctionCtx,
+                args: tuple[Any, ...], positions: list[int], shapes: list[Any], count: int,
+                outputs: tuple[np.ndarray, ...]) -> list[Any]:
     """Call the user's backward with dL/d(each output) and hand back dL/d(each tensor input)."""
     grads_by_slot = [g] if len(outputs) == 1 else list(g)
-    grad_outputs, slot = [], 0
+    grad_outputs: list[Tensor | None] = []
+    slot = 0
     for position in range(count):
         if position in positions:
             grad = grads_by_slot[slot]
@@ -174,7 +189,7 @@ def _custom_vjp(xp, g, y, inputs, needs, ctx, args, positions, shapes, count, ou
                          f"{len(args)} inputs of forward")
     picked = [returned[i] if len(returned) == len(args) else returned[k]
               for k, i in enumerate(tensor_positions)]
-    grads = []
+    grads: list[Any] = []
     for grad, t, need in zip(picked, inputs, needs):
         if grad is None or not need:
             grads.append(None)
@@ -188,11 +203,11 @@ def _custom_vjp(xp, g, y, inputs, needs, ctx, args, positions, shapes, count, ou
     return grads
 
 
-def ctx_backward(ctx, grad_outputs):
+def ctx_backward(ctx: FunctionCtx, grad_outputs: list[Tensor | None]) -> Any:
     return ctx._function.backward(ctx, *grad_outputs)
 
 
-def _pick_vjp(xp, g, y, packed, slot, count):
+def _pick_vjp(xp: Any, g: Any, y: Any, packed: Any, slot: int, count: int) -> np.ndarray:
     """dL/d(packed) from dL/d(output slot): the gradient in its slot, 0 in the others."""
     if isinstance(g, Tensor):
         raise GraphError("create_graph through a custom Function with several differentiable outputs is "

@@ -17,6 +17,7 @@ differentiable; write the reparameterised form, ``mean + std * randn(...)``, for
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, Any
 
 from . import backend as B
 from .backend import np
@@ -24,9 +25,16 @@ from .creation import finish, float_dtype, sizes
 from .errors import ArgumentError, ShapeError
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False, **size_keyword) -> Tensor:
+    from ._typing import DeviceLike, DTypeLike, Size
+    from .backend import Generator
+
+
+def rand(*size: Size, generator: Generator | None = None, out: Tensor | None = None,
+         dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+         requires_grad: bool = False, pin_memory: bool = False, **size_keyword: Size) -> Tensor:
     """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))``, ``rand(3, generator=g)``."""
     shape = sizes(size, size_keyword, "rand")
     values = B.rng(generator).random(shape, dtype=np.float64)
@@ -34,8 +42,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
                   requires_grad=requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, **size_keyword) -> Tensor:
+def randn(*size: Size, generator: Generator | None = None, out: Tensor | None = None,
+          dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+          requires_grad: bool = False, pin_memory: bool = False, **size_keyword: Size) -> Tensor:
     """Standard normal samples: ``randn(2, 3)``, ``randn((27, 27), generator=g)``."""
     shape = sizes(size, size_keyword, "randn")
     values = B.rng(generator).standard_normal(shape)
@@ -43,11 +52,13 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
                   requires_grad=requires_grad)
 
 
-def randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-            low=None, high=None, size=None) -> Tensor:
+def randint(*args: int | Sequence[int], generator: Generator | None = None, out: Tensor | None = None,
+            dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+            requires_grad: bool = False, low: int | None = None, high: int | None = None,
+            size: Size | None = None) -> Tensor:
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
     (``size`` a tuple, as in PyTorch: ``randint(5, (100,))`` gives 100 values below 5)."""
-    positional = list(args)
+    positional: list[Any] = list(args)
     if size is None:
         if not positional or not isinstance(positional[-1], (tuple, list)):
             raise ArgumentError("randint() needs a size tuple: randint(high, size) or "
@@ -80,8 +91,9 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     return finish(values.astype(kind), "randint", out=out, device=device, requires_grad=requires_grad)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, out: Tensor | None = None,
+             dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0, 1, ..., n - 1 (int64)."""
     n = int(n)
     if n < 0:
@@ -90,28 +102,32 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return finish(values, "randperm", out=out, device=device, requires_grad=requires_grad)
 
 
-def _like(input, dtype, op):  # noqa: A002
+def _like(input: Tensor, dtype: DTypeLike | None, op: str) -> tuple[tuple[int, ...], np.dtype]:  # noqa: A002
     if not isinstance(input, Tensor):
         raise ArgumentError(f"{op}(): expected a Tensor, got {type(input).__name__}")
     return input.shape, input.dtype if dtype is None else B.to_dtype(dtype)
 
 
-def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-              memory_format=None) -> Tensor:
+def rand_like(input: Tensor, *, generator: Generator | None = None,  # noqa: A002
+              dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+              requires_grad: bool = False, memory_format: object = None) -> Tensor:
     shape, kind = _like(input, dtype, "rand_like")
     return finish(B.rng(generator).random(shape).astype(kind), "rand_like", device=device,
                   requires_grad=requires_grad)
 
 
-def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:
+def randn_like(input: Tensor, *, generator: Generator | None = None,  # noqa: A002
+               dtype: DTypeLike | None = None, layout: object = None, device: DeviceLike | None = None,
+               requires_grad: bool = False, memory_format: object = None) -> Tensor:
     shape, kind = _like(input, dtype, "randn_like")
     return finish(B.rng(generator).standard_normal(shape).astype(kind), "randn_like", device=device,
                   requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,  # noqa: A002
-                 requires_grad=False, memory_format=None) -> Tensor:
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *,  # noqa: A002
+                 generator: Generator | None = None, dtype: DTypeLike | None = None, layout: object = None,
+                 device: DeviceLike | None = None, requires_grad: bool = False,
+                 memory_format: object = None) -> Tensor:
     """``randint_like(t, high)`` or ``randint_like(t, low, high)``: t's shape and dtype."""
     if high is None:
         low, high = 0, low
@@ -120,16 +136,17 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
                   device=device, requires_grad=requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False) -> Tensor:
+def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: Size | None = None, *,
+           generator: Generator | None = None, out: Tensor | None = None, dtype: DTypeLike | None = None,
+           layout: object = None, device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Normal samples: ``normal(mean_tensor, std_tensor)`` (broadcast), ``normal(mean_tensor, 1.0)``,
     ``normal(0.0, std_tensor)`` or ``normal(0.0, 1.0, size=(2, 3))``."""
     tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
     if tensors:
         if size is not None:
             raise ArgumentError("normal(): size= is only for a number mean and std")
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
+        m: Any = mean._data if isinstance(mean, Tensor) else mean
+        s: Any = std._data if isinstance(std, Tensor) else std
         if np.any(np.asarray(s) < 0):
             raise ArgumentError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
@@ -145,7 +162,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return finish(values.astype(kind), "normal", out=out, device=device, requires_grad=requires_grad)
 
 
-def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A002
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None,  # noqa: A002
+              out: Tensor | None = None) -> Tensor:
     """1.0 with probability ``input`` (or ``p``) per element, else 0.0; the result has input's dtype."""
     probabilities = input._data if p is None else np.broadcast_to(np.asarray(p, np.float64), input.shape)
     if np.any((probabilities < 0) | (probabilities > 1)) or np.isnan(probabilities).any():
@@ -154,8 +172,8 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
     return finish(values.astype(input.dtype), "bernoulli", out=out)
 
 
-def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None,  # noqa: A002
-                out=None) -> Tensor:
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator: Generator | None = None, out: Tensor | None = None) -> Tensor:
     """Draw ``num_samples`` category indices per row of non-negative weights ``input`` (1-D or 2-D,
     need not sum to 1): with replacement, or each category at most once (the default)."""
     weights = np.asarray(input._data, dtype=np.float64)
@@ -183,7 +201,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     return finish(result, "multinomial", out=out)
 
 
-def poisson(input, generator=None) -> Tensor:  # noqa: A002
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noqa: A002
     """Poisson samples with rate ``input`` per element (input's dtype)."""
     return Tensor._wrap(B.rng(generator).poisson(input._data).astype(input.dtype))
 
@@ -203,12 +221,12 @@ def get_rng_state() -> Tensor:
     return Tensor._wrap(B.default_generator.get_state())
 
 
-def set_rng_state(new_state) -> None:
+def set_rng_state(new_state: Tensor) -> None:
     B.default_generator.set_state(new_state)
 
 
 @contextlib.contextmanager
-def fork_rng(devices=None, enabled: bool = True, **kwargs):
+def fork_rng(devices: object = None, enabled: bool = True, **kwargs: object) -> Iterator[None]:
     """Inside the block draws may use the default generator; afterwards its state is restored."""
     state = B.default_generator.get_state()
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 from .errors import ArgumentError
 
@@ -23,7 +24,7 @@ except ImportError:  # pragma: no cover - then set_num_threads is remembered onl
     threadpoolctl = None
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")
-_settings = {"matmul_precision": "highest", "deterministic": False, "warn_only": False,
+_settings: dict[str, Any] = {"matmul_precision": "highest", "deterministic": False, "warn_only": False,
              "threads": None, "interop_threads": None}
 
 
@@ -53,7 +54,7 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _settings["warn_only"]
 
 
-def _positive(name: str, count) -> int:
+def _positive(name: str, count: object) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ArgumentError(f"{name} expects a positive integer, got {count!r}")
     return count

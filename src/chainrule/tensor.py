@@ -8,6 +8,7 @@ table, and ``backward`` by the engine, so that each lives in exactly one place.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING, Any, overload
 
 from . import backend as B
 from . import display
@@ -15,15 +16,23 @@ from .backend import np
 from .device import CPU, check_device, device
 from .errors import ArgumentError, DTypeError, GraphError, ShapeError
 
+if TYPE_CHECKING:
+
+    from ._tensor_methods import TensorMethods
+    from ._typing import ArrayLike, DeviceLike, DTypeLike
+    from .autograd import Primitive
+else:
+    TensorMethods = object   # what ops/methods.py attaches, declared for type checkers (_tensor_methods.pyi)
+
 
 def _extra_field(key: str, doc: str) -> property:
     """A rarely used tensor field kept in the shared ``_extra`` dict (see Tensor's docstring)."""
 
-    def get(self):
+    def get(self: Tensor) -> Any:
         extra = self._extra
         return None if extra is None else extra.get(key)
 
-    def set(self, value):
+    def set(self: Tensor, value: Any) -> None:
         if self._extra is None:
             if value is None:
                 return
@@ -33,7 +42,7 @@ def _extra_field(key: str, doc: str) -> property:
     return property(get, set, doc=doc)
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     data           as in PyTorch: the same values as a Tensor outside the graph, sharing memory
@@ -62,9 +71,24 @@ class Tensor:
     __slots__ = ("_data", "_grad", "_requires_grad", "_version", "_prim", "_params", "_first", "_second",
                  "_many", "_first_version", "_second_version", "_many_versions", "_version_sum", "_extra",
                  "__weakref__")
+    _data: np.ndarray
+    _grad: Tensor | None
+    _requires_grad: bool
+    _version: int
+    _prim: Primitive | None
+    _params: dict[str, Any] | None
+    _first: Tensor | None
+    _second: Tensor | None
+    _many: tuple[Tensor, ...] | None
+    _first_version: int
+    _second_version: int
+    _many_versions: tuple[int, ...]
+    _version_sum: int
+    _extra: dict[str, Any] | None
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of unwrapping it
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: DTypeLike | None = None,
+                 name: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data._data
         self._data = B.as_array(data, dtype)
@@ -113,19 +137,19 @@ class Tensor:
         return Tensor._wrap(self._data)
 
     @data.setter
-    def data(self, value) -> None:
+    def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise ArgumentError(f"data must be set to a Tensor (with the new values), got "
                                 f"{type(value).__name__}")
         self._data = value._data
 
     @property
-    def grad(self):
+    def grad(self) -> Tensor | None:
         """dL/d(this tensor) accumulated by ``backward()``: a Tensor of this shape and dtype, or None."""
         return self._grad
 
     @grad.setter
-    def grad(self, value) -> None:
+    def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise ArgumentError(f"assigned grad must be a Tensor or None, got {type(value).__name__} "
@@ -139,7 +163,7 @@ class Tensor:
         self._grad = value
 
     # --- the graph record (see the class docstring) --------------------------------------------
-    def _inputs(self):
+    def _inputs(self) -> tuple[Tensor, ...] | None:
         """The op's inputs as a tuple; None for a leaf or once backward has freed the record."""
         if self._many is not None:
             return self._many
@@ -147,7 +171,7 @@ class Tensor:
             return None
         return (self._first,) if self._second is None else (self._first, self._second)
 
-    def _input_versions(self) -> tuple:
+    def _input_versions(self) -> tuple[int, ...]:
         """The inputs' version counters when this op ran, in the order of ``_inputs()``."""
         if self._many is not None:
             return self._many_versions
@@ -159,11 +183,11 @@ class Tensor:
         """Drop the references to the inputs: the graph below this tensor is released. An op whose
         backward reads no values (add, reshape...) keeps them, so another backward can pass through
         it, as in PyTorch."""
-        if not self._prim.reads_nothing:
+        if not self._prim.reads_nothing:  # type: ignore[union-attr]  # called on op-made tensors only
             self._first = self._second = self._many = None
 
     @property
-    def _node(self):
+    def _node(self) -> Node | None:
         """The record of the op that made this tensor, as a Node (None for a leaf)."""
         if self._prim is None:
             return None
@@ -203,12 +227,12 @@ class Tensor:
         return self._prim is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Node | None:
         return self._node
 
     # --- array facts ------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, ...]:
         return self._data.shape
 
     @property
@@ -216,7 +240,7 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self._data.dtype
 
     @property
@@ -230,15 +254,16 @@ class Tensor:
     is_quantized = False
     is_meta = False
 
-    def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
+    def cuda(self, device: DeviceLike | None = None, non_blocking: bool = False,
+             memory_format: object = None) -> Tensor:
         """There is no GPU: raises, saying that chainrule runs on the CPU."""
         check_device("cuda" if device is None else device, "Tensor.cuda")
         return self
 
-    def pin_memory(self, device=None) -> Tensor:
+    def pin_memory(self, device: DeviceLike | None = None) -> Tensor:
         return self
 
-    def is_pinned(self, device=None) -> bool:
+    def is_pinned(self, device: DeviceLike | None = None) -> bool:
         return False
 
     def share_memory_(self) -> Tensor:
@@ -256,7 +281,12 @@ class Tensor:
     def get_device(self) -> int:
         return -1
 
-    def size(self, dim: int | None = None):
+    @overload
+    def size(self, dim: None = None) -> tuple[int, ...]: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
@@ -268,15 +298,16 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         return self._data
 
-    def item(self):
+    def item(self) -> float:
+        """The one value as a Python number (a float, or an int or bool for those dtypes)."""
         if self._data.size != 1:
             raise ArgumentError(f"item() needs a tensor with one element; this one has shape {self.shape}")
         return self._data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._data.tolist()
 
-    def cpu(self, memory_format=None) -> Tensor:
+    def cpu(self, memory_format: object = None) -> Tensor:
         return self
 
     def __len__(self) -> int:
@@ -302,7 +333,7 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __format__(self, format_spec: str) -> str:
@@ -321,7 +352,7 @@ class Tensor:
         if self._data.dtype not in (B.float32, B.int64, B.bool_):
             extras.append(f"dtype={self._data.dtype}")
         if self._prim is not None:
-            extras.append(f"grad_fn=<{self._node.name}>")
+            extras.append(f"grad_fn=<{self._node.name}>")  # type: ignore[union-attr]
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
@@ -344,23 +375,23 @@ class Node:
 
     __slots__ = ("_tensor",)
 
-    def __init__(self, tensor: Tensor):
+    def __init__(self, tensor: Tensor) -> None:
         self._tensor = weakref.ref(tensor)  # a weak link: the view never keeps a graph alive
 
     @property
-    def prim(self):
-        return self._tensor()._prim
+    def prim(self) -> Primitive:
+        return self._tensor()._prim  # type: ignore[union-attr, return-value]  # a view of a live op's record
 
     @property
-    def params(self) -> dict:
-        return self._tensor()._params
+    def params(self) -> dict[str, Any] | None:
+        return self._tensor()._params  # type: ignore[union-attr]
 
     @property
-    def inputs(self):
-        return self._tensor()._inputs()
+    def inputs(self) -> tuple[Tensor, ...] | None:
+        return self._tensor()._inputs()  # type: ignore[union-attr]
 
     @property
-    def output(self):
+    def output(self) -> np.ndarray | None:
         tensor = self._tensor()
         return None if tensor is None or tensor._inputs() is None else tensor._data
 
@@ -373,11 +404,11 @@ class Node:
             return name + "Backward"
         return "".join(part.capitalize() for part in name.split("_")) + "Backward"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name}>"
 
 
-def _float_formatter(data):
+def _float_formatter(data: np.ndarray) -> Any:  # array2string's formatter dict, or None
     """PyTorch's style: '1.' for whole numbers, else 4 decimals, scientific for tiny/huge values."""
     if data.dtype.kind != "f":
         return None

@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .backend import np
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DEFAULT_TOLERANCES = {  # dtype -> (rtol, atol), as PyTorch's assert_close
     np.dtype(np.float16): (1e-3, 1e-5),
@@ -35,14 +39,15 @@ SCALARS = (bool, int, float, complex)
 class _Mismatch(AssertionError):
     """A difference, with the path of the item it was found in (filled on the way out)."""
 
-    def __init__(self, text: str, path: str = ""):
+    def __init__(self, text: str, path: str = "") -> None:
         super().__init__(text)
         self.text, self.path = text, path
 
 
-def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, atol=None,
-                 equal_nan: bool = False, check_device: bool = True, check_dtype: bool = True,
-                 check_layout: bool = True, check_stride: bool = False, msg=None) -> None:
+def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True, rtol: float | None = None,
+                 atol: float | None = None, equal_nan: bool = False, check_device: bool = True,
+                 check_dtype: bool = True, check_layout: bool = True, check_stride: bool = False,
+                 msg: str | Callable[[str], str] | None = None) -> None:
     """Raise AssertionError unless ``actual`` and ``expected`` are close (see the module docstring)."""
     if (rtol is None) != (atol is None):
         missing = "atol" if atol is None else "rtol"
@@ -60,11 +65,12 @@ def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, 
         raise AssertionError(text) from None
 
 
-def _is_tensor_like(value) -> bool:
+def _is_tensor_like(value: Any) -> bool:
     return isinstance(value, (Tensor, np.ndarray))
 
 
-def _compare(actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
+def _compare(actual: Any, expected: Any, rtol: float | None, atol: float | None, equal_nan: bool,
+             check_dtype: bool) -> None:
     if _is_tensor_like(actual) and _is_tensor_like(expected) and type(actual) is type(expected):
         return _compare_arrays(_array(actual), _array(expected), rtol, atol, equal_nan, check_dtype)
     if isinstance(actual, SCALARS) and isinstance(expected, SCALARS):
@@ -81,11 +87,12 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
                     f"and {type(expected)}.")
 
 
-def _is_sequence(value) -> bool:
+def _is_sequence(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
-def _compare_mappings(actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
+def _compare_mappings(actual: Any, expected: Any, rtol: float | None, atol: float | None, equal_nan: bool,
+                      check_dtype: bool) -> None:
     if set(actual) != set(expected):
         missing = sorted((k for k in expected if k not in actual), key=repr)
         extra = sorted((k for k in actual if k not in expected), key=repr)
@@ -96,7 +103,8 @@ def _compare_mappings(actual, expected, rtol, atol, equal_nan, check_dtype) -> N
         _item(key, actual[key], expected[key], rtol, atol, equal_nan, check_dtype)
 
 
-def _item(key, actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
+def _item(key: object, actual: Any, expected: Any, rtol: float | None, atol: float | None, equal_nan: bool,
+          check_dtype: bool) -> None:
     try:
         _compare(actual, expected, rtol, atol, equal_nan, check_dtype)
     except _Mismatch as mismatch:
@@ -104,28 +112,30 @@ def _item(key, actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
         raise
 
 
-def _array(value) -> np.ndarray:
+def _array(value: Any) -> np.ndarray:
     return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
-def _tolerances(dtype, rtol, atol) -> tuple:
+def _tolerances(dtype: Any, rtol: float | None, atol: float | None) -> tuple:
     if rtol is not None:
-        return float(rtol), float(atol)
+        return float(rtol), float(atol)  # type: ignore[arg-type]  # assert_close gives both or neither
     return DEFAULT_TOLERANCES.get(np.dtype(dtype), (0.0, 0.0))
 
 
-def _is_exact(dtype) -> bool:
+def _is_exact(dtype: Any) -> bool:
     return np.dtype(dtype).kind in "biu"
 
 
-def _compare_scalars(actual, expected, rtol, atol, equal_nan) -> None:
+def _compare_scalars(actual: Any, expected: Any, rtol: float | None, atol: float | None,
+                     equal_nan: bool) -> None:
     exact = all(isinstance(v, (bool, int)) for v in (actual, expected))
     rtol, atol = (0.0, 0.0) if exact and rtol is None else _tolerances(np.float64, rtol, atol)
     if not _close(np.asarray(actual), np.asarray(expected), rtol, atol, equal_nan).all():
         raise _scalar_mismatch(actual, expected, rtol, atol, exact and rtol == 0 and atol == 0)
 
 
-def _scalar_mismatch(actual, expected, rtol, atol, exact) -> _Mismatch:
+def _scalar_mismatch(actual: Any, expected: Any, rtol: float | None, atol: float | None,
+                     exact: bool) -> _Mismatch:
     difference = abs(actual - expected)
     relative = difference / abs(expected) if expected != 0 else math.inf
     kind = "equal" if exact else "close"
@@ -135,7 +145,7 @@ def _scalar_mismatch(actual, expected, rtol, atol, exact) -> _Mismatch:
                     f"Relative difference: {relative}{allowed(rtol)}")
 
 
-def _close(actual, expected, rtol, atol, equal_nan) -> np.ndarray:
+def _close(actual: Any, expected: Any, rtol: float | None, atol: float | None, equal_nan: bool) -> np.ndarray:
     if _is_exact(actual.dtype) and _is_exact(expected.dtype) and rtol == 0 and atol == 0:
         return actual == expected
     a, e = actual.astype(np.float64), expected.astype(np.float64)
@@ -147,7 +157,8 @@ def _close(actual, expected, rtol, atol, equal_nan) -> np.ndarray:
     return close
 
 
-def _compare_arrays(actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
+def _compare_arrays(actual: Any, expected: Any, rtol: float | None, atol: float | None, equal_nan: bool,
+                    check_dtype: bool) -> None:
     if actual.shape != expected.shape:
         raise _Mismatch(f"The values for attribute 'shape' do not match: {actual.shape} != {expected.shape}.")
     if check_dtype and actual.dtype != expected.dtype:

@@ -33,20 +33,40 @@ plans per function (8). ``dynamic``, ``backend`` and ``options`` are accepted an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, overload
+
 from ..nn.module import Module
 from .check import CompileCheckError
 from .compiled import CompiledFunction, CompileError, CompileStats, CompileWarning
 from .module import CompiledModule
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._typing import P, R_co
+
 _MODES = ("default", "check", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs", None)
 
 
-def compile(model=None, *, mode=None, fullgraph: bool = False, dynamic=None, backend=None, options=None,  # noqa: A001
-            disable: bool = False, cache_limit: int = 8):
+@overload
+def compile(model: Callable[P, R_co], *, mode: str | None = None, fullgraph: bool = False,  # noqa: A001
+            dynamic: bool | None = None, backend: object = None, options: dict[str, Any] | None = None,
+            disable: bool = False, cache_limit: int = 8) -> Callable[P, R_co]: ...
+@overload
+def compile(model: None = None, *, mode: str | None = None, fullgraph: bool = False,  # noqa: A001
+            dynamic: bool | None = None, backend: object = None, options: dict[str, Any] | None = None,
+            disable: bool = False,
+            cache_limit: int = 8) -> Callable[[Callable[P, R_co]], Callable[P, R_co]]: ...
+
+
+def compile(model: Callable[..., Any] | None = None, *, mode: str | None = None,  # noqa: A001
+            fullgraph: bool = False, dynamic: bool | None = None, backend: object = None,
+            options: dict[str, Any] | None = None, disable: bool = False, cache_limit: int = 8) -> Any:
+    # (a CompiledModule for a Module, a CompiledFunction for a function: callable as the model was)
     """Compile a Module or a function of tensors (see the package docstring); as a decorator too."""
     if mode not in _MODES:
         raise ValueError(f"cr.compile: unknown mode {mode!r}; use 'default' or 'check'")
-    settings = {"mode": "check" if mode == "check" else "default", "fullgraph": fullgraph,
+    settings: dict[str, Any] = {"mode": "check" if mode == "check" else "default", "fullgraph": fullgraph,
                 "cache_limit": cache_limit}
     if model is None:
         return lambda fn: compile(fn, mode=mode, fullgraph=fullgraph, disable=disable,
@@ -58,7 +78,7 @@ def compile(model=None, *, mode=None, fullgraph: bool = False, dynamic=None, bac
     if not callable(model):
         raise TypeError(f"cr.compile: expected a Module or a function, got {type(model).__name__}")
     compiled = CompiledFunction(model, getattr(model, "__name__", type(model).__name__), **settings)
-    compiled.__wrapped__ = model
+    compiled.__wrapped__ = model  # type: ignore[attr-defined]
     compiled.__doc__ = getattr(model, "__doc__", None)
     return compiled
 

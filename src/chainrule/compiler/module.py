@@ -9,36 +9,41 @@ model. Hooks registered on the compiled module run around the compiled call.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..nn.module import Module
 from .compiled import CompiledFunction
+
+if TYPE_CHECKING:
+    from .compiled import CompileStats
 
 
 class CompiledModule(Module):
     """``module`` with its calls recorded once per signature and replayed (chainrule.compiler)."""
 
-    def __init__(self, module: Module, **options):
+    def __init__(self, module: Module, **options: Any) -> None:
         super().__init__()
         self._orig_mod = module
         object.__setattr__(self, "_compiled", CompiledFunction(lambda *a, **k: module(*a, **k),
                                                                type(module).__name__, **options))
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self._compiled(*args, **kwargs)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
             return Module.__call__(self, *args, **kwargs)
         return self._compiled(*args, **kwargs)
 
     @property
-    def stats(self):
+    def stats(self) -> CompileStats:
         """Plans recorded, calls replayed / run eagerly / checked (CompileStats)."""
         return self._compiled.stats
 
     def plans(self) -> list:
         return self._compiled.plans()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         try:
             return super().__getattr__(name)
         except AttributeError:

@@ -22,11 +22,16 @@ from __future__ import annotations
 import collections.abc
 import copy
 import re
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..ops import stack
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 _STRING_OR_OBJECT_DTYPE = re.compile(r"[SaUO]")   # dtype.str letters of bytes, str and object arrays
 _UNSUPPORTED = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
@@ -43,7 +48,7 @@ def _stack_arrays(arrays: list, kind: str) -> np.ndarray:
     return np.stack(arrays)
 
 
-def collate_tensor_fn(batch, *, collate_fn_map=None):
+def collate_tensor_fn(batch: Any, *, collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Tensor:
     """Stack tensors along a new first dimension (through the graph if any requires grad)."""
     if any(t.requires_grad for t in batch):
         _stack_arrays([t._data for t in batch], "tensor")   # the same shape check and message
@@ -51,29 +56,30 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
     return Tensor._wrap(_stack_arrays([t._data for t in batch], "tensor"))
 
 
-def collate_numpy_array_fn(batch, *, collate_fn_map=None):
+def collate_numpy_array_fn(batch: Any, *, collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Any:
     """Stack NumPy arrays into one tensor of their dtype; string and object arrays are refused."""
     if _STRING_OR_OBJECT_DTYPE.search(batch[0].dtype.str):
         raise ArgumentError(_UNSUPPORTED.format(batch[0].dtype))
     return Tensor._wrap(_stack_arrays(list(batch), "array"))
 
 
-def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
+def collate_numpy_scalar_fn(batch: Any, *,
+                            collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Tensor:
     """NumPy scalars become a 1-d tensor that keeps their dtype."""
     return Tensor._wrap(np.asarray(batch))
 
 
-def collate_float_fn(batch, *, collate_fn_map=None):
+def collate_float_fn(batch: Any, *, collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Tensor:
     """Python floats become a float64 tensor, as in PyTorch (not the float32 default)."""
     return Tensor._wrap(np.asarray(batch, dtype=np.float64))
 
 
-def collate_int_fn(batch, *, collate_fn_map=None):
+def collate_int_fn(batch: Any, *, collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Tensor:
     """Python ints become int64 and bools bool, with ``cr.tensor``'s inference for a mix."""
     return Tensor(list(batch))
 
 
-def collate_str_fn(batch, *, collate_fn_map=None):
+def collate_str_fn(batch: Any, *, collate_fn_map: dict[Any, Callable[..., Any]] | None = None) -> Any:
     """Strings and bytes stay as they are: the batch is the list of them."""
     return batch
 
@@ -89,7 +95,7 @@ default_collate_fn_map: dict = {
 }
 
 
-def _rebuild(template, values: dict):
+def _rebuild(template: Any, values: dict) -> Any:
     """A mapping like ``template`` (same type when it can be made) holding ``values``."""
     try:
         if isinstance(template, collections.abc.MutableMapping):
@@ -101,7 +107,7 @@ def _rebuild(template, values: dict):
         return values
 
 
-def _rebuild_sequence(template, values: list):
+def _rebuild_sequence(template: Any, values: list) -> Any:
     """A sequence like ``template`` holding ``values``; a tuple gives a list, as in PyTorch."""
     if isinstance(template, tuple):
         return values
@@ -116,7 +122,7 @@ def _rebuild_sequence(template, values: list):
         return values
 
 
-def collate(batch, *, collate_fn_map: dict | None = None):
+def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
     """Collate ``batch`` (a list of examples) by walking its containers.
 
     A leaf goes to ``collate_fn_map[type]``, or to the first entry whose key it is an instance of
@@ -145,7 +151,7 @@ def collate(batch, *, collate_fn_map: dict | None = None):
     raise ArgumentError(_UNSUPPORTED.format(type(first)))
 
 
-def default_collate(batch):
+def default_collate(batch: Any) -> Any:
     """Put a list of examples together as one batch with a new first (batch) dimension.
 
     The DataLoader's collate function when it batches (``batch_size`` or ``batch_sampler`` given).
@@ -157,7 +163,7 @@ def default_collate(batch):
     return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """Turn NumPy arrays and scalars inside ``data`` into tensors, leaving everything else as it is.
 
     The DataLoader's collate function when it does not batch (``batch_size=None``): one example

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 from ..backend import Generator
 from ..errors import ArgumentError
@@ -11,17 +12,21 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset, batch_gatherer
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
+
 _FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
 class _InfiniteConstantSampler(Sampler):
     """The sampler of a stream (IterableDataset): no indices, just "the next example", forever."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[None]:
         return itertools.repeat(None)
 
 
-def get_worker_info():
+def get_worker_info() -> None:
     """Information about the current DataLoader worker process: always None in chainrule, whose
     DataLoader reads every batch in the calling process (as PyTorch's does with num_workers=0)."""
     return None
@@ -59,12 +64,15 @@ class DataLoader:
     with one array gather per tensor instead of stacking examples one by one.
     """
 
-    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None, sampler=None,
-                 batch_sampler=None, num_workers: int = 0, collate_fn=None, pin_memory: bool = False,
-                 drop_last: bool = False, timeout: float = 0, worker_init_fn=None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor: int | None = None,
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | Iterable[int] | None = None,
+                 batch_sampler: Sampler | Iterable[Sequence[int]] | None = None, num_workers: int = 0,
+                 collate_fn: Callable[[Any], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None, multiprocessing_context: object = None,
+                 generator: Generator | None = None, *, prefetch_factor: int | None = None,
                  persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True,
-                 seed: int | None = None):
+                 seed: int | None = None) -> None:
         if num_workers < 0:
             raise ArgumentError("num_workers option should be non-negative; use num_workers=0 to disable "
                              "multiprocessing.")
@@ -147,7 +155,7 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self._initialized = True
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if name in _FIXED_AFTER_INIT and self.__dict__.get("_initialized"):
             raise ArgumentError(f"{name} attribute should not be set after {type(self).__name__} is "
                                 "initialized")
@@ -158,7 +166,7 @@ class DataLoader:
         return self.batch_sampler is not None
 
     @property
-    def _index_sampler(self):
+    def _index_sampler(self) -> Any:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __len__(self) -> int:
@@ -169,7 +177,7 @@ class DataLoader:
             return length
         return len(self._index_sampler)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         """One pass over the data (with ``shuffle``, in a new order each pass)."""
         if self._iterable:
             return self._stream(iter(self.dataset))
@@ -180,7 +188,7 @@ class DataLoader:
                 return map(gather, index_arrays)
         return self._fetch(iter(self._index_sampler))
 
-    def _fetch(self, indices):
+    def _fetch(self, indices: Iterator[Any]) -> Iterator[Any]:
         dataset, collate = self.dataset, self.collate_fn
         if not self._auto_collation:
             for index in indices:
@@ -190,7 +198,7 @@ class DataLoader:
         for batch in indices:
             yield collate(get_many(batch) if callable(get_many) else [dataset[i] for i in batch])
 
-    def _stream(self, examples):
+    def _stream(self, examples: Iterator[Any]) -> Iterator[Any]:
         collate = self.collate_fn
         if self.batch_size is None:
             for example in examples:

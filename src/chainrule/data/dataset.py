@@ -15,11 +15,18 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
+
+    from ..backend import Generator
 
 
 class Dataset:
@@ -34,10 +41,10 @@ class Dataset:
     stream's ``len(loader)`` is a TypeError, and ``list(loader)`` still works).
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__(self, index)")
 
-    def __add__(self, other) -> ConcatDataset:
+    def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
@@ -49,10 +56,10 @@ class IterableDataset(Dataset):
     ``__len__`` too if ``len(loader)`` should work. ``stream1 + stream2`` is their ``ChainDataset``.
     """
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__(self)")
 
-    def __add__(self, other) -> ChainDataset:
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]  # as PyTorch
         return ChainDataset([self, other])
 
 
@@ -67,7 +74,7 @@ class TensorDataset(Dataset):
     work); the batches are the same as stacking the examples one by one.
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Tensor) -> None:
         if not tensors:
             raise ArgumentError("TensorDataset needs at least one tensor")
         converted = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
@@ -78,7 +85,7 @@ class TensorDataset(Dataset):
                              f"examples); got shapes {shapes}")
         self.tensors = converted
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
@@ -92,7 +99,7 @@ class TensorDataset(Dataset):
         return f"TensorDataset({', '.join(str(t.shape) for t in self.tensors)})"
 
 
-def batch_gatherer(dataset):
+def batch_gatherer(dataset: Any) -> Callable[[np.ndarray], Any] | None:
     """``dataset._gather_batch`` when the dataset can collate a batch by one array gather, else None.
 
     Only for TensorDataset and Subset themselves: a subclass that changes how examples are
@@ -113,7 +120,7 @@ class Subset(Dataset):
     ``len(subset) == len(indices)``; what ``random_split`` returns.
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
         kind = type(self)
@@ -123,15 +130,15 @@ class Subset(Dataset):
                                       "[self[i] for i in indices], so the DataLoader reads your examples")
 
     @property
-    def indices(self):
+    def indices(self) -> Sequence[int]:
         return self._indices
 
     @indices.setter
-    def indices(self, indices):
+    def indices(self, indices: Sequence[int]) -> None:
         self._indices = indices
-        self._index_array = None
+        self._index_array: np.ndarray | None = None
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         if isinstance(index, list):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
@@ -148,7 +155,7 @@ class Subset(Dataset):
     def _gather_batch(self, indices: np.ndarray) -> list:
         if self._index_array is None:
             self._index_array = np.asarray(getattr(self.indices, "_data", self.indices), dtype=B.int64)
-        return batch_gatherer(self.dataset)(self._index_array[indices])
+        return batch_gatherer(self.dataset)(self._index_array[indices])  # type: ignore[misc]  # a Subset has one
 
 
 class ConcatDataset(Dataset):
@@ -159,10 +166,10 @@ class ConcatDataset(Dataset):
     """
 
     @staticmethod
-    def cumsum(sequence) -> list:
+    def cumsum(sequence: Sequence[Any]) -> list:
         return list(itertools.accumulate(len(dataset) for dataset in sequence))
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Any]) -> None:
         super().__init__()
         self.datasets = list(datasets)
         if not self.datasets:
@@ -175,7 +182,7 @@ class ConcatDataset(Dataset):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         if index < 0:
             if -index > len(self):
                 raise ArgumentError(f"absolute value of index should not exceed dataset length "
@@ -191,30 +198,30 @@ class ConcatDataset(Dataset):
 class ChainDataset(IterableDataset):
     """Streams (IterableDatasets) one after another, chained as they are read."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Any]) -> None:
         super().__init__()
         self.datasets = datasets
 
-    def _checked(self):
+    def _checked(self) -> Iterator[IterableDataset]:
         for dataset in self.datasets:
             if not isinstance(dataset, IterableDataset):
                 raise AssertionError(f"ChainDataset only supports IterableDataset, "
                                      f"got {type(dataset).__name__}")
             yield dataset
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         for dataset in self._checked():
             yield from dataset
 
     def __len__(self) -> int:
-        return sum(len(dataset) for dataset in self._checked())
+        return sum(len(dataset) for dataset in self._checked())  # type: ignore[arg-type, misc]
 
 
 class StackDataset(Dataset):
     """Datasets of one length side by side: ``StackDataset(a, b)[i] == (a[i], b[i])``,
     ``StackDataset(image=a, label=b)[i] == {'image': a[i], 'label': b[i]}``."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args and kwargs:
             raise ArgumentError("StackDataset takes datasets either as arguments (examples are tuples) or "
                              "as keywords (examples are dicts), not both")
@@ -227,14 +234,14 @@ class StackDataset(Dataset):
         self._length = lengths[0]
         self.datasets = args if args else kwargs
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         if isinstance(self.datasets, dict):
             return {key: dataset[index] for key, dataset in self.datasets.items()}
         return tuple(dataset[index] for dataset in self.datasets)
 
     def __getitems__(self, indices: list) -> list:
         named = isinstance(self.datasets, dict)
-        parts = self.datasets.items() if named else enumerate(self.datasets)
+        parts = self.datasets.items() if named else enumerate(self.datasets)  # type: ignore[union-attr]
         columns = {}
         for key, dataset in parts:
             inner = getattr(dataset, "__getitems__", None)
@@ -251,7 +258,7 @@ class StackDataset(Dataset):
         return self._length
 
 
-def random_split(dataset, lengths, generator=None) -> list:
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Generator | None = None) -> list:
     """Split ``dataset`` at random into non-overlapping ``Subset``\\ s of the given lengths.
 
         train, val = random_split(dataset, [50_000, 10_000], generator=cr.Generator().manual_seed(42))

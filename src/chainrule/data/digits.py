@@ -6,14 +6,19 @@ integer 0..16. Needs the optional extra: ``pip install chainrule[data]`` (scikit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _MISSING_EXTRA = ("load_digits needs scikit-learn, which is not installed. Install chainrule's optional "
                   "data extra:  pip install chainrule[data]   (or: pip install scikit-learn)")
 
 
-def load_digits(as_tensors: bool = True, scale: bool = True, images: bool = False):
+def load_digits(as_tensors: bool = True, scale: bool = True, images: bool = False) -> tuple[Any, Any]:
     """The digits as ``(X, y)``.
 
     X  float32, shape (1797, 64) -- or (1797, 1, 8, 8) with ``images=True``, ready for Conv2d;

@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
 from ..distributed import process_group as groups
 from ..errors import ArgumentError
 from .sampler import _OrderSampler
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class DistributedSampler(_OrderSampler):
@@ -40,8 +44,8 @@ class DistributedSampler(_OrderSampler):
     drop_last            leave out the items past the last whole round instead of repeating some
     """
 
-    def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None,
-                 shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+    def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
             if not groups.is_initialized():
                 raise groups.DistributedError(

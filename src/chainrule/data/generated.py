@@ -9,14 +9,19 @@ generator is used, so ``cr.manual_seed`` also fixes it). Examples come shuffled.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
 from ..errors import ArgumentError
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
-def _generator(seed) -> np.random.Generator:
+
+def _generator(seed: int | None) -> np.random.Generator:
     return B.rng() if seed is None else np.random.default_rng(seed)
 
 
@@ -29,7 +34,8 @@ def _split(n_samples: int, n_classes: int) -> list[int]:
     return [base + (1 if k < extra else 0) for k in range(n_classes)]
 
 
-def _finish(points: np.ndarray, labels: np.ndarray, noise: float, generator, shuffle: bool):
+def _finish(points: np.ndarray, labels: np.ndarray, noise: float, generator: Any,
+            shuffle: bool) -> tuple[Tensor, Tensor]:
     if noise < 0:
         raise ArgumentError(f"noise is a standard deviation and must be >= 0, got {noise}")
     if noise:
@@ -40,7 +46,8 @@ def _finish(points: np.ndarray, labels: np.ndarray, noise: float, generator, shu
     return Tensor(points.astype(B.float32)), Tensor(labels.astype(B.int64))
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, shuffle: bool = True):
+def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None,
+               shuffle: bool = True) -> tuple[Tensor, Tensor]:
     """Two interleaving half circles: class 0 on (cos t, sin t), class 1 on
     (1 - cos t, 1/2 - sin t), for t evenly spaced in [0, pi]."""
     generator = _generator(seed)
@@ -53,7 +60,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
 
 
 def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8, seed: int | None = None,
-                 shuffle: bool = True):
+                 shuffle: bool = True) -> tuple[Tensor, Tensor]:
     """A circle of radius 1 (class 0) around a circle of radius ``factor`` (class 1)."""
     if not 0 < factor < 1:
         raise ArgumentError(f"make_circles: factor is the inner radius, in (0, 1); got {factor}")
@@ -68,7 +75,7 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8, 
 
 
 def make_spiral(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, n_classes: int = 2,
-                turns: float = 1.0, shuffle: bool = True):
+                turns: float = 1.0, shuffle: bool = True) -> tuple[Tensor, Tensor]:
     """``n_classes`` arms winding out from the centre: arm k has points at radius r in (0, 1]
     and angle 2 pi (k / n_classes + turns * r)."""
     generator = _generator(seed)
@@ -81,7 +88,8 @@ def make_spiral(n_samples: int = 100, noise: float = 0.0, seed: int | None = Non
     return _finish(np.concatenate(arms), labels, noise, generator, shuffle)
 
 
-def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, shuffle: bool = True):
+def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int | None = None,
+             shuffle: bool = True) -> tuple[Tensor, Tensor]:
     """Points uniform in [-1, 1]^2, labelled 1 where exactly one coordinate is positive
     (the XOR of the signs), before noise is added; no line separates the classes."""
     generator = _generator(seed)
@@ -92,7 +100,8 @@ def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, 
 
 
 def make_gaussians(n_samples: int = 100, noise: float = 0.5, seed: int | None = None, n_classes: int = 2,
-                   centers=None, radius: float = 2.0, shuffle: bool = True):
+                   centers: Sequence[Sequence[float]] | np.ndarray | None = None, radius: float = 2.0,
+                   shuffle: bool = True) -> tuple[Tensor, Tensor]:
     """Gaussian blobs of standard deviation ``noise``, one per class, centred at ``centers``
     (a (K, 2) array) or evenly around a circle of ``radius``."""
     generator = _generator(seed)
@@ -108,7 +117,8 @@ def make_gaussians(n_samples: int = 100, noise: float = 0.5, seed: int | None = 
     return _finish(points, labels, noise, generator, shuffle)
 
 
-def train_test_split(X, y, test_size: float = 0.25, seed: int | None = None, shuffle: bool = True):
+def train_test_split(X: Tensor | np.ndarray, y: Tensor | np.ndarray, test_size: float = 0.25,
+                     seed: int | None = None, shuffle: bool = True) -> tuple[Any, Any, Any, Any]:
     """Split examples into ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
 
     test_size  a fraction in (0, 1) (the test set gets ceil(fraction * N) examples) or a count
@@ -130,7 +140,7 @@ def train_test_split(X, y, test_size: float = 0.25, seed: int | None = None, shu
     order = _generator(seed).permutation(count) if shuffle else np.arange(count)
     test_index, train_index = order[:n_test], order[n_test:]
 
-    def take(data, index):
+    def take(data: Tensor | np.ndarray, index: np.ndarray) -> Any:
         if isinstance(data, Tensor):
             return Tensor._wrap(data._data[index])
         return np.asarray(data)[index]

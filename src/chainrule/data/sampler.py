@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import itertools
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
 from ..errors import ArgumentError
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence, Sized
+    from typing import Any
 
-def _positive_int(value, name: str) -> int:
+    from ..backend import Generator
+
+
+def _positive_int(value: object, name: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value <= 0:
         raise ArgumentError(f"{name} should be a positive integer value, but got {name}={value!r}")
     return int(value)
@@ -32,10 +39,10 @@ class Sampler:
     """Base class of samplers: define ``__iter__`` yielding indices (or lists of indices, for a
     batch sampler), and ``__len__`` if the DataLoader's ``len()`` should work."""
 
-    def __init__(self, data_source=None):
+    def __init__(self, data_source: object = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__(self)")
 
 
@@ -46,11 +53,11 @@ class _OrderSampler(Sampler):
     def _order(self) -> np.ndarray:
         raise NotImplementedError
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._order().tolist())
 
 
-def whole_order(sampler):
+def whole_order(sampler: Any) -> np.ndarray | None:
     """One pass of ``sampler`` as an int64 array, drawn now; None if it only yields one by one
     (any sampler whose ``__iter__`` is not one of chainrule's array-drawing ones)."""
     if type(sampler).__iter__ in (_OrderSampler.__iter__, SubsetRandomSampler.__iter__):
@@ -61,7 +68,7 @@ def whole_order(sampler):
 class SequentialSampler(_OrderSampler):
     """The indices ``0, 1, ..., len(data_source) - 1`` in order, every pass."""
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
     def _order(self) -> np.ndarray:
@@ -81,8 +88,8 @@ class RandomSampler(_OrderSampler):
     generator           the ``cr.Generator`` to draw from (default: the global one)
     """
 
-    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
-                 generator=None):
+    def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
+                 generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -115,18 +122,18 @@ class RandomSampler(_OrderSampler):
 class SubsetRandomSampler(Sampler):
     """The given ``indices`` in a random order, a new order every pass (no repeats)."""
 
-    def __init__(self, indices, generator=None):
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def _order(self):
+    def _order(self) -> np.ndarray | None:
         """The pass as an int64 array when ``indices`` are integers (else None, before any draw)."""
         indices = np.asarray(getattr(self.indices, "_data", self.indices))
         if indices.ndim != 1 or indices.dtype.kind not in "iu":
             return None
         return indices[B.rng(self.generator).permutation(len(indices))].astype(B.int64, copy=False)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         order = self._order()
         if order is not None:
             return iter(order.tolist())
@@ -144,7 +151,8 @@ class WeightedRandomSampler(_OrderSampler):
     as there are nonzero weights.
     """
 
-    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+    def __init__(self, weights: Tensor | Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None) -> None:
         num_samples = _positive_int(num_samples, "num_samples")
         if not isinstance(replacement, bool):
             raise ArgumentError(f"replacement should be a boolean value, but got replacement={replacement!r}")
@@ -180,14 +188,14 @@ class BatchSampler(Sampler):
     ``drop_last=True`` leaves out a last list shorter than ``batch_size``.
     """
 
-    def __init__(self, sampler, batch_size: int, drop_last: bool):
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         self.batch_size = _positive_int(batch_size, "batch_size")
         if not isinstance(drop_last, (bool, np.bool_)):
             raise ArgumentError(f"drop_last should be a boolean value, but got drop_last={drop_last!r}")
         self.sampler = sampler
         self.drop_last = bool(drop_last)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         indices = iter(self.sampler)
         while True:
             batch = list(itertools.islice(indices, self.batch_size))
@@ -195,7 +203,7 @@ class BatchSampler(Sampler):
                 return
             yield batch
 
-    def _index_arrays(self):
+    def _index_arrays(self) -> Iterator[np.ndarray] | None:
         """This pass's batches as int64 arrays (the order is drawn now), or None if the sampler
         yields its indices one at a time (then iterate the BatchSampler itself)."""
         if type(self).__iter__ is not BatchSampler.__iter__:
@@ -208,5 +216,5 @@ class BatchSampler(Sampler):
 
     def __len__(self) -> int:
         if self.drop_last:
-            return len(self.sampler) // self.batch_size
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+            return len(self.sampler) // self.batch_size  # type: ignore[arg-type]
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size  # type: ignore[arg-type]

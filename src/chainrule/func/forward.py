@@ -13,6 +13,7 @@ a loss (m = 1) wants reverse mode, a function with few inputs and many outputs f
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError, ShapeError
 from ..forward_ad import dual_level, make_dual, unpack_dual
@@ -20,8 +21,13 @@ from ..tensor import Tensor
 from . import trees
 from .reverse import assemble, check_argnums, check_float, jacrev, one_hot, split_aux, with_args, zeros_like
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def jvp(func, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False):
+
+def jvp(func: Callable[..., Any], primals: tuple, tangents: tuple, *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
     """(func(*primals), J u[, aux]) with u = ``tangents`` (one per primal, same shapes), in one
     forward pass (torch.func.jvp). Outputs that do not depend on the primals get zero tangents."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
@@ -46,17 +52,19 @@ def jvp(func, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux:
     return (primals_out, tangents_out, aux) if has_aux else (primals_out, tangents_out)
 
 
-def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[..., Any]:
     """The Jacobian of ``func`` by forward mode: one forward pass per input element, each giving a
     column (torch.func.jacfwd). Blocks have shape output shape + input shape, in tuples as for
     jacrev. ``randomness`` is accepted for torch's signature (each pass draws its own numbers)."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         positions = check_argnums("jacfwd", argnums, len(args))
         partial = with_args(func, args, kwargs, positions)
         leaves, spec = trees.flatten(tuple(args[p] for p in positions))
         check_float("jacfwd", leaves, "input")
-        columns, outputs, out_spec, aux = {}, None, None, None
+        columns: dict[Any, list[Any]] = {}
+        outputs, out_spec, aux = None, None, None
         for j, x in enumerate(leaves):
             for element in range(x._data.size):
                 with dual_level():
@@ -84,12 +92,12 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
     return wrapper
 
 
-def _check_outputs(outputs) -> None:
+def _check_outputs(outputs: Any) -> None:
     if not outputs or not all(isinstance(o, Tensor) for o in outputs):
         raise ArgumentError("jacfwd: f must return a Tensor (or a tuple/list/dict of Tensors)")
 
 
-def hessian(func, argnums=0):
+def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The matrix of second derivatives of ``func`` (one number) with respect to ``argnums``:
     jacfwd(jacrev(func)) -- forward mode over reverse mode, as torch.func.hessian. For an input of
     shape T the result has shape T + T."""

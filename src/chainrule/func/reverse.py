@@ -16,6 +16,7 @@ argument sees that argument, not the inner one (no "perturbation confusion").
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from .. import autograd
 from ..autograd import _topological_order, apply
@@ -27,9 +28,15 @@ from ..ops.unary import alias_p
 from ..tensor import Tensor
 from . import trees
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from .._typing import DTypeLike
+
 
 # --- shared by the transforms ---------------------------------------------------------------------
-def check_argnums(op: str, argnums, count: int) -> tuple:
+def check_argnums(op: str, argnums: int | tuple[int, ...], count: int) -> tuple:
     """``argnums`` (an int or a tuple of ints, negative counting from the end) as positions."""
     numbers = (argnums,) if isinstance(argnums, int) else argnums
     if not isinstance(numbers, tuple) or not numbers or not all(
@@ -45,9 +52,9 @@ def check_argnums(op: str, argnums, count: int) -> tuple:
     return tuple(positions)
 
 
-def with_args(func, args: tuple, kwargs: dict, positions: tuple):
+def with_args(func: Callable[..., Any], args: tuple, kwargs: dict, positions: tuple) -> Callable[..., Any]:
     """``func`` as a function of the arguments at ``positions`` only (the others held fixed)."""
-    def partial(*chosen):
+    def partial(*chosen: Any) -> Any:
         full = list(args)
         for position, value in zip(positions, chosen):
             full[position] = value
@@ -55,7 +62,7 @@ def with_args(func, args: tuple, kwargs: dict, positions: tuple):
     return partial
 
 
-def split_aux(op: str, result, has_aux: bool):
+def split_aux(op: str, result: Any, has_aux: bool) -> tuple[Any, Any]:
     """(output, aux) of a function called with has_aux=True; (result, None) otherwise."""
     if not has_aux:
         return result, None
@@ -65,7 +72,7 @@ def split_aux(op: str, result, has_aux: bool):
     return result[0], result[1]
 
 
-def check_float(op: str, leaves, what: str) -> None:
+def check_float(op: str, leaves: Sequence[Any], what: str) -> None:
     for i, t in enumerate(leaves):
         if t._data.dtype.kind != "f":
             raise DTypeError(f"{op}: only floating-point tensors can be differentiated; {what} {i} is "
@@ -83,7 +90,7 @@ def zeros_like(t: Tensor) -> Tensor:
     return Tensor._wrap(np.zeros(t.shape, t._data.dtype))
 
 
-def assemble(columns_or_rows: list, out_shape: tuple, in_shape: tuple, dim: int, dtype) -> Tensor:
+def assemble(columns_or_rows: list, out_shape: tuple, in_shape: tuple, dim: int, dtype: DTypeLike) -> Tensor:
     """One block of a Jacobian, out_shape + in_shape, from its rows (dim 0) or columns (dim -1)."""
     if not columns_or_rows:
         return Tensor._wrap(np.zeros(tuple(out_shape) + tuple(in_shape), dtype))
@@ -95,7 +102,7 @@ class Traced:
     """f run on handles of its arguments: the outputs (flat), the handles, and how to pull a
     cotangent back to them (recording that backward pass when something outside needs it)."""
 
-    def __init__(self, op: str, func, primals: tuple, has_aux: bool):
+    def __init__(self, op: str, func: Callable[..., Any], primals: tuple, has_aux: bool) -> None:
         outer_grad = _mode.grad_enabled
         self.leaves, self.spec = trees.flatten(primals)
         check_float(op, self.leaves, "input")
@@ -120,7 +127,7 @@ class Traced:
                               retain_graph=True, create_graph=self.record, allow_unused=True)
         return [zeros_like(h) if g is None else g for g, h in zip(grads, self.handles)]
 
-    def lifted(self, tree):
+    def lifted(self, tree: Any) -> Any:
         """What the caller gets back: the values themselves when the graph is kept for something
         outside, else the same values cut from the inner graph."""
         if self.record:
@@ -147,19 +154,19 @@ def _reaches_other_leaves(outputs: list, handles: list) -> bool:
     if any(o._prim is None and o._requires_grad and id(o) not in mine for o in outputs):
         return True
     for node in _topological_order(roots) if roots else ():
-        for t in node._inputs():
+        for t in node._inputs():  # type: ignore[union-attr]  # not freed: the graph is kept
             if t._prim is None and t._requires_grad and id(t) not in mine:
                 return True
     return False
 
 
 # --- the transforms -------------------------------------------------------------------------------
-def vjp(func, *primals, has_aux: bool = False):
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """(func(*primals), vjp_fn[, aux]): ``vjp_fn(v)`` is vᵀJ, the cotangent v (shaped like the
     output) pulled back to every primal -- a tuple with one entry per primal (torch.func.vjp)."""
     traced = Traced("vjp", func, primals, has_aux)
 
-    def vjp_fn(cotangents):
+    def vjp_fn(cotangents: Any) -> Any:
         leaves, spec = trees.flatten(cotangents)
         if not trees.same_structure(spec, traced.out_spec):
             raise ShapeError("vjp_fn: the cotangents must have the structure of the output (a Tensor "
@@ -174,11 +181,12 @@ def vjp(func, *primals, has_aux: bool = False):
     return (output, vjp_fn, traced.lifted(traced.aux)) if has_aux else (output, vjp_fn)
 
 
-def grad_and_value(func, argnums=0, has_aux: bool = False):
+def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
     """A function returning (gradient, value) of ``func``, whose output must be one number; with
     has_aux, ``func`` returns (output, aux) and the result is (gradient, (value, aux))."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         positions = check_argnums("grad", argnums, len(args))
         traced = Traced("grad", with_args(func, args, kwargs, positions), tuple(args[p] for p in positions),
                         has_aux)
@@ -196,27 +204,29 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     return wrapper
 
 
-def grad(func, argnums=0, has_aux: bool = False):
+def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable[...,
+         Any]:
     """The gradient of ``func`` (a function returning one number) with respect to the argument(s)
     ``argnums``, as a function of the same arguments (torch.func.grad). With has_aux, ``func``
     returns (output, aux) and the result is (gradient, aux)."""
     both = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         grads, value = both(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
 
     return wrapper
 
 
-def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
+def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable[..., Any]:
     """The Jacobian of ``func`` by reverse mode: one backward pass per output element, each giving
     a row (torch.func.jacrev). For an output of shape S and an input of shape T the block has shape
     S + T; tuples of outputs or argnums give tuples of blocks. ``chunk_size`` is accepted and
     ignored (the rows are computed one at a time)."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         positions = check_argnums("jacrev", argnums, len(args))
         traced = Traced("jacrev", with_args(func, args, kwargs, positions),
                         tuple(args[p] for p in positions), has_aux)
@@ -224,7 +234,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
         for k, out in enumerate(traced.outputs):
             rows = []
             for element in range(out._data.size):
-                cotangents = [None] * len(traced.outputs)
+                cotangents: list[Tensor | None] = [None] * len(traced.outputs)
                 cotangents[k] = one_hot(out, element)
                 rows.append(traced.pull(cotangents))
             blocks = [assemble([row[j] for row in rows], out.shape, h.shape, 0, h._data.dtype)

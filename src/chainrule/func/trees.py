@@ -9,18 +9,25 @@ Tensors inside and rebuild the structure around their results; anything that is 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
 
 LEAF = "leaf"
 
 
-def flatten(tree) -> tuple[list, tuple]:
+def flatten(tree: Any) -> tuple[list[Any], Any]:
     """(the Tensors in ``tree``, depth first and in order; the structure to rebuild it)."""
     leaves: list = []
     return leaves, _spec(tree, leaves)
 
 
-def _spec(tree, leaves: list):
+def _spec(tree: Any, leaves: list) -> Any:
     if isinstance(tree, Tensor):
         leaves.append(tree)
         return LEAF
@@ -34,7 +41,7 @@ def _spec(tree, leaves: list):
     return ("constant", tree, None)
 
 
-def unflatten(leaves, spec):
+def unflatten(leaves: Sequence[Any], spec: Any) -> Any:
     """The structure ``spec`` (from ``flatten``) rebuilt around ``leaves``, in order."""
     iterator = iter(leaves)
     tree = _build(iterator, spec)
@@ -43,7 +50,7 @@ def unflatten(leaves, spec):
     return tree
 
 
-def _build(leaves, spec):
+def _build(leaves: Iterator[Any], spec: Any) -> Any:
     if spec == LEAF:
         return next(leaves)
     kind, extra, children = spec
@@ -57,7 +64,7 @@ def _build(leaves, spec):
     return tuple(items) if kind == "tuple" else items
 
 
-def same_structure(a, b) -> bool:
+def same_structure(a: Any, b: Any) -> bool:
     """True when two specs hold Tensors at the same places (the constants may differ)."""
     if a == LEAF or b == LEAF:
         return a == b
@@ -70,7 +77,7 @@ def same_structure(a, b) -> bool:
     return len(a[2]) == len(b[2]) and all(same_structure(x, y) for x, y in zip(a[2], b[2]))
 
 
-def holds_constants(spec) -> bool:
+def holds_constants(spec: Any) -> bool:
     """Whether something other than a Tensor sits in the structure (a number, None...)."""
     if spec == LEAF:
         return False

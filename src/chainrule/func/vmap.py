@@ -21,6 +21,7 @@ and ignored.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError, ShapeError
 from ..ops.arguments import dim_of
@@ -30,20 +31,27 @@ from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 from . import trees
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+
+def vmap(func: Callable[..., Any], in_dims: int | None | tuple[Any, ...] = 0,
+         out_dims: int | tuple[int, ...] = 0, randomness: str = "error", *,
+         chunk_size: int | None = None) -> Callable[..., Any]:
     """``func`` mapped over a batch dim of its inputs, results stacked along ``out_dims`` (a loop
     over the samples; see the module docstring)."""
     if randomness not in ("error", "different", "same"):
         raise ArgumentError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
 
     @functools.wraps(func)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         leaves, spec = trees.flatten(args)
         dims = _per_leaf("in_dims", in_dims, args, len(leaves))
         size = _batch_size(leaves, dims)
         state = get_rng_state() if randomness == "same" else None
-        results, out_spec = [], None
+        results: list[Any] = []
+        out_spec = None
         for index in range(size):
             if state is not None:
                 set_rng_state(state)
@@ -75,12 +83,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     return wrapped
 
 
-def _as_args(tree) -> tuple:
+def _as_args(tree: Any) -> tuple:
     """The outputs as the tuple that out_dims' entries match (one output: a 1-tuple)."""
     return tree if isinstance(tree, tuple) else (tree,)
 
 
-def _per_leaf(name: str, dims, args: tuple, count: int) -> list:
+def _per_leaf(name: str, dims: Any, args: tuple, count: int) -> list:
     """``dims`` (int, None or nested tuples) spread to one entry per Tensor of ``args``."""
     if dims is None or isinstance(dims, int):
         return [_checked(name, dims)] * count
@@ -90,7 +98,7 @@ def _per_leaf(name: str, dims, args: tuple, count: int) -> list:
     return [d for entry, arg in zip(dims, args) for d in _spread(name, entry, arg)]
 
 
-def _spread(name: str, entry, arg) -> list:
+def _spread(name: str, entry: Any, arg: Any) -> list:
     """One dim per Tensor of ``arg``, from its in_dims/out_dims entry (nested like ``arg``)."""
     if entry is None or isinstance(entry, int):
         return [_checked(name, entry)] * len(trees.flatten(arg)[0])
@@ -101,7 +109,7 @@ def _spread(name: str, entry, arg) -> list:
     raise ArgumentError(f"{name}: the entry {entry!r} does not match the structure of its argument")
 
 
-def _checked(name: str, dim):
+def _checked(name: str, dim: Any) -> Any:
     if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
         raise ArgumentError(f"{name}: each entry must be an int or None, got {dim!r}")
     return dim

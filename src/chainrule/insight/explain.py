@@ -33,6 +33,7 @@ touched.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import GraphError
@@ -45,11 +46,18 @@ from .naming import _backward_walk, _given_names, _graph, _local_values, _name_g
 from .notation import ELEMENTWISE, NOTATIONS, VJP_WORDS, NotebookNotation, forward_formula, local_formula
 from .writer import Writer, show_value, sum_of
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from ..nn.module import Module
+
+
 __all__ = ["Explanation", "explain", "show_value"]
 
 DEFAULT_MAX_NODES = 30
 MAX_LEAVES_SHOWN = 20
-def _use_key(t: Tensor):
+def _use_key(t: Tensor) -> Any:
     """What identifies a value in the graph: its node, or the leaf tensor itself."""
     return t._node if t._node is not None else id(t)
 
@@ -57,13 +65,13 @@ def _use_key(t: Tensor):
 def _uses(contributions: dict) -> dict:
     """{value: [(node, input index), ...]}: every use of a value that sends a gradient back, in
     the order of the backward walk. More than one use means more than one path to L."""
-    uses = {}
+    uses: dict[Any, list[tuple[Any, int]]] = {}
     for node, index in contributions:
         uses.setdefault(_use_key(node.inputs[index]), []).append((node, index))
     return uses
 
 
-def _target_operands(N, node, given_arrays) -> list:
+def _target_operands(N: Any, node: Any, given_arrays: Any) -> list:
     """The data a loss compares with (cross-entropy's target), which the node holds as a
     parameter rather than as an input: written by name when the caller named it."""
     for key in ("target", "coefficients"):
@@ -77,7 +85,8 @@ def _target_operands(N, node, given_arrays) -> list:
     return []
 
 
-def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES, names=None,
+def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NODES,
+            names: Mapping[Tensor, str] | Module | None = None,
             lang: str | None = None, mode: str = "reverse") -> Explanation:
     """The chain rule for ``tensor``'s graph, written out: forward values, then per node the
     local derivative, the upstream gradient and their product, then the leaves' gradients (the
@@ -120,7 +129,7 @@ def explain(tensor: Tensor, style: str = "text", max_nodes: int = DEFAULT_MAX_NO
 class _Walked:
     """A graph named and walked once, to be written in as many notations as wanted."""
 
-    def __init__(self, tensor: Tensor, names):
+    def __init__(self, tensor: Tensor, names: Any) -> None:
         self.tensor, self.names = tensor, names
         self.order, self.tensor_of, self.leaves = _graph(tensor)
         self.namer = _name_graph(tensor, self.order, self.tensor_of, self.leaves, _given_names(names))
@@ -128,7 +137,7 @@ class _Walked:
             self.walk = _backward_walk(tensor, self.order)
 
 
-def _explain(graph: _Walked, N, max_nodes: int) -> str:
+def _explain(graph: _Walked, N: Any, max_nodes: int) -> str:
     tensor, order, leaves = graph.tensor, graph.order, graph.leaves
     with np.errstate(all="ignore"):
         out = Writer(N)
@@ -159,7 +168,7 @@ def _explain(graph: _Walked, N, max_nodes: int) -> str:
 class _Context:
     """What every part of the write-up needs: notation, names, the graph and the backward walk."""
 
-    def __init__(self, N, namer, root, tensor_of, walk, names):
+    def __init__(self, N: Any, namer: Any, root: Any, tensor_of: Any, walk: Any, names: Any) -> None:
         self.N, self.namer, self.root, self.tensor_of = N, namer, root, tensor_of
         self.node_grads, self.leaf_grads, self.contributions = walk
         self.uses = _uses(self.contributions)
@@ -174,7 +183,7 @@ class _Context:
         return show_value(self.N, t._data) if t._data.size == 1 else self.written(t)
 
 
-def _write_forward(out, c, order, shown, leaves) -> dict:
+def _write_forward(out: Any, c: Any, order: Any, shown: Any, leaves: Any) -> dict:
     """The forward pass, each node's value, and {node: why its value is not a real number}."""
     N = c.N
     out.heading(_("Forward pass (input to output)"))
@@ -219,7 +228,7 @@ def _write_forward(out, c, order, shown, leaves) -> dict:
     return problems
 
 
-def _explain_node(out, c, node, problems) -> None:
+def _explain_node(out: Any, c: Any, node: Any, problems: Any) -> None:
     """One node's chain rule: upstream (the sum of its paths when used twice), then for each
     input that needs a gradient, local derivative and product."""
     N, op, t = c.N, node.prim.name, c.tensor_of[node]
@@ -252,7 +261,8 @@ def _explain_node(out, c, node, problems) -> None:
         _explain_input(out, c, node, index, operands, scalar, explained=node in problems)
 
 
-def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> None:
+def _explain_input(out: Any, c: Any, node: Any, index: Any, operands: Any, scalar: Any,
+                   explained: bool) -> None:
     """Local derivative and product for input ``index`` of ``node``."""
     N, op, t, source = c.N, node.prim.name, c.tensor_of[node], node.inputs[index]
     out_name, source_name = c.namer(t), c.namer(source)
@@ -292,7 +302,7 @@ def _explain_input(out, c, node, index, operands, scalar, explained: bool) -> No
         out.warning(f"{N.math(product_lhs)}: {problem}", level=2)
 
 
-def _write_leaf_gradients(out, c, leaves, problems) -> None:
+def _write_leaf_gradients(out: Any, c: Any, leaves: Any, problems: Any) -> None:
     """Each leaf's gradient; for a leaf used several times, the sum of its paths written out."""
     N = c.N
     out.heading(_("Gradients of the leaves"))

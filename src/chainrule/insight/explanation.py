@@ -14,11 +14,18 @@ and one form keeps what a learner sees the same everywhere.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class Explanation(str):
     """The chain rule written out: a ``str`` (the chosen style's text) with a notebook form."""
 
-    def __new__(cls, text: str, notebook: str | None = None):
+    notebook: str
+
+    def __new__(cls, text: str, notebook: str | None = None) -> Explanation:
         explanation = super().__new__(cls, text)
         explanation.notebook = text if notebook is None else notebook
         return explanation
@@ -27,9 +34,9 @@ class Explanation(str):
         """Markdown with the formulas in LaTeX, for Jupyter's rich display."""
         return self.notebook
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """The IPython terminal shows the text as ``print`` would, not as a quoted string."""
         printer.text(str(self))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Explanation], tuple[str, str]]:
         return (Explanation, (str(self), self.notebook))

@@ -24,6 +24,8 @@ geometrically (vanishing) and factors above 1 make them grow (exploding).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import is_grad_enabled
 from ..backend import np
 from ..display import escape, png_html
@@ -50,17 +52,23 @@ from .diagnosis import (  # noqa: F401  (re-exported: chainrule.insight.flow is 
     vanishing_findings,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, Literal
 
-def _percent(fraction) -> str | None:
+    from ..tensor import Tensor
+
+
+def _percent(fraction: float | None) -> str | None:
     return None if fraction is None else f"{fraction:.0%}"
 
 
-def _norm(array) -> float:
+def _norm(array: np.ndarray) -> float:
     with np.errstate(all="ignore"):   # an overflowing norm is recorded as inf: that is the finding
         return float(np.sqrt(np.sum(np.square(array, dtype=np.float64))))
 
 
-def _median(values) -> float | None:
+def _median(values: Sequence[float]) -> float | None:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.median(finite)) if finite else None
 
@@ -68,16 +76,19 @@ def _median(values) -> float | None:
 class GradientFlow:
     """Records per-parameter gradient norms, update ratios and activation statistics of ``model``."""
 
-    def __init__(self, model: Module, activations: bool = True):
+    def __init__(self, model: Module, activations: bool = True) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"GradientFlow watches an nn.Module, got {type(model).__name__}")
         self.model = model
         self.parameters = dict(model.named_parameters())
-        self.grad_norms = {name: [] for name in self.parameters}
-        self.update_ratios = {name: [] for name in self.parameters}
-        self.activation_stats = {}      # module name -> {"mean": [...], "std": [...], "dead": [...]}
-        self._snapshots, self._provisional = {}, set()
-        self._param_hooks, self._module_handles = [], []
+        self.grad_norms: dict[str, list[float]] = {name: [] for name in self.parameters}
+        self.update_ratios: dict[str, list[float]] = {name: [] for name in self.parameters}
+        # module name -> {"mean": [...], "std": [...], "dead": [...]}
+        self.activation_stats: dict[str, dict[str, list[float]]] = {}
+        self._snapshots: dict[str, np.ndarray] = {}
+        self._provisional: set[str] = set()
+        self._param_hooks: list[tuple[Tensor, Any]] = []
+        self._module_handles: list[Any] = []
         for name, param in self.parameters.items():
             if param.requires_grad:
                 hook = self._gradient_hook(name, param)
@@ -90,15 +101,15 @@ class GradientFlow:
                     self._module_handles.append(module.register_forward_hook(self._activation_hook(name)))
 
     # --- recording ------------------------------------------------------------------------------
-    def _gradient_hook(self, name: str, param):
-        def record(grad):
+    def _gradient_hook(self, name: str, param: Tensor) -> Callable[[Tensor], None]:
+        def record(grad: Tensor) -> None:
             self._measure_update(name, param)
             self.grad_norms[name].append(_norm(grad._data))
             self._snapshots[name] = param._data.copy()
             return None
         return record
 
-    def _measure_update(self, name: str, param) -> None:
+    def _measure_update(self, name: str, param: Tensor) -> None:
         """The update of the previous step: compare the weights with their snapshot."""
         before = self._snapshots.get(name)
         if before is None:
@@ -111,8 +122,8 @@ class GradientFlow:
         else:
             ratios.append(ratio)
 
-    def _activation_hook(self, name: str):
-        def record(module, args, output):
+    def _activation_hook(self, name: str) -> Callable[[Module, tuple[Any, ...], Any], None]:
+        def record(module: Module, args: tuple[Any, ...], output: Any) -> None:
             if not (is_grad_enabled() and module.training) or not hasattr(output, "data"):
                 return None
             values = np.asarray(output._data, dtype=np.float64)
@@ -135,10 +146,10 @@ class GradientFlow:
             handle.remove()
         self._param_hooks, self._module_handles = [], []
 
-    def __enter__(self):
+    def __enter__(self) -> GradientFlow:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.remove()
         return False
 
@@ -225,7 +236,7 @@ class GradientFlow:
         with language(lang) as chosen:
             return self._report(labels, chosen)
 
-    def _report(self, labels, lang: str) -> FlowReport:
+    def _report(self, labels: Any, lang: str) -> FlowReport:
         for name, param in self.parameters.items():  # measure the last step's update too
             if name in self._snapshots and name not in self._provisional and self.grad_norms[name]:
                 self._measure_update(name, param)
@@ -249,10 +260,10 @@ class GradientFlow:
                     ratio=np.median(ratios))))
         return FlowReport(findings, self.table(labels), self.steps, lang)
 
-    def _vanishing(self, labels, medians) -> list:
+    def _vanishing(self, labels: Any, medians: Any) -> list:
         return vanishing_findings(labels, medians)
 
-    def _exploding(self, layers, labels, medians) -> list:
+    def _exploding(self, layers: Any, labels: Any, medians: Any) -> list:
         """Inf/NaN anywhere, huge or fast-growing norms in any parameter (biases too), or norms
         growing toward the input along the weight layers."""
         every = [n for n in self.parameters if self.grad_norms[n]]
@@ -284,7 +295,7 @@ class GradientFlow:
     def _dead_relus(self) -> list:
         dead = [(name, _median(stats["dead"][-5:])) for name, stats in self.activation_stats.items()
                 if stats["dead"]]
-        dead = [(name, fraction) for name, fraction in dead if fraction >= DEAD_FRACTION]
+        dead = [(name, fraction) for name, fraction in dead if fraction >= DEAD_FRACTION]  # type: ignore[operator]
         if not dead:
             return []
         words = ", ".join(_("{layer} ({fraction:.0%} dead)").format(layer=name or "model", fraction=fraction)

@@ -8,28 +8,34 @@ The analytic side is one backward pass of the same L. They must agree within
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import autograd
 from ..errors import ChainruleError
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
 
 class GradcheckError(ChainruleError, AssertionError):
     """The analytic and numerical gradients disagree."""
 
 
-def _outputs(fn, inputs):
+def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Any]:
     out = fn(*inputs)
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def _weighted_sum(outputs, weights) -> float:
+def _weighted_sum(outputs: Sequence[Tensor], weights: Sequence[np.ndarray]) -> float:
     return sum(float(np.sum(o._data.astype(np.float64) * w)) for o, w in zip(outputs, weights))
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              seed: int = 0) -> bool:
+def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, seed: int = 0) -> bool:
     """True when ``fn``'s gradients match finite differences; otherwise raise naming the input,
     the entry and both values. Inputs that require grad should be float64 for a meaningful check."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
@@ -50,7 +56,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         for o, w in differentiable:
             term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
             total = term if total is None else total + term
-        grads = autograd.grad(total, [inputs[i] for i in checked], allow_unused=True)
+        grads = autograd.grad(total, [inputs[i] for i in checked], allow_unused=True)  # type: ignore[arg-type]
         analytic = [np.zeros(inputs[i].shape) if g is None else g._data.astype(np.float64)
                     for i, g in zip(checked, grads)]
 

@@ -165,7 +165,8 @@ def dot_program() -> str | None:
     return shutil.which("dot")
 
 
-def draw_graph(tensor: Tensor, path=None, format: str | None = None, **dot_options) -> GraphDrawing:  # noqa: A002
+def draw_graph(tensor: Tensor, path=None, format: str | None = None,  # noqa: A002
+               **dot_options) -> GraphDrawing:
     """Render the graph of ``tensor`` to ``path`` (SVG/PNG/PDF, from the suffix or ``format``).
 
     Without the graphviz package or the ``dot`` program nothing fails: the DOT text is written

@@ -25,6 +25,8 @@ which has the same gradient with respect to v as the real loss. The truth is aut
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import grad as autograd_grad
 from ..backend import np
 from ..errors import ArgumentError, GraphError
@@ -34,16 +36,19 @@ from .explain import explain
 from .grad_mistakes import diagnose
 from .grad_steps import backward_order, find_steps, replay
 
+if TYPE_CHECKING:
+    from typing import Any
+
 STATUS = (N_("exact"), N_("approximate"), N_("wrong"), N_("wrong shape"))   # translated where shown
 
 
-def _tolerance(right, dtype) -> float:
+def _tolerance(right: Any, dtype: Any) -> float:
     """How far float rounding alone can move a hand-written gradient."""
     scale = float(np.max(np.abs(right), initial=0.0))
     return (1e-4 * scale + 1e-7) if np.dtype(dtype).itemsize <= 4 else (1e-9 * scale + 1e-12)
 
 
-def _as_array(value, name: str):
+def _as_array(value: Any, name: str) -> Any:
     if isinstance(value, Tensor):
         return np.asarray(value._data)
     try:
@@ -89,7 +94,7 @@ def check_manual_grads(loss: Tensor, values: dict, grads: dict, lang: str | None
         return _check(loss, named, given, chosen)
 
 
-def _check(loss, named, given, lang) -> ManualGradReport:
+def _check(loss: Any, named: Any, given: Any, lang: Any) -> ManualGradReport:
     wanted = [n for n, t in named.items() if t.requires_grad and t is not loss]
     truth = dict(zip(wanted, autograd_grad(loss, [named[n] for n in wanted], retain_graph=True,
                                            allow_unused=True)))
@@ -119,7 +124,7 @@ def _check(loss, named, given, lang) -> ManualGradReport:
     return ManualGradReport(rows, first, diagnosis, explanation, lang)
 
 
-def _diagnose_first(name, named, given, truth, steps, statuses):
+def _diagnose_first(name: Any, named: Any, given: Any, truth: Any, steps: Any, statuses: Any) -> Any:
     value = named[name]
     readers = [step for step in steps.values() if step.reads(value)]
     upstream_words = {step.name: "" if statuses.get(step.name) in ("exact", "approximate")
@@ -135,7 +140,7 @@ class ManualGradReport:
     """The outcome of ``check_manual_grads``: one row per gradient (backward order), the first
     wrong one, what went wrong there, and that step's chain rule written out (``explanation``)."""
 
-    def __init__(self, rows, first_wrong, diagnosis, explanation, lang):
+    def __init__(self, rows: Any, first_wrong: Any, diagnosis: Any, explanation: Any, lang: Any) -> None:
         self.rows, self.first_wrong, self.lang = rows, first_wrong, lang
         self.diagnosis, self.explanation = diagnosis, explanation
 

@@ -16,6 +16,8 @@ the numbers are the same; what that path changes (nested tensors) does not exist
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..backend import np
 from ..errors import ShapeError
@@ -24,6 +26,10 @@ from . import init
 from .functional_attention import _same_way, attend
 from .linear import Linear, _check_device
 from .module import Module, Parameter
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DTypeLike
+    from ..tensor import Tensor
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -38,8 +44,9 @@ class MultiheadAttention(Module):
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
-                 batch_first: bool = False, device=None, dtype=None):
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         _check_device("MultiheadAttention", device)
         if embed_dim <= 0 or num_heads <= 0:
@@ -71,8 +78,8 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias, dtype=dtype)
         if add_bias_kv:
-            self.bias_k = Parameter(np.empty((1, 1, e), dtype=dtype))
-            self.bias_v = Parameter(np.empty((1, 1, e), dtype=dtype))
+            self.bias_k: Parameter | None = Parameter(np.empty((1, 1, e), dtype=dtype))
+            self.bias_v: Parameter | None = Parameter(np.empty((1, 1, e), dtype=dtype))
         else:
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
@@ -91,8 +98,9 @@ class MultiheadAttention(Module):
             if extra is not None:
                 init.xavier_normal_(extra)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
-                average_attn_weights: bool = True, is_causal: bool = False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
+                need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         if query.ndim == 3 and not self.batch_first:   # the math runs batch-first
             query, key, value = _same_way(query, key, value, lambda x: shape.transpose(x, 0, 1))
         separate = None if self._qkv_same_embed_dim else (self.q_proj_weight, self.k_proj_weight,

@@ -9,6 +9,8 @@ and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
@@ -17,13 +19,19 @@ from ..ops.windows import pair
 from . import init
 from .module import Module, Parameter
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DTypeLike, Size
+    from ..tensor import Tensor
+
 
 class _ConvNd(Module):
     _spatial = 2
     _function = staticmethod(conv2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
+                 padding: Size | str = 0, dilation: Size = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         name = type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
@@ -52,11 +60,11 @@ class _ConvNd(Module):
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
 
-    def forward(self, input):  # noqa: A002 - PyTorch's name
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
         shape = getattr(input, "shape", None)
         spatial = self._spatial
         fits = shape is not None and len(shape) in (spatial + 1, spatial + 2)
-        if not fits or shape[-spatial - 1] != self.in_channels:
+        if not fits or shape[-spatial - 1] != self.in_channels:  # type: ignore[index]  # fits: not None
             dims = ", ".join(("L",) if spatial == 1 else ("H", "W"))
             raise ShapeError(f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
                              f"(N, {self.in_channels}, {dims}) or ({self.in_channels}, {dims}), got "

@@ -12,6 +12,8 @@ bias from the same range.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..backend import np
 from ..errors import ShapeError
@@ -22,14 +24,21 @@ from . import init
 from .linear import _check_device
 from .module import Module, Parameter
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._typing import DeviceLike, DTypeLike, Size
+    from ..tensor import Tensor
+
 
 class _ConvTransposeNd(Module):
     _spatial = 2
     _function = staticmethod(conv_transpose2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
+                 padding: Size = 0, output_padding: Size = 0, groups: int = 1, bias: bool = True,
+                 dilation: Size = 1, padding_mode: str = "zeros", device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         name = type(self).__name__
         _check_device(name, device)
@@ -59,7 +68,7 @@ class _ConvTransposeNd(Module):
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
 
-    def _output_padding(self, input, output_size) -> tuple:
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple:
         """PyTorch's rule: ``output_size`` (spatial sizes, optionally with the leading dims) picks the
         output_padding that reaches it; it must lie between the smallest and largest reachable size."""
         if output_size is None:
@@ -80,11 +89,11 @@ class _ConvTransposeNd(Module):
                              f"{list(input.shape[-spatial:])})")
         return tuple(want - low for want, low in zip(size, smallest))
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         spatial = self._spatial
         shape = getattr(input, "shape", None)
         fits = shape is not None and len(shape) in (spatial + 1, spatial + 2)
-        if not fits or shape[-spatial - 1] != self.in_channels:
+        if not fits or shape[-spatial - 1] != self.in_channels:  # type: ignore[index]  # fits: not None
             dims = "L" if spatial == 1 else "H, W"
             raise ShapeError(f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
                              f"(N, {self.in_channels}, {dims}) or ({self.in_channels}, {dims}), got "

@@ -10,6 +10,8 @@ similarity.py, normalization.py, indexing.py, convolution.py, pooling.py.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import activations as _activations
@@ -27,6 +29,11 @@ from ..ops.linear import embedding as _embedding
 from ..ops.linear import linear as linear  # re-exported: F.linear
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import DTypeLike, Size
+
 # --- layers ---------------------------------------------------------------------------------
 batch_norm = _normalization.batch_norm
 layer_norm = _normalization.layer_norm
@@ -41,8 +48,8 @@ adaptive_avg_pool1d = _pooling.adaptive_avg_pool1d
 adaptive_avg_pool2d = _pooling.adaptive_avg_pool2d
 
 
-def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer tensor ``input``; row ``padding_idx`` gets no gradient.
 
     With ``max_norm``, every row about to be looked up whose ``norm_type``-norm exceeds max_norm is
@@ -55,7 +62,7 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=No
     return _embedding(input, weight, padding_idx)
 
 
-def _renorm_rows(input, weight: Tensor, max_norm: float, norm_type: float) -> None:
+def _renorm_rows(input: Tensor, weight: Tensor, max_norm: float, norm_type: float) -> None:
     """PyTorch's embedding_renorm_: the looked-up rows whose norm exceeds max_norm, scaled down in
     place. Out-of-range indices are left to the lookup, which names them."""
     index = np.asarray(input._data if isinstance(input, Tensor) else input)
@@ -87,7 +94,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise DTypeError(f"dropout: needs a floating-point input, got {input.dtype} with shape {input.shape}")
     if p == 1.0:
         return input * 0.0
-    return _arithmetic.mul(input, dropout_keep(input.shape, p, input.dtype))   # the mask is an op: drawn anew
+    keep = dropout_keep(input.shape, p, input.dtype)   # the mask is an op: drawn anew (0 < p < 1: not None)
+    return _arithmetic.mul(input, keep)  # type: ignore[arg-type]
 
 
 # --- activations ----------------------------------------------------------------------------
@@ -106,21 +114,21 @@ softplus = _activations.softplus
 logsumexp = _activations.logsumexp
 
 
-def _softmax_dim(dim, ndim: int) -> int:
+def _softmax_dim(dim: int | None, ndim: int) -> int:
     """PyTorch's legacy choice when no dim is given: 0 for 0-, 1- and 3-D input, else 1."""
     if dim is not None:
         return dim
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
     return _activations.softmax(input, _softmax_dim(dim, input.ndim))
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Tensor:
     """x - logsumexp(x) along ``dim`` (stable)."""
     if dtype is not None:
         input = input.to(dtype)
@@ -154,7 +162,8 @@ cosine_similarity = _similarity.cosine_similarity
 pairwise_distance = _similarity.pairwise_distance
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
     """input / max(||input||_p, eps) along ``dim``: unit vectors (F.normalize); a vector shorter
     than ``eps`` is divided by eps, so zeros stay zeros with a zero gradient. Built from
     vector_norm, clamp and division, whose derivatives give this one's."""
@@ -165,7 +174,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 
 
 # --- helpers --------------------------------------------------------------------------------
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape tensor.shape + (num_classes,) with a 1 at each index."""
     index = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if index.dtype.kind not in "iu":
@@ -202,16 +211,19 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+def upsample(input: Tensor, size: Size | None = None, scale_factor: float | Sequence[float] | None = None,
+             mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
     """PyTorch's older name of interpolate."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:
+def upsample_nearest(input: Tensor, size: Size | None = None,
+                     scale_factor: float | Sequence[float] | None = None) -> Tensor:
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
+def upsample_bilinear(input: Tensor, size: Size | None = None,
+                      scale_factor: float | Sequence[float] | None = None) -> Tensor:
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

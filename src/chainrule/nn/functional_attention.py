@@ -22,6 +22,7 @@ computed in the open, as PyTorch does) it is NaN. Both are what PyTorch 2.13 giv
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ShapeError
@@ -32,8 +33,12 @@ from ..ops.attention import additive_mask, dropout_keep, scaled_dot_product_atte
 from ..ops.linear import linear
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads, op):
+
+def _check_shapes(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None,
+                  attn_mask: Tensor | None, num_heads: int, op: str) -> bool:
     """PyTorch's rules: batched (3-D) or unbatched (2-D) inputs, masks of matching rank."""
     if query.ndim not in (2, 3):
         raise ShapeError(f"{op}: query must be 2-D (unbatched) or 3-D (batched), got shape "
@@ -56,15 +61,17 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads, op)
     return batched
 
 
-def _project(query, key, value, in_proj_weight, in_proj_bias, separate, embed_dim):
+def _project(query: Tensor, key: Tensor, value: Tensor, in_proj_weight: Tensor | None,
+             in_proj_bias: Tensor | None, separate: tuple[Tensor, Tensor, Tensor] | None,
+             embed_dim: int) -> tuple[Tensor, ...]:
     """Q, K, V: one GEMM for self-attention (query is key is value), two when key is value."""
     if separate is not None:
         weights = separate
         biases = (None,) * 3 if in_proj_bias is None else indexing.chunk(in_proj_bias, 3)
         return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
     if query is key and key is value:
-        return indexing.split(linear(query, in_proj_weight, in_proj_bias), embed_dim, dim=-1)
-    w_q, w_kv = indexing.split(in_proj_weight, [embed_dim, 2 * embed_dim])
+        return indexing.split(linear(query, in_proj_weight, in_proj_bias), embed_dim, dim=-1)  # type: ignore[arg-type]
+    w_q, w_kv = indexing.split(in_proj_weight, [embed_dim, 2 * embed_dim])  # type: ignore[arg-type]  # set without separate
     b_q, b_kv = (None, None) if in_proj_bias is None else indexing.split(in_proj_bias,
                                                                          [embed_dim, 2 * embed_dim])
     q = linear(query, w_q, b_q)
@@ -75,18 +82,19 @@ def _project(query, key, value, in_proj_weight, in_proj_bias, separate, embed_di
     return q, linear(key, w_k, b_k), linear(value, w_v, b_v)
 
 
-def _heads(x, num_heads):
+def _heads(x: Tensor, num_heads: int) -> Tensor:
     """(N, T, E) -> (N, H, T, E/H): each head's slice of the features."""
     n, t, e = x.shape
     return shape.permute(x.reshape(n, t, num_heads, e // num_heads), (0, 2, 1, 3))
 
 
-def _append_key_column(mask):
+def _append_key_column(mask: Tensor | None) -> Tensor | None:
     """One more key position, never masked (for bias_k/bias_v and add_zero_attn)."""
     return None if mask is None else indexing.pad(mask, (0, 1))
 
 
-def _same_way(query, key, value, change):
+def _same_way(query: Tensor, key: Tensor, value: Tensor, change: Callable[[Tensor], Tensor]) -> tuple[Tensor,
+              Tensor, Tensor]:
     """Apply ``change`` to query, key and value, keeping them one object where they were one
     (so self-attention still takes the one-GEMM projection)."""
     q = change(query)
@@ -95,11 +103,13 @@ def _same_way(query, key, value, change):
     return q, k, v
 
 
-def attend(query, key, value, num_heads: int, in_proj_weight, in_proj_bias, bias_k, bias_v,
-           add_zero_attn: bool, dropout_p: float, out_proj_weight, out_proj_bias, training: bool = True,
-           key_padding_mask=None, need_weights: bool = True, attn_mask=None, separate_proj=None,
-           static_k=None, static_v=None, average_attn_weights: bool = True, is_causal: bool = False,
-           op: str = "multi_head_attention_forward"):
+def attend(query: Tensor, key: Tensor, value: Tensor, num_heads: int, in_proj_weight: Tensor | None,
+           in_proj_bias: Tensor | None, bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+           dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None, training: bool = True,
+           key_padding_mask: Tensor | None = None, need_weights: bool = True, attn_mask: Tensor | None = None,
+           separate_proj: tuple[Tensor, Tensor, Tensor] | None = None, static_k: Tensor | None = None,
+           static_v: Tensor | None = None, average_attn_weights: bool = True, is_causal: bool = False,
+           op: str = "multi_head_attention_forward") -> tuple[Tensor, Tensor | None]:
     """Multi-head attention on BATCH-FIRST input: query (N, L, E) or unbatched (L, E).
     Returns (output (N, L, E), weights or None). ``separate_proj``: (W_q, W_k, W_v) or None."""
     key_padding_mask = None if key_padding_mask is None else _tensor(key_padding_mask)
@@ -176,11 +186,11 @@ def attend(query, key, value, num_heads: int, in_proj_weight, in_proj_bias, bias
     return output, weights
 
 
-def _tensor(value):
+def _tensor(value: object) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
-def _attn_mask_4d(mask, batch, num_heads, length, source, op):
+def _attn_mask_4d(mask: Tensor, batch: int, num_heads: int, length: int, source: int, op: str) -> Tensor:
     """(L, S) -> (1, 1, L, S); (N*H, L, S) -> (N, H, L, S)."""
     if mask.ndim == 2:
         if mask.shape != (length, source):
@@ -193,7 +203,7 @@ def _attn_mask_4d(mask, batch, num_heads, length, source, op):
     return mask.reshape(batch, num_heads, length, source)
 
 
-def _static(static, batch, num_heads, head_dim, op):
+def _static(static: Tensor, batch: int, num_heads: int, head_dim: int, op: str) -> Tensor:
     """static_k / static_v, given as (N*H, S, d), as (N, H, S, d)."""
     if static.ndim != 3 or static.shape[0] != batch * num_heads or static.shape[2] != head_dim:
         raise ShapeError(f"{op}: static_k/static_v must be (N*num_heads, S, head_dim) = "
@@ -201,13 +211,17 @@ def _static(static, batch, num_heads, head_dim, op):
     return static.reshape(batch, num_heads, static.shape[1], head_dim)
 
 
-def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num_heads: int, in_proj_weight,
-                                 in_proj_bias, bias_k, bias_v, add_zero_attn: bool, dropout_p: float,
-                                 out_proj_weight, out_proj_bias, training: bool = True, key_padding_mask=None,
-                                 need_weights: bool = True, attn_mask=None,
-                                 use_separate_proj_weight: bool = False, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None, static_k=None, static_v=None,
-                                 average_attn_weights: bool = True, is_causal: bool = False):
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
+                                 num_heads: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
+                                 bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                                 training: bool = True, key_padding_mask: Tensor | None = None,
+                                 need_weights: bool = True, attn_mask: Tensor | None = None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
+                                 static_k: Tensor | None = None, static_v: Tensor | None = None,
+                                 average_attn_weights: bool = True, is_causal: bool = False) -> tuple[Tensor,
+                                 Tensor | None]:
     """PyTorch's F.multi_head_attention_forward: SEQUENCE-FIRST input, query (L, N, E) or (L, E).
     Returns (output (L, N, E), attention weights (N, L, S) averaged over heads, per head
     (N, H, L, S), or None when ``need_weights`` is False)."""

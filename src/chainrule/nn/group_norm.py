@@ -7,6 +7,8 @@ weight 1, bias 0, one of each per channel.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..backend import np
 from ..errors import ShapeError
@@ -15,12 +17,17 @@ from . import init
 from .linear import _check_device
 from .module import Module, Parameter
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DTypeLike
+    from ..tensor import Tensor
+
 
 class GroupNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics per (sample, group of channels)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device=None, dtype=None, *, bias: bool = True):
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         _check_device("GroupNorm", device)
         if num_groups < 1 or num_channels % num_groups:
@@ -46,7 +53,7 @@ class GroupNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ShapeError(f"{self!r}: expected input (N, {self.num_channels}, *), got shape "
                              f"{tuple(input.shape)}")

@@ -9,13 +9,20 @@ dL/d(input) arrives, dL/d(output) is already recorded.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..autograd import is_grad_enabled
 from ..errors import ChainruleError
 from ..ops.unary import clone
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _tensors(value) -> list:
+    from .module import Module
+
+
+def _tensors(value: object) -> list[Tensor]:
     if isinstance(value, Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
@@ -23,7 +30,7 @@ def _tensors(value) -> list:
     return []
 
 
-def call_with_backward_hooks(module, args: tuple, kwargs: dict):
+def call_with_backward_hooks(module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if not is_grad_enabled():
         return module.forward(*args, **kwargs)
     positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
@@ -32,11 +39,11 @@ def call_with_backward_hooks(module, args: tuple, kwargs: dict):
     outputs = [t for t in _tensors(output) if t.requires_grad]
     if not outputs:
         return output
-    grad_outputs = [None] * len(outputs)
-    grad_inputs = [None] * len(positions)
-    arrived = set()
+    grad_outputs: list[Tensor | None] = [None] * len(outputs)
+    grad_inputs: list[Tensor | None] = [None] * len(positions)
+    arrived: set[int] = set()
 
-    def run_hooks():
+    def run_hooks() -> tuple[Any, ...] | None:
         replaced = None
         for hook in list(module._backward_hooks.values()):
             result = hook(module, tuple(grad_inputs) if positions else (None,), tuple(grad_outputs))
@@ -44,15 +51,15 @@ def call_with_backward_hooks(module, args: tuple, kwargs: dict):
                 replaced = tuple(result) if isinstance(result, (tuple, list)) else (result,)
         return replaced
 
-    def on_output(k):
-        def record(grad):
+    def on_output(k: int) -> Callable[[Tensor], None]:
+        def record(grad: Tensor) -> None:
             grad_outputs[k] = grad
             if not positions and k == len(outputs) - 1:
                 run_hooks()
         return record
 
-    def on_input(k):
-        def record(grad):
+    def on_input(k: int) -> Callable[[Tensor], Tensor | None]:
+        def record(grad: Tensor) -> Tensor | None:
             grad_inputs[k] = grad
             arrived.add(k)
             if len(arrived) == len(positions):
@@ -77,7 +84,7 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict):
+    def __init__(self, hooks: dict[int, Any]) -> None:
         self._hooks = hooks
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
@@ -85,8 +92,8 @@ class RemovableHandle:
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()

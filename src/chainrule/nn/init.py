@@ -17,17 +17,21 @@ Every function writes ``tensor.data`` in place (no graph is recorded) and return
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from .._typing import ArrayLike
+
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")
 
 
-def calculate_gain(nonlinearity: str, param=None) -> float:
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps the variance of activations steady through ``nonlinearity``."""
     if nonlinearity in _LINEAR_LIKE:
         return 1.0
@@ -63,7 +67,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _write(tensor: Tensor, values) -> Tensor:
+def _write(tensor: Tensor, values: ArrayLike) -> Tensor:
     tensor._data[...] = values
     tensor._version += 1
     return tensor
@@ -105,7 +109,7 @@ def ones_(tensor: Tensor) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ShapeError(f"eye_: needs a 2-D tensor, got shape {tensor.shape}")
-    return _write(tensor, np.eye(*tensor.shape))
+    return _write(tensor, np.eye(*tensor.shape))  # type: ignore[call-overload]  # two ints: checked above
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:

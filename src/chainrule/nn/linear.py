@@ -10,6 +10,7 @@ U(-1/sqrt(in_features), 1/sqrt(in_features)), and b ~ U(-1/sqrt(in_features), 1/
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..autograd import apply
@@ -20,8 +21,13 @@ from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def _check_device(name: str, device) -> None:
+    from .._typing import DeviceLike, DTypeLike
+
+
+def _check_device(name: str, device: DeviceLike | None) -> None:
     if device not in (None, "cpu"):
         raise ArgumentError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
 
@@ -29,17 +35,18 @@ def _check_device(name: str, device) -> None:
 class Identity(Module):
     """y = x (a placeholder that keeps a model's structure, e.g. when removing a layer)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
 class Linear(Module):
     """y = x W^T + b for x of shape (..., in_features)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         _check_device("Linear", device)
         self.in_features, self.out_features = int(in_features), int(out_features)
@@ -56,13 +63,14 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters  # one dict read each, not Module.__getattr__'s slow path
-        weight, bias = params["weight"], params["bias"]
+        weight: Parameter   # always set (bias may be None)
+        weight, bias = params["weight"], params["bias"]  # type: ignore[assignment]
         if (not isinstance(input, Tensor) or input._data.ndim == 0
                 or input._data.shape[-1] != self.in_features or input._data.dtype != weight._data.dtype):
             self._reject(input, weight)
         return apply(linear_p, (input, weight) if bias is None else (input, weight, bias), {})
 
-    def _reject(self, input, weight) -> None:
+    def _reject(self, input: Tensor, weight: Tensor) -> None:
         if not isinstance(input, Tensor):
             raise ArgumentError(f"{self!r}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim == 0 or input.shape[-1] != self.in_features:
@@ -80,7 +88,7 @@ class Linear(Module):
 class Flatten(Module):
     """Merge dims start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
@@ -94,7 +102,7 @@ class Flatten(Module):
 class Unflatten(Module):
     """Split dim ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28)."""
 
-    def __init__(self, dim: int, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 

@@ -20,6 +20,8 @@ A loss that comes out NaN or infinite raises ``ChainruleError`` naming the loss 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ChainruleError
@@ -29,8 +31,11 @@ from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 
+if TYPE_CHECKING:
+    from .._typing import HasForward, P, R_co
 
-def _describe(value) -> str:
+
+def _describe(value: object) -> str:
     if isinstance(value, Tensor):
         return f"{tuple(value.shape)} {value.dtype}"
     return type(value).__name__
@@ -38,9 +43,10 @@ def _describe(value) -> str:
 
 class _Loss(Module):
     check_finite = True
-    _reductions = REDUCTIONS
+    _reductions: tuple[str, ...] = REDUCTIONS
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
         reduction = legacy_reduction(type(self).__name__, size_average, reduce, reduction)
         if reduction not in self._reductions:
@@ -48,7 +54,10 @@ class _Loss(Module):
                              f"got {reduction!r}")
         self.reduction = reduction
 
-    def __call__(self, *args, **kwargs):
+    if TYPE_CHECKING:   # loss(input, target) typed by forward, as every module's call (Module.__call__)
+        def __call__(self: HasForward[P, R_co], *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
         loss = super().__call__(*args, **kwargs)
         if self.check_finite and isinstance(loss, Tensor):
             input = args[0] if args else kwargs.get("input", kwargs.get("input1"))
@@ -61,14 +70,15 @@ class _Loss(Module):
         return loss
 
 
-def _finite_check(loss, *values, name, input, target, watched):
+def _finite_check(loss: np.ndarray, *values: np.ndarray, name: str, input: str, target: str,
+                  watched: tuple[bool, ...]) -> np.ndarray:
     """The loss, unless it is NaN or infinite: then an error naming the loss, the shapes and a cause."""
     if np.isfinite(loss).all():
         return loss
     found = "NaN" if np.isnan(loss).any() else "Inf"
-    values = iter(values)
-    input_values, target_values = (next(values) if w else None for w in watched)
-    causes = []
+    remaining = iter(values)
+    input_values, target_values = (next(remaining) if w else None for w in watched)
+    causes: list[str] = []
     if input_values is not None and not np.isfinite(input_values).all():
         causes.append("the input already holds NaN/Inf (a diverging model: lower the learning rate, "
                       "clip gradients, or find the op with cr.detect_anomaly())")
@@ -84,36 +94,37 @@ _finite_check_p = Primitive("check_finite", _finite_check)
 class MSELoss(_Loss):
     """Mean squared error: mean((input - target)^2) ('sum': the sum; 'none': each term)."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """Mean absolute error: mean(|input - target|)."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
     """Squared error below ``beta``, absolute error above (see ``F.smooth_l1_loss``); beta = 0 is L1."""
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
     """Squared error below ``delta``, delta-scaled absolute error above (see ``F.huber_loss``)."""
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -123,27 +134,30 @@ class KLDivLoss(_Loss):
 
     _reductions = REDUCTIONS + ("batchmean",)
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class CosineEmbeddingLoss(_Loss):
     """1 - cos(x1, x2) for pairs labelled 1, max(0, cos(x1, x2) - margin) for pairs labelled -1."""
 
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
             weight = Tensor(weight)
@@ -153,12 +167,13 @@ class _WeightedLoss(_Loss):
 class CrossEntropyLoss(_WeightedLoss):
     """Softmax and negative log-likelihood fused: input (N, C) or (N, C, d1, ...) raw scores."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean", label_smoothing: float = 0.0):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -166,12 +181,12 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...)."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean"):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
@@ -179,13 +194,15 @@ class NLLLoss(_WeightedLoss):
 class BCEWithLogitsLoss(_WeightedLoss):
     """Sigmoid and binary cross-entropy fused (stable for large |x|)."""
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         if pos_weight is not None and not isinstance(pos_weight, Tensor):
             pos_weight = Tensor(pos_weight)
         self.register_buffer("pos_weight", pos_weight)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -193,5 +210,5 @@ class BCEWithLogitsLoss(_WeightedLoss):
 class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities in [0, 1]."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)

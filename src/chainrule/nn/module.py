@@ -20,6 +20,7 @@ mean) and sub-Modules, registered simply by assigning them as attributes::
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from typing import TYPE_CHECKING, Any
 
 from .. import backend as B
 from .. import display
@@ -30,6 +31,14 @@ from ..errors import ArgumentError, ChainruleError, ShapeError
 from ..tensor import Tensor
 from .hooks import RemovableHandle, call_with_backward_hooks
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import NamedTuple
+
+    from typing_extensions import Self
+
+    from .._typing import ArrayLike, DeviceLike, DTypeLike, HasForward, P, R_co
+
 
 class Parameter(Tensor):
     """A Tensor registered as learnable when assigned to a Module attribute.
@@ -37,7 +46,7 @@ class Parameter(Tensor):
     ``Parameter(tensor)`` shares the tensor's memory; ``requires_grad`` is True by default.
     """
 
-    def __init__(self, data=None, requires_grad: bool = True):
+    def __init__(self, data: ArrayLike | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.zeros((0,), dtype=B.DEFAULT_FLOAT)
         super().__init__(data, requires_grad=requires_grad)
@@ -46,7 +55,14 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class IncompatibleKeys(NamedTuple):
+        """What load_state_dict returns: the keys the module has and the dict lacks, and the reverse."""
+
+        missing_keys: list[str]
+        unexpected_keys: list[str]
+else:
+    IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -54,7 +70,7 @@ def _indent(text: str, spaces: int) -> str:
     return lines[0] if len(lines) == 1 else "\n".join([lines[0]] + [" " * spaces + s for s in lines[1:]])
 
 
-def _as_array(value, key: str) -> np.ndarray:
+def _as_array(value: object, key: str) -> np.ndarray:
     if isinstance(value, Tensor):
         return value._data
     try:
@@ -68,8 +84,15 @@ class Module:
     ``super().__init__()`` before assigning parameters or sub-modules."""
 
     training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent: set[str]
+    _modules: OrderedDict[str, Module | None]
+    _forward_pre_hooks: OrderedDict[int, Callable[..., Any]]
+    _forward_hooks: OrderedDict[int, Callable[..., Any]]
+    _backward_hooks: OrderedDict[int, Callable[..., Any]]
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
@@ -79,11 +102,11 @@ class Module:
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...)")
 
     # --- registration through attributes --------------------------------------------------------
-    def __setattr__(self, name: str, value) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
                                  f"(call super().__init__() first in {type(self).__name__}.__init__)")
@@ -118,7 +141,7 @@ class Module:
             table.pop(name, None)
         self._non_persistent.discard(name)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:   # a registered Parameter, buffer or sub-module
         # called only when normal lookup fails: look in the three registries
         registries = self.__dict__
         for table in ("_parameters", "_buffers", "_modules"):
@@ -134,7 +157,7 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         names = set(self._parameters) | set(self._buffers) | set(self._modules)
         return sorted(set(super().__dir__()) | names)
 
@@ -166,12 +189,13 @@ class Module:
 
     register_module = add_module
 
-    def _check_name(self, name, kind):
+    def _check_name(self, name: object, kind: str) -> None:
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
 
     # --- walking the tree ----------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(qualified name, module) for this module and every descendant, each once."""
         memo = set() if memo is None else memo
         if remove_duplicate:
@@ -184,24 +208,26 @@ class Module:
                 qualified = f"{prefix}.{name}" if prefix else name
                 yield from module.named_modules(memo, qualified, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
-        seen = set()
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
                 seen.add(id(module))
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
-        seen = set()
-        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+    def _named_members(self, table: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        owners: Iterable[tuple[str, Module]] = (self.named_modules(prefix=prefix) if recurse
+                                                else [(prefix, self)])
         for owner_name, owner in owners:
             for name, value in getattr(owner, table).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -209,28 +235,30 @@ class Module:
                 seen.add(id(value))
                 yield (f"{owner_name}.{name}" if owner_name else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(qualified name, Parameter) pairs, e.g. ('0.weight', ...); a shared parameter appears once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse: bool = True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse: bool = True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     def get_submodule(self, target: str) -> Module:
-        module = self
+        module: Module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
                 raise AttributeError(f"{type(module).__name__} has no sub-module {part!r} "
                                      f"(looking up {target!r})")
-            module = module._modules[part]
+            module = module._modules[part]  # type: ignore[assignment]  # (a slot set to None: as PyTorch)
         return module
 
     def get_parameter(self, target: str) -> Parameter:
@@ -238,9 +266,9 @@ class Module:
         module = self.get_submodule(owner)
         if name not in module._parameters:
             raise AttributeError(f"{type(module).__name__} has no parameter {name!r} (looking up {target!r})")
-        return module._parameters[name]
+        return module._parameters[name]  # type: ignore[return-value]
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], object]) -> Self:
         """Call ``fn(module)`` on every sub-module (children first) and then on self; returns self."""
         for module in self.children():
             module.apply(fn)
@@ -248,17 +276,17 @@ class Module:
         return self
 
     # --- modes and gradients -------------------------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self, mode: bool = True) -> Self:
         if not isinstance(mode, bool):
             raise ArgumentError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self) -> Self:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
@@ -274,7 +302,7 @@ class Module:
                 param.grad = Tensor._wrap(np.zeros_like(param._data))
 
     # --- dtype and device ----------------------------------------------------------------------
-    def _cast(self, dtype) -> Module:
+    def _cast(self, dtype: DTypeLike) -> Self:
         dtype = B.to_dtype(dtype)
         for module in self.modules():
             for table in (module._parameters, module._buffers):
@@ -286,33 +314,36 @@ class Module:
                             value.grad = Tensor._wrap(value.grad._data.astype(dtype))
         return self
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None) -> Module:
+    def to(self, *args: DTypeLike | DeviceLike | Tensor | bool | None, dtype: DTypeLike | None = None,
+           device: DeviceLike | None = None, non_blocking: bool = False,
+           memory_format: object = None) -> Self:
         """``to(dtype)`` casts floating parameters and buffers; ``to(device)`` accepts the CPU only
         (any other device fails with one line: chainrule runs on the CPU)."""
         dtype = dtype_of_to_call(args, dtype, device, f"{type(self).__name__}.to")
         return self if dtype is None else self._cast(dtype)
 
-    def cuda(self, device=None) -> Module:
+    def cuda(self, device: DeviceLike | None = None) -> Self:
         check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
         return self
 
-    def float(self) -> Module:
+    def float(self) -> Self:
         return self._cast("float32")
 
-    def double(self) -> Module:
+    def double(self) -> Self:
         return self._cast("float64")
 
-    def half(self) -> Module:
+    def half(self) -> Self:
         return self._cast("float16")
 
-    def cpu(self) -> Module:
+    def cpu(self) -> Self:
         return self
 
-    def type(self, dst_type) -> Module:  # noqa: A003
+    def type(self, dst_type: DTypeLike) -> Self:  # noqa: A003
         return self._cast(dst_type)
 
     # --- saving and restoring ------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+    def state_dict(self, destination: OrderedDict[str, Tensor] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
         """An ordered dict of qualified name -> Tensor for every parameter and persistent buffer.
 
         The tensors share memory with the module (detached unless ``keep_vars``)."""
@@ -328,10 +359,10 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def _state_targets(self) -> OrderedDict:
+    def _state_targets(self) -> OrderedDict[str, Tensor]:
         return self.state_dict(keep_vars=True)
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the values of ``state_dict`` into this module's parameters and buffers, in place.
 
         Mis-shaped values are always an error; with ``strict`` so are missing and unexpected
@@ -340,8 +371,8 @@ class Module:
         targets = self._state_targets()
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets]
-        problems = []
-        arrays = {}
+        problems: list[str] = []
+        arrays: dict[str, np.ndarray] = {}
         for key, target in targets.items():
             if key not in state_dict:
                 continue
@@ -368,7 +399,10 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # --- calling and hooks ---------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    if TYPE_CHECKING:   # model(x) has the parameters and result type of the model's forward
+        def __call__(self: HasForward[P, R_co], *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
@@ -385,19 +419,20 @@ class Module:
                 output = result
         return output
 
-    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple[Any, ...]], Any]) -> RemovableHandle:
         """``hook(module, args)`` runs before forward; returning a value replaces the args."""
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
-    def register_forward_hook(self, hook) -> RemovableHandle:
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]) -> RemovableHandle:
         """``hook(module, args, output)`` runs after forward; returning a value replaces the output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
 
-    def register_full_backward_hook(self, hook) -> RemovableHandle:
+    def register_full_backward_hook(
+            self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], Any]) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
         module's tensor inputs have been computed; returning a tuple replaces grad_input."""
         handle = RemovableHandle(self._backward_hooks)

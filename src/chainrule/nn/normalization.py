@@ -13,6 +13,8 @@ With track_running_stats=False it always uses the batch's statistics, as PyTorch
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
@@ -22,8 +24,13 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def _count_batch(*, counter):
+    from .._typing import DeviceLike, DTypeLike
+
+
+def _count_batch(*, counter: int) -> int:
     counter += 1
     return counter
 
@@ -35,8 +42,8 @@ class _BatchNorm(Module):
     _dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
-                 bias: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
         super().__init__()
         if device not in (None, "cpu"):
             raise ArgumentError(f"{type(self).__name__}: chainrule runs on the CPU; device={device!r} is "
@@ -125,8 +132,9 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     """Normalise each sample over its trailing ``normalized_shape`` dims, then scale and shift."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device=None, dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if device not in (None, "cpu"):
             raise ArgumentError(f"LayerNorm: chainrule runs on the CPU; device={device!r} is not available")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from .. import backend as B
 from ..backend import np
@@ -44,6 +45,9 @@ from . import init
 from .module import Module, Parameter
 from .utils.rnn import PackedSequence, packed_positions, packed_to_padded_index
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DTypeLike
+
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
@@ -52,7 +56,8 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None):
+                 proj_size: int = 0, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         name = type(self).__name__
         check_device(device, name)
@@ -84,7 +89,7 @@ class RNNBase(Module):
             layer_input = self.input_size if layer == 0 else out_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {f"weight_ih{suffix}": (gate_size, layer_input),
+                shapes: dict[str, tuple[int, ...]] = {f"weight_ih{suffix}": (gate_size, layer_input),
                           f"weight_hh{suffix}": (gate_size, out_size)}
                 if bias:
                     shapes.update({f"bias_ih{suffix}": (gate_size,), f"bias_hh{suffix}": (gate_size,)})
@@ -134,9 +139,13 @@ class RNNBase(Module):
         return s
 
     # --- the forward pass -------------------------------------------------------------------
-    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input: Tensor | PackedSequence,  # noqa: A002 - PyTorch's name
+                hx: Tensor | tuple[Tensor, Tensor] | None = None) -> tuple[Any, Any]:
         """(output, h_n), or (output, (h_n, c_n)) for the LSTM; see the module docstring."""
         name, lstm = type(self).__name__, self.mode == "LSTM"
+        batch_sizes: Any   # an int64 array for a PackedSequence, else None
+        output: Tensor | PackedSequence
+        c_n: Any
         packed = isinstance(input, PackedSequence)
         if packed:
             data, batch_sizes, sorted_indices, unsorted_indices = input
@@ -188,7 +197,7 @@ class RNNBase(Module):
             if unsorted_indices is not None:
                 h_n = h_n[:, unsorted_indices._data]
                 c_n = c_n[:, unsorted_indices._data] if lstm else None
-            output = PackedSequence(x, input.batch_sizes, sorted_indices, unsorted_indices)
+            output = PackedSequence(x, input.batch_sizes, sorted_indices, unsorted_indices)  # type: ignore[union-attr]
         elif not batched:
             output, h_n, c_n = x.squeeze(1), h_n.squeeze(1), (c_n.squeeze(1) if lstm else None)
         else:
@@ -205,12 +214,13 @@ class RNNBase(Module):
             weights["hr"] = params[f"weight_hr{suffix}"]
         return weights
 
-    def _run(self, u, h0, c0, weights, reverse, batch_sizes) -> Tensor:
+    def _run(self, u: Tensor, h0: Tensor, c0: Tensor | None, weights: dict[str, Any], reverse: bool,
+             batch_sizes: np.ndarray | None) -> Tensor:
         """The recurrence of one layer and direction: the op's stacked states Y (see ops/recurrent.py)."""
-        options = {"reverse": reverse, "batch_sizes": batch_sizes}
+        options: dict[str, Any] = {"reverse": reverse, "batch_sizes": batch_sizes}
         if self.mode == "LSTM":
-            return recurrent.lstm_layer(u, h0, c0, weights["hh"], weights.get("b_hh"), weights.get("hr"),
-                                        **options)
+            return recurrent.lstm_layer(u, h0, c0, weights["hh"], weights.get("b_hh"),  # type: ignore[arg-type]
+                                        weights.get("hr"), **options)   # (an LSTM has c0)
         if self.mode == "GRU":
             return recurrent.gru_layer(u, h0, weights["hh"], weights.get("b_hh"), **options)
         return recurrent.rnn_layer(u, h0, weights["hh"], weights.get("b_hh"),
@@ -218,7 +228,7 @@ class RNNBase(Module):
 
     # --- checks and defaults ----------------------------------------------------------------
     def _check_input(self, input: Tensor, name: str) -> None:  # noqa: A002 - PyTorch's name
-        weight = self._parameters["weight_ih_l0"]
+        weight: Parameter = self._parameters["weight_ih_l0"]  # type: ignore[assignment]
         if input.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {input.shape[-1]} (input of shape "
@@ -228,7 +238,8 @@ class RNNBase(Module):
                              f"weights are {weight.dtype}; convert one, e.g. x.to({weight.dtype.name!r}) or "
                              f"model.to({input.dtype.name!r})")
 
-    def _initial_states(self, hx, batch: int, batched: bool, x: Tensor, name: str) -> tuple:
+    def _initial_states(self, hx: Tensor | tuple[Tensor, Tensor] | None, batch: int, batched: bool, x: Tensor,
+                        name: str) -> tuple:
         """(h0, c0) as (D * L, B, size) tensors: the given ones checked, or zeros."""
         directions = 2 if self.bidirectional else 1
         layers = self.num_layers * directions
@@ -263,7 +274,8 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None):
+                 bidirectional: bool = False, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
@@ -277,7 +289,8 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None):
+                 proj_size: int = 0, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, proj_size, device=device, dtype=dtype)
 
@@ -288,6 +301,6 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None):
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device=device, dtype=dtype)

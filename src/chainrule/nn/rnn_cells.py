@@ -15,6 +15,7 @@ with G = 1, 4 (i, f, g, o), 3 (r, z, n); all U(-1/sqrt(hidden), 1/sqrt(hidden)),
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
@@ -26,13 +27,17 @@ from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DTypeLike
+
 
 class RNNCellBase(Module):
     """The parameters, checks and step shared by the three cells."""
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         check_device(device, type(self).__name__)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
@@ -61,7 +66,7 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
-    def _prepare(self, input, states: list) -> tuple:
+    def _prepare(self, input: Tensor, states: list) -> tuple:
         """(u (1, B, G), batched, states as (B, hidden)): checks shapes and dtypes, adds the batch dim
         to unbatched input, and makes zero states for the ones not given."""
         name = type(self).__name__
@@ -102,13 +107,14 @@ class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (relu with nonlinearity='relu')."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device=None, dtype=None):
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}. Select from 'tanh' or 'relu'.")
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input: Tensor,  # noqa: A002 - PyTorch's name
+                hx: Tensor | tuple[Tensor, Tensor] | None = None) -> Tensor:
         u, batched, (h,) = self._prepare(input, [hx])
         states = recurrent.rnn_layer(u, h, self.weight_hh, self.bias_hh, nonlinearity=self.nonlinearity)
         return self._unbatch(states[0, 0], batched)
@@ -119,10 +125,12 @@ class LSTMCell(RNNCellBase):
 
     gates = 4
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
-    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input: Tensor,  # noqa: A002 - PyTorch's name
+                hx: Tensor | tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ShapeError(f"LSTMCell: hx must be a tuple (h, c) of two tensors, got {type(hx).__name__}"
                              + (f" of {len(hx)}" if isinstance(hx, (tuple, list)) else ""))
@@ -136,10 +144,12 @@ class GRUCell(RNNCellBase):
 
     gates = 3
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
-    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's name
+    def forward(self, input: Tensor,  # noqa: A002 - PyTorch's name
+                hx: Tensor | tuple[Tensor, Tensor] | None = None) -> Tensor:
         u, batched, (h,) = self._prepare(input, [hx])
         states = recurrent.gru_layer(u, h, self.weight_hh, self.bias_hh)
         return self._unbatch(states[0, 0], batched)

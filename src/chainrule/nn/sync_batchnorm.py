@@ -22,6 +22,8 @@ of a model for one (the same weight and bias Parameters, the buffers copied).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..creation import full
 from ..distributed import functional as dist_functional
 from ..distributed import process_group as groups
@@ -32,6 +34,12 @@ from ..tensor import Tensor
 from .module import Module
 from .normalization import _BatchNorm
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._typing import DeviceLike, DTypeLike
+    from ..backend import np
+
 
 class SyncBatchNorm(_BatchNorm):
     """Batch normalisation over the whole distributed batch, for (N, C, ...) input."""
@@ -39,8 +47,8 @@ class SyncBatchNorm(_BatchNorm):
     _dims = (2, 3, 4, 5)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, process_group=None,
-                 device=None, dtype=None):
+                 affine: bool = True, track_running_stats: bool = True, process_group: Any = None,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
         groups.check_group(process_group, "SyncBatchNorm")
         self.process_group = process_group
@@ -75,7 +83,7 @@ class SyncBatchNorm(_BatchNorm):
             self._update_running(mean._data, var._data * (count / (count - 1)), factor)
         return output
 
-    def _update_running(self, mean, unbiased_var, factor: float) -> None:
+    def _update_running(self, mean: np.ndarray, unbiased_var: np.ndarray, factor: float) -> None:
         with no_grad():
             for stat, value in ((self.running_mean, mean), (self.running_var, unbiased_var)):
                 stat._data *= 1.0 - factor
@@ -83,7 +91,7 @@ class SyncBatchNorm(_BatchNorm):
                 stat._version += 1
 
     @classmethod
-    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
         """``module`` with every BatchNorm*d inside replaced by a SyncBatchNorm (the same
         Parameters, copies of the running statistics, the same train/eval mode)."""
         converted = module

@@ -20,6 +20,7 @@ every other position. ``enable_nested_tensor`` and ``mask_check`` are accepted a
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any
 
 from .. import backend as B
 from ..backend import np
@@ -31,8 +32,14 @@ from .module import Module
 from .normalization import LayerNorm
 from .transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+    from .._typing import DeviceLike, DTypeLike
+
+
+def generate_square_subsequent_mask(sz: int, device: DeviceLike | None = None,
+                                    dtype: DTypeLike | None = None) -> Tensor:
     """(sz, sz) float mask: 0 on and below the diagonal, -inf above it."""
     if device not in (None, "cpu"):
         raise ValueError(f"generate_square_subsequent_mask: chainrule runs on the CPU, not {device!r}")
@@ -40,11 +47,11 @@ def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
     return Tensor._wrap(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1))
 
 
-def _sequence_length(x, batch_first: bool) -> int:
+def _sequence_length(x: Tensor, batch_first: bool) -> int:
     return x.shape[0] if x.ndim == 2 else x.shape[1 if batch_first else 0]
 
 
-def _detect_is_causal(mask, is_causal, size: int) -> bool:
+def _detect_is_causal(mask: Tensor | None, is_causal: bool | None, size: int) -> bool:
     """PyTorch's rule: an explicit is_causal wins; with None, a mask equal to the causal mask counts."""
     if is_causal is not None or mask is None:
         return bool(is_causal)
@@ -64,7 +71,7 @@ class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` applied in turn, then the optional ``norm``."""
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
-                 enable_nested_tensor: bool = True, mask_check: bool = True):
+                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = num_layers
@@ -73,7 +80,8 @@ class TransformerEncoder(Module):
         self.use_nested_tensor = False   # no nested tensors here (see the module docstring)
         self.mask_check = mask_check
 
-    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                is_causal: bool | None = None) -> Tensor:
         batch_first = getattr(getattr(self.layers[0], "self_attn", None), "batch_first", False)
         is_causal = _detect_is_causal(mask, is_causal, _sequence_length(src, batch_first))
         output = src
@@ -86,14 +94,16 @@ class TransformerEncoder(Module):
 class TransformerDecoder(Module):
     """``num_layers`` copies of ``decoder_layer`` applied in turn, then the optional ``norm``."""
 
-    def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None):
+    def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal: bool = False):
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
         batch_first = getattr(getattr(self.layers[0], "self_attn", None), "batch_first", False)
         tgt_is_causal = _detect_is_causal(tgt_mask, tgt_is_causal, _sequence_length(tgt, batch_first))
         output = tgt
@@ -110,17 +120,18 @@ class Transformer(Module):
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
                  num_decoder_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, device=None,
-                 dtype=None):
+                 activation: str | Callable[[Tensor], Tensor] = "relu", custom_encoder: Module | None = None,
+                 custom_decoder: Module | None = None, layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        shared = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+        shared: dict[str, Any] = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
                       layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first,
                       bias=bias, device=device, dtype=dtype)
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
-            layer = TransformerEncoderLayer(d_model, nhead, **shared)
+            layer: Module = TransformerEncoderLayer(d_model, nhead, **shared)
             norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
             self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
         if custom_decoder is not None:
@@ -132,9 +143,11 @@ class Transformer(Module):
         self._reset_parameters()
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
 
-    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
-                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None,
-                tgt_is_causal=None, memory_is_causal: bool = False):
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None,
+                tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
+                src_key_padding_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
         batch_axis = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[batch_axis] != tgt.shape[batch_axis]:
             raise ShapeError(f"{type(self).__name__}: the batch sizes of src {tuple(src.shape)} and tgt "

@@ -22,6 +22,8 @@ Both call their attention with need_weights=False, so attention runs as the fuse
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import functional as F
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
@@ -30,8 +32,14 @@ from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def activation_function(activation):
+    from .._typing import DeviceLike, DTypeLike
+    from ..tensor import Tensor
+
+
+def activation_function(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     """'relu' / 'gelu' as F.relu / F.gelu; a callable (function or Module) as it is."""
     if isinstance(activation, str):
         if activation == "relu":
@@ -47,8 +55,9 @@ def activation_function(activation):
 class _Layer(Module):
     """What both layers share: the feed-forward block, the norms and dropouts, the activation."""
 
-    def _build(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias,
-               norms, dtype):
+    def _build(self, d_model: int, dim_feedforward: int, dropout: float,
+               activation: str | Callable[[Tensor], Tensor], layer_norm_eps: float, norm_first: bool,
+               bias: bool, norms: int, dtype: DTypeLike | None) -> None:
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
@@ -59,7 +68,7 @@ class _Layer(Module):
             setattr(self, f"dropout{i}", Dropout(dropout))
         self.activation = activation_function(activation)
 
-    def _ff_block(self, x, last_dropout):
+    def _ff_block(self, x: Tensor, last_dropout: Callable[[Tensor], Tensor]) -> Tensor:
         return last_dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
@@ -67,8 +76,9 @@ class TransformerEncoderLayer(_Layer):
     """Self-attention and a feed-forward network, each with a residual connection and LayerNorm."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):
+                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, device=device, dtype=dtype)
@@ -78,7 +88,8 @@ class TransformerEncoderLayer(_Layer):
         self.activation_relu_or_gelu = (1 if kind is F.relu or isinstance(kind, ReLU) else
                                         2 if kind is F.gelu or isinstance(kind, GELU) else 0)
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+    def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                is_causal: bool = False) -> Tensor:
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -86,7 +97,8 @@ class TransformerEncoderLayer(_Layer):
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff_block(x, self.dropout2))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
+                  is_causal: bool) -> Tensor:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
@@ -96,8 +108,9 @@ class TransformerDecoderLayer(_Layer):
     """Self-attention, attention over the encoder's output (memory), and a feed-forward network."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):
+                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first,
                                             bias=bias, device=device, dtype=dtype)
@@ -105,8 +118,10 @@ class TransformerDecoderLayer(_Layer):
                                                  bias=bias, device=device, dtype=dtype)
         self._build(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, 3, dtype)
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False) -> Tensor:
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -117,12 +132,14 @@ class TransformerDecoderLayer(_Layer):
         x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
         return self.norm3(x + self._ff_block(x, self.dropout3))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
+                  is_causal: bool) -> Tensor:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            is_causal=is_causal, need_weights=False)[0]
         return self.dropout1(x)
 
-    def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
+    def _mha_block(self, x: Tensor, memory: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
+                   is_causal: bool) -> Tensor:
         x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                                 is_causal=is_causal, need_weights=False)[0]
         return self.dropout2(x)

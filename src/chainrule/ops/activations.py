@@ -25,6 +25,7 @@ element-wise ones have a diagonal Jacobian: dy is the VJP's factor times dx.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..autograd import Primitive, apply
@@ -33,6 +34,9 @@ from ..errors import ArgumentError
 from ..tensor import Tensor
 from .operands import kept_shape, normalize_dim, reduce_args
 from .unary import as_float
+
+if TYPE_CHECKING:
+    from .._typing import Dims
 
 
 def _relu_forward(x):
@@ -203,15 +207,16 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return apply(softplus_p, (as_float(x),), {"beta": float(beta), "threshold": float(threshold)})
 
 
-def softmax(x: Tensor, dim: int = -1, *, axis=None) -> Tensor:
+def softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
     return apply(softmax_p, (as_float(x),), {"axis": normalize_dim(dim if axis is None else axis, x.ndim)})
 
 
-def log_softmax(x: Tensor, dim: int = -1, *, axis=None) -> Tensor:
+def log_softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
     axis = normalize_dim(dim if axis is None else axis, x.ndim)
     return apply(log_softmax_p, (as_float(x),), {"axis": axis})
 
 
-def logsumexp(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def logsumexp(x: Tensor, dim: Dims | None = None, keepdim: bool = False, *, axis: Dims | None = None,
+              keepdims: bool | None = None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     return apply(logsumexp_p, (as_float(x),), {"axes": axes, "keepdims": keep})

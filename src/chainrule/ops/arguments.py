@@ -6,10 +6,15 @@ says where it came from instead of surfacing as a NumPy traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import IndexOutOfRange
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import Dims
 
 
 def dim_of(op: str, x: Tensor, dim, ndim: int | None = None) -> int:
@@ -26,7 +31,7 @@ def dim_of(op: str, x: Tensor, dim, ndim: int | None = None) -> int:
     return dim % bound
 
 
-def dims_of(op: str, x: Tensor, dims, ndim: int | None = None) -> tuple:
+def dims_of(op: str, x: Tensor, dims: Dims, ndim: int | None = None) -> tuple[int, ...]:
     """A tuple of distinct dims in range (an int or a sequence of ints)."""
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     out = tuple(dim_of(op, x, d, ndim) for d in dims)
@@ -60,7 +65,7 @@ def float_only(op: str, x: Tensor) -> None:
                          "(use .float() or .double())")
 
 
-def sizes_arg(op: str, sizes) -> tuple:
+def sizes_arg(op: str, sizes) -> tuple[int, ...]:
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) for a list of sizes or dims."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, Tensor)):
         sizes = sizes[0]

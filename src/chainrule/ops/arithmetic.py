@@ -27,6 +27,8 @@ its input's shape, and broadcasts each share of dy up to y's.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..autograd import Primitive, apply
 from ..backend import np
@@ -34,6 +36,13 @@ from ..errors import ArgumentError, DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from .operands import constant, operands
 from .unary import as_float
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import NDArray
+
+    from .._typing import Operand
 
 add_p = Primitive(
     "add", np.add,
@@ -225,19 +234,19 @@ where_p = Primitive(
 
 
 # --- the functions users call ---------------------------------------------------------------
-def add(a, b) -> Tensor:
+def add(a: Operand, b: Operand) -> Tensor:
     return apply(add_p, operands(a, b), {})
 
 
-def sub(a, b) -> Tensor:
+def sub(a: Operand, b: Operand) -> Tensor:
     return apply(sub_p, operands(a, b), {})
 
 
-def mul(a, b) -> Tensor:
+def mul(a: Operand, b: Operand) -> Tensor:
     return apply(mul_p, operands(a, b), {})
 
 
-def div(a, b, *, rounding_mode=None) -> Tensor:
+def div(a: Operand, b: Operand, *, rounding_mode: str | None = None) -> Tensor:
     """a / b; integers divide to the default float dtype. ``rounding_mode='floor'`` or ``'trunc'``
     rounds the quotient (no gradient through the rounding, as in PyTorch)."""
     a, b = operands(a, b)
@@ -254,22 +263,22 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
     return apply(div_p, (a, b), {})
 
 
-def floor_divide(a, b) -> Tensor:
+def floor_divide(a: Operand, b: Operand) -> Tensor:
     """a // b, rounded towards minus infinity (Python's rule, PyTorch's since 1.13)."""
     return apply(floor_divide_p, operands(a, b), {})
 
 
-def remainder(a, b) -> Tensor:
+def remainder(a: Operand, b: Operand) -> Tensor:
     """a % b with the sign of b (Python's and PyTorch's rule): a - b * floor(a / b)."""
     return apply(remainder_p, operands(a, b), {})
 
 
-def fmod(a, b) -> Tensor:
+def fmod(a: Operand, b: Operand) -> Tensor:
     """C's remainder, with the sign of a: a - b * trunc(a / b)."""
     return apply(fmod_p, operands(a, b), {})
 
 
-def pow(base, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+def pow(base: Operand, exponent: Operand) -> Tensor:  # noqa: A001 - PyTorch's name
     """base ** exponent. An integer tensor to a float power gives the default float dtype; to a
     negative integer power it is an error (as in PyTorch)."""
     if isinstance(base, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
@@ -316,15 +325,15 @@ def _by(shape) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def maximum(a, b) -> Tensor:
+def maximum(a: Operand, b: Operand) -> Tensor:
     return apply(maximum_p, operands(a, b), {})
 
 
-def minimum(a, b) -> Tensor:
+def minimum(a: Operand, b: Operand) -> Tensor:
     return apply(minimum_p, operands(a, b), {})
 
 
-def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+def clamp(x: Tensor, min: Operand | None = None, max: Operand | None = None) -> Tensor:  # noqa: A002 - PyTorch's names
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is not None:
             x = maximum(x, min)
@@ -336,7 +345,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
     return apply(clamp_p, (x,), {"low": min, "high": max})
 
 
-def where(condition, a, b) -> Tensor:
+def where(condition: Tensor | NDArray[Any], a: Operand, b: Operand) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (condition carries no gradient)."""
     condition = np.asarray(condition._data if isinstance(condition, Tensor) else condition, dtype=bool)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -345,5 +354,5 @@ def where(condition, a, b) -> Tensor:
     return apply(where_p, (a, b), {"condition": condition})
 
 
-def masked_fill(x: Tensor, mask, value) -> Tensor:
+def masked_fill(x: Tensor, mask: Tensor | NDArray[Any], value: Operand) -> Tensor:
     return where(mask, constant(value, x), x)

@@ -41,6 +41,7 @@ aligned at the top-left corner (query i sees keys 0..i), as PyTorch builds it.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..autograd import Primitive, apply
@@ -51,6 +52,9 @@ from ..tensor import Tensor
 from .operands import as_tensor
 from .rearrange import repeat_interleave
 from .unary import cast_p
+
+if TYPE_CHECKING:
+    from .._typing import DTypeLike
 
 
 # --- the array code -------------------------------------------------------------------------
@@ -177,7 +181,7 @@ probs_p = Primitive("attention_probs", _probs_forward)
 
 
 # --- the function users call ----------------------------------------------------------------
-def dropout_keep(shape, p: float, dtype):
+def dropout_keep(shape: tuple[int, ...], p: float, dtype: DTypeLike) -> Tensor | None:
     """Dropout's keep-mask as a tensor: each entry 0 with probability p, else 1/(1-p) (drawn from
     the default generator). None when p == 0."""
     if p == 0.0:
@@ -231,8 +235,9 @@ def _group_heads(q, k, v, op):
     return repeat_interleave(k, heads // kv_heads, -3), repeat_interleave(v, heads // kv_heads, -3)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale=None, enable_gqa: bool = False) -> Tensor:
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(query key^T * scale + mask) value, in one graph node (see the module docstring).
 
     query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev). ``attn_mask``: bool

@@ -5,17 +5,25 @@ mask again from the new values."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import Primitive
 from ..backend import np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .operands import operands, outside_graph
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def _compare(function, name):
+    from .._typing import Operand
+
+
+def _compare(function: Callable[..., Any], name: str) -> Callable[[Operand, Operand], Tensor]:
     prim = Primitive(name, lambda a, b: np.asarray(function(a, b)))
 
-    def compare(a, b) -> Tensor:
+    def compare(a: Operand, b: Operand) -> Tensor:
         a, b = operands(a, b)
         try:
             return outside_graph(prim, (a, b))

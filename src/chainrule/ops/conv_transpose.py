@@ -28,6 +28,8 @@ convolution share one output size, and ``output_size`` picks among them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import Primitive, apply
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
@@ -35,9 +37,12 @@ from .convolution import conv_input_grad, conv_input_grad_p
 from .operands import as_tensor
 from .windows import pair, to_2d
 
+if TYPE_CHECKING:
+    from .._typing import Size
+
 # the same forward and VJP rows as convolution's input gradient, under the name a graph should show;
 # the JVP shares (bilinear: the op again, one argument swapped for its tangent) are spelled out here
-conv_transpose_p = Primitive(
+conv_transpose_p: Primitive = Primitive(
     "conv_transpose", conv_input_grad, *conv_input_grad_p.vjps,
     jvp=(lambda xp, dx, y, x, w, **params: xp.call(conv_transpose_p, dx, w, **params),
          lambda xp, dw, y, x, w, **params: xp.call(conv_transpose_p, x, dw, **params)))
@@ -108,15 +113,17 @@ def _transpose(op, spatial, input, weight, bias, stride, padding, output_padding
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,  # noqa: A002
-                     dilation=1) -> Tensor:
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: Size = 1, padding: Size = 0, output_padding: Size = 0, groups: int = 1,
+                     dilation: Size = 1) -> Tensor:
     """Transposed 1-D convolution of (N, C_in, L) with weight (C_in, C_out/groups, k)."""
     return _transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
                       dilation)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,  # noqa: A002
-                     dilation=1) -> Tensor:
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: Size = 1, padding: Size = 0, output_padding: Size = 0, groups: int = 1,
+                     dilation: Size = 1) -> Tensor:
     """Transposed 2-D convolution of (N, C_in, H, W) with weight (C_in, C_out/groups, kh, kw)."""
     return _transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
                       dilation)

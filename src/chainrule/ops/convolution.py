@@ -35,12 +35,17 @@ each tangent is a sum of the same ops with one argument replaced by its tangent:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .operands import as_tensor
 from .windows import add_windows_back, as_4d, output_length, pad_spatial, pair, to_2d, window_view
+
+if TYPE_CHECKING:
+    from .._typing import Size
 
 
 # --- the array code -------------------------------------------------------------------------
@@ -237,11 +242,13 @@ def _convolve(op, spatial, input, weight, bias, stride, padding, dilation, group
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Size = 1,  # noqa: A002
+           padding: Size | str = 0, dilation: Size = 1, groups: int = 1) -> Tensor:
     """1-D convolution of (N, C, L) (or unbatched (C, L)) with weight (O, C/groups, k)."""
     return _convolve("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Size = 1,  # noqa: A002
+           padding: Size | str = 0, dilation: Size = 1, groups: int = 1) -> Tensor:
     """2-D convolution of (N, C, H, W) (or unbatched (C, H, W)) with weight (O, C/groups, kh, kw)."""
     return _convolve("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)

@@ -24,11 +24,15 @@ tangent, that operand replaced by its tangent (the product rule):
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING, Any
 
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def einsum_arrays(equation: str, *arrays):
@@ -44,7 +48,7 @@ def _split(equation: str):
 
 
 def _letter_sizes(terms, shapes) -> dict:
-    sizes = {}
+    sizes: dict[str, int] = {}
     for term, shape in zip(terms, shapes):
         for letter, size in zip(term, shape):
             if sizes.get(letter, 1) == 1:
@@ -56,7 +60,7 @@ def _einsum_vjp_all(xp, g, y, inputs, needs, equation):
     terms, output = _split(equation)
     sizes = _letter_sizes(terms + [output], [x.shape for x in inputs] + [g.shape])
     unused = [c for c in string.ascii_letters if c not in equation]
-    grads = []
+    grads: list[Any] = []
     for i, (term, need) in enumerate(zip(terms, needs)):
         if not need:
             grads.append(None)
@@ -133,7 +137,7 @@ def _explicit(equation: str, shapes) -> str:
 
 def _check_sizes(equation: str, shapes) -> None:
     terms, _ = _split(equation)
-    seen = {}
+    seen: dict[str, tuple[int, int]] = {}
     for k, (term, shape) in enumerate(zip(terms, shapes)):
         for letter, size in zip(term, shape):
             if letter in seen and size != seen[letter][0] and 1 not in (size, seen[letter][0]):
@@ -144,22 +148,21 @@ def _check_sizes(equation: str, shapes) -> None:
                 seen[letter] = (size, k)
 
 
-def einsum(equation: str, *operands) -> Tensor:
+def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
     """Einstein summation (torch.einsum): ``einsum("ij,jk->ik", a, b)`` is a @ b.
 
     Letters shared by operands are multiplied along; letters missing from the output are summed.
     Without ``->`` the output is the letters used once, in alphabetical order. ``...`` stands for
     the remaining (broadcast) dims. Operands may be given one by one or as one list."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    operands = tuple(t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t)) for t in operands)
-    if not operands:
+    given = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+    tensors = tuple(t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t)) for t in given)
+    if not tensors:
         raise ShapeError("einsum: needs at least one operand")
-    shapes = [t.shape for t in operands]
+    shapes = [t.shape for t in tensors]
     explicit = _explicit(equation, shapes)
     _check_sizes(explicit, shapes)
-    dtypes = {t.dtype for t in operands}
+    dtypes = {t.dtype for t in tensors}
     if len(dtypes) > 1:
         common = np.result_type(*dtypes)
-        operands = tuple(t if t.dtype == common else t.to(common) for t in operands)
-    return apply(einsum_p, operands, {"equation": explicit})
+        tensors = tuple(t if t.dtype == common else t.to(common) for t in tensors)
+    return apply(einsum_p, tensors, {"equation": explicit})

@@ -45,6 +45,7 @@ Built from others: clamp_min, clamp_max, addcmul, addcdiv, deg2rad, rad2deg.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..autograd import Primitive, apply
@@ -53,6 +54,11 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from .arithmetic import add, clamp, div, mul
 from .operands import operands
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .._typing import Number, Operand
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -182,7 +188,7 @@ def _floating(x: Tensor) -> Tensor:
     return x if x._data.dtype.kind == "f" else Tensor._wrap(x._data.astype(B.DEFAULT_FLOAT))
 
 
-def _unary(prim, doc, keep_integers=False):
+def _unary(prim: Primitive, doc: str, keep_integers: bool = False) -> Callable[[Tensor], Tensor]:
     def function(x: Tensor) -> Tensor:
         if keep_integers and isinstance(x, Tensor) and x._data.dtype.kind in "iub":
             return Tensor._wrap(prim.forward(x._data))
@@ -212,8 +218,8 @@ atanh = _unary(atanh_p, "Inverse hyperbolic tangent, elementwise (torch.atanh, a
 frac = _unary(frac_p, "The fractional part x - trunc(x), sign kept: frac(-2.5) = -0.5 (torch.frac).")
 
 
-def _binary(prim, doc):
-    def function(a, b) -> Tensor:
+def _binary(prim: Primitive, doc: str) -> Callable[[Operand, Operand], Tensor]:
+    def function(a: Operand, b: Operand) -> Tensor:
         a, b = operands(a, b)
         return apply(prim, (_floating(a), _floating(b)), {})
 
@@ -229,13 +235,13 @@ logaddexp2 = _binary(logaddexp2_p, "log2(2^a + 2^b), computed stably (torch.loga
 arctan2 = atan2
 
 
-def xlogy(x, other) -> Tensor:
+def xlogy(x: Operand, other: Operand) -> Tensor:
     """x * log(other), with 0 where x = 0 (even if other = 0); NaN where other is NaN (torch.xlogy)."""
     x, other = operands(x, other)
     return apply(xlogy_p, (_floating(x), _floating(other)), {})
 
 
-def lerp(start: Tensor, end, weight) -> Tensor:
+def lerp(start: Tensor, end: Operand, weight: Operand) -> Tensor:
     """start + weight * (end - start); ``weight`` a number or a tensor, all broadcasting (torch.lerp)."""
     start, end = operands(start, end)
     if isinstance(weight, Tensor):
@@ -245,7 +251,8 @@ def lerp(start: Tensor, end, weight) -> Tensor:
     return apply(lerp_p, (start, end, weight), {})
 
 
-def nan_to_num(x: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
     """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (default: the dtype's largest and
     smallest finite values), as torch.nan_to_num; the gradient passes where x is finite."""
     if x._data.dtype.kind != "f":
@@ -253,22 +260,22 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     return apply(nan_to_num_p, (x,), {"nan": nan, "posinf": posinf, "neginf": neginf})
 
 
-def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002 - PyTorch's name
+def clamp_min(x: Tensor, min: Operand) -> Tensor:  # noqa: A002 - PyTorch's name
     """max(x, min) elementwise (torch.clamp_min); ``min`` a number or a tensor."""
     return clamp(x, min=min)
 
 
-def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002 - PyTorch's name
+def clamp_max(x: Tensor, max: Operand) -> Tensor:  # noqa: A002 - PyTorch's name
     """min(x, max) elementwise (torch.clamp_max); ``max`` a number or a tensor."""
     return clamp(x, max=max)
 
 
-def addcmul(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+def addcmul(x: Tensor, tensor1: Operand, tensor2: Operand, *, value: Number = 1) -> Tensor:
     """x + value * tensor1 * tensor2 (torch.addcmul)."""
     return add(x, mul(mul(tensor1, tensor2), value) if value != 1 else mul(tensor1, tensor2))
 
 
-def addcdiv(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+def addcdiv(x: Tensor, tensor1: Operand, tensor2: Operand, *, value: Number = 1) -> Tensor:
     """x + value * tensor1 / tensor2 (torch.addcdiv)."""
     return add(x, mul(div(tensor1, tensor2), value) if value != 1 else div(tensor1, tensor2))
 
@@ -312,7 +319,8 @@ def isreal(x: Tensor) -> Tensor:
     return Tensor._wrap(np.ones(x.shape, dtype=bool))
 
 
-def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+def isclose(a: Operand, b: Operand, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
     """|a - b| <= atol + rtol * |b| elementwise, as a bool tensor (torch.isclose)."""
     a, b = operands(a, b)
     try:
@@ -322,19 +330,19 @@ def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = Fa
     return Tensor._wrap(np.asarray(close))
 
 
-def isin(elements, test_elements, *, invert: bool = False) -> Tensor:
+def isin(elements: Operand, test_elements: Operand | Sequence[Number], *, invert: bool = False) -> Tensor:
     """True where an element of ``elements`` occurs in ``test_elements`` (torch.isin)."""
     values = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     tests = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return Tensor._wrap(np.isin(values, tests, invert=invert))
 
 
-def logical_xor(a, b) -> Tensor:
+def logical_xor(a: Operand, b: Operand) -> Tensor:
     a, b = operands(a, b)
     return Tensor._wrap(np.asarray(np.logical_xor(a._data, b._data)))
 
 
-def bitwise_xor(a, b) -> Tensor:
+def bitwise_xor(a: Operand, b: Operand) -> Tensor:
     """a ^ b for integer and bool tensors (torch.bitwise_xor)."""
     a, b = operands(a, b)
     return Tensor._wrap(np.asarray(np.bitwise_xor(a._data, b._data)))

@@ -27,7 +27,8 @@ from .normalization import _statistics, normalize_p
 from .operands import as_tensor
 
 
-def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
     """Normalise each of ``num_groups`` channel groups of ``input`` (N, C, *) per sample."""
     op = "group_norm"
     x = as_tensor(input)

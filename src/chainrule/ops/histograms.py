@@ -18,13 +18,27 @@ Bin rules, as PyTorch's:
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .arguments import float_only, integer_array
 
-HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
+if TYPE_CHECKING:
+    from typing import Literal, NamedTuple
+
+    from .._typing import IntIndices, Operand
+
+
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class HistogramResult(NamedTuple):
+        """(hist, bin_edges) of histogram."""
+
+        hist: Tensor
+        bin_edges: Tensor
+else:
+    HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
 
 
 def _values(x) -> np.ndarray:
@@ -76,7 +90,8 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     return Tensor._wrap(np.bincount(position, minlength=int(bins)).astype(data.dtype))
 
 
-def histogram(x: Tensor, bins=100, *, range=None, weight=None, density: bool = False) -> HistogramResult:  # noqa: A002
+def histogram(x: Tensor, bins: int | Tensor = 100, *, range: tuple[float, float] | None = None,  # noqa: A002
+              weight: Tensor | None = None, density: bool = False) -> HistogramResult:
     """A histogram of x's elements as (hist, bin_edges) (torch.histogram): ``bins`` equal bins over
     ``range`` (default: the data's min and max) or the given increasing bin edges; ``weight``
     counts each element with its weight; ``density=True`` normalises to a density."""
@@ -108,7 +123,7 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None, density: bool = F
     return HistogramResult(Tensor._wrap(hist.astype(data.dtype)), Tensor._wrap(edges))
 
 
-def bincount(x: Tensor, weights=None, minlength: int = 0) -> Tensor:
+def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, 2, ... occurs in a 1-D non-negative integer tensor (torch.bincount);
     with ``weights``, the sum of the weights of each value's occurrences."""
     data = integer_array("bincount", x, "input")
@@ -129,7 +144,7 @@ def _index_dtype(out_int32: bool):
     return np.int32 if out_int32 else np.int64
 
 
-def bucketize(x, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
+def bucketize(x: Operand, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """The bucket of each element: i with boundaries[i-1] < x <= boundaries[i] (right=True:
     boundaries[i-1] <= x < boundaries[i]) (torch.bucketize); ``boundaries`` 1-D, increasing."""
     edges = _values(boundaries)
@@ -139,8 +154,8 @@ def bucketize(x, boundaries, *, out_int32: bool = False, right: bool = False) ->
     return Tensor._wrap(np.asarray(index, dtype=_index_dtype(out_int32)))
 
 
-def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False, side=None,
-                 sorter=None) -> Tensor:
+def searchsorted(sorted_sequence: Tensor, values: Operand, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: IntIndices | None = None) -> Tensor:
     """Where ``values`` would be inserted to keep ``sorted_sequence`` sorted (torch.searchsorted):
     leftmost place (rightmost with right=True or side='right'). An N-D sequence is searched
     row by row along its last dim, with one row of values per row of the sequence."""
@@ -155,7 +170,7 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
         sequence = np.take_along_axis(sequence, integer_array("searchsorted", sorter, "sorter"), axis=-1)
     if sequence.dtype.kind not in "iuf" or targets.dtype.kind not in "iufb":
         raise DTypeError(f"searchsorted: needs numeric tensors, got {sequence.dtype} and {targets.dtype}")
-    how = "right" if right else "left"
+    how: Literal["left", "right"] = "right" if right else "left"
     if sequence.ndim == 1:
         return Tensor._wrap(np.asarray(np.searchsorted(sequence, targets, side=how), _index_dtype(out_int32)))
     if targets.ndim != sequence.ndim or targets.shape[:-1] != sequence.shape[:-1]:

@@ -16,12 +16,19 @@ Built from those: stack, split, chunk.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .operands import normalize_dim
 from .shape import unsqueeze
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import Index
 
 
 def is_advanced(index: tuple) -> bool:
@@ -122,7 +129,7 @@ def _unpad_vjp(xp, g, y, x, widths, value):
     return g[tuple(slice(before, before + size) for (before, _), size in zip(widths, x.shape))]
 
 
-pad_p = Primitive(
+pad_p: Primitive = Primitive(
     "pad", lambda x, widths, value: np.pad(x, widths, mode="constant", constant_values=value),
     _unpad_vjp,
     jvp=(lambda xp, dx, y, x, widths, value: xp.call(pad_p, dx, widths=widths, value=0.0),))
@@ -144,7 +151,7 @@ def normalize_index(index) -> tuple:
     return tuple(out)
 
 
-def getitem(x: Tensor, index) -> Tensor:
+def getitem(x: Tensor, index: Index) -> Tensor:
     """x[index]. A basic index (ints, slices) gives a view of x's values, as in PyTorch -- even for
     one element: ``x[0, 2]`` is indexed as ``x[0, 2, ...]``, NumPy's 0-d view, not a copied scalar,
     so ``v[0].add_(1)`` outside a graph changes v."""
@@ -154,12 +161,12 @@ def getitem(x: Tensor, index) -> Tensor:
     return apply(getitem_p, (x,), {"index": index})
 
 
-def setitem(x: Tensor, index, value: Tensor) -> Tensor:
+def setitem(x: Tensor, index: Index, value: Tensor) -> Tensor:
     """A new tensor: ``x`` with ``value`` written at ``index`` (what ``x[index] = value`` records)."""
     return apply(setitem_p, (x, value), {"index": normalize_index(index)})
 
 
-def scatter_add(values: Tensor, shape, index) -> Tensor:
+def scatter_add(values: Tensor, shape: Sequence[int], index: Index) -> Tensor:
     """zeros(shape) with ``values`` added at ``index`` (the adjoint of ``x[index]``)."""
     return apply(scatter_add_p, (values,), {"shape": tuple(shape), "index": normalize_index(index)})
 
@@ -168,7 +175,7 @@ def scatter_add_along(values: Tensor, shape, axis: int, index) -> Tensor:
     return apply(scatter_add_along_p, (values,), {"shape": tuple(shape), "axis": axis, "index": index})
 
 
-def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ShapeError("cat: needs at least one tensor")
@@ -176,7 +183,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     if first.ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     dim = normalize_dim(dim if axis is None else axis, first.ndim)
-    def others(shape):
+    def others(shape: tuple[int, ...]) -> tuple[int, ...]:
         return shape[:dim] + shape[dim + 1:]
 
     for i, t in enumerate(tensors):
@@ -189,7 +196,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
 concatenate = cat
 
 
-def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ShapeError("stack: needs at least one tensor")
@@ -200,7 +207,7 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
-def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``x`` along ``dim``: of size ``split_size`` each (last smaller), or of the given sizes."""
     dim = normalize_dim(dim, x.ndim)
     length = x.shape[dim]
@@ -219,12 +226,12 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
-def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     length = x.shape[normalize_dim(dim, x.ndim)]
     return split(x, max(1, -(-length // chunks)), dim)
 
 
-def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """PyTorch's F.pad: ``pad`` lists (before, after) pairs starting from the LAST dim."""
     if mode != "constant":
         raise ArgumentError(f"pad: only mode='constant' is supported, got {mode!r}")

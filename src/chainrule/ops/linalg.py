@@ -18,6 +18,7 @@ Forward mode: dy = sum(dy/dx * dx) over the reduced dims, with the same factors 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..autograd import Primitive, apply
 from ..backend import np
@@ -30,6 +31,12 @@ from .operands import kept_shape
 from .reductions import amax, amin
 from .reductions import sum as sum_
 from .shape import squeeze
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import Dims, DTypeLike
+
 
 INF = math.inf
 
@@ -109,7 +116,8 @@ def _ord(op: str, ord):  # noqa: A002
         raise ArgumentError(f"{op}: ord must be a number (inf and -inf included), got {ord!r}") from None
 
 
-def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+def vector_norm(x: Tensor, ord: float | str = 2, dim: Dims | None = None, keepdim: bool = False, *,  # noqa: A002
+                dtype: DTypeLike | None = None) -> Tensor:
     """The p-norm (sum |x|^p)^(1/p) over ``dim`` (all elements when None); ord may be inf, -inf
     (max/min |x|) or 0 (number of nonzeros) (torch.linalg.vector_norm)."""
     if dtype is not None:
@@ -124,7 +132,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     return apply(vector_norm_p, (x,), {"ord": ord, "axes": axes, "keepdims": bool(keepdim)})
 
 
-def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+def matrix_norm(x: Tensor, ord: str | float = "fro", dim: Sequence[int] = (-2, -1),  # noqa: A002
+                keepdim: bool = False, *, dtype: DTypeLike | None = None) -> Tensor:
     """A norm of the matrices spanned by the two dims ``dim`` (torch.linalg.matrix_norm):
     'fro' (sqrt of the sum of squares), 1 / -1 (max / min absolute column sum), inf / -inf
     (max / min absolute row sum). 'nuc', 2 and -2 need singular values and are not supported."""
@@ -151,7 +160,8 @@ def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     return out if keepdim else squeeze(out, dims)
 
 
-def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+def norm(x: Tensor, ord: str | float | None = None, dim: Dims | None = None, keepdim: bool = False, *,  # noqa: A002
+         dtype: DTypeLike | None = None) -> Tensor:
     """torch.linalg.norm: a vector norm over one dim (or all, flattened, when ord and dim are None),
     a matrix norm over two dims (or of a 2-D x when ord is given)."""
     dims = None if dim is None else ((dim,) if isinstance(dim, (int, np.integer)) else tuple(dim))
@@ -173,7 +183,8 @@ def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) ->
     return matrix_norm(x, ord, dims, keepdim, dtype=dtype)
 
 
-def tensor_norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+def tensor_norm(x: Tensor, p: str | float | None = "fro", dim: Dims | None = None, keepdim: bool = False,
+                dtype: DTypeLike | None = None) -> Tensor:
     """torch.norm / Tensor.norm: p='fro' (or None) is the 2-norm over ``dim`` (all elements when
     None); a number p is the vector p-norm over ``dim``; for matrix norms use cr.linalg.matrix_norm."""
     if p is None or p == "fro":

@@ -21,10 +21,15 @@ An embedding looks up rows: y[..., :] = W[i[...], :], i.e. y = onehot(i) @ W, so
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import IntIndices
 
 
 def _linear_forward(x, weight, bias=None):
@@ -51,10 +56,11 @@ def _linear_vjp_bias(xp, g, y, x, weight, bias):
     return g.reshape(-1, weight.shape[0]).sum(axis=0)
 
 
-linear_p = Primitive("linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias,
-                     jvp=(lambda xp, dx, y, x, weight, bias=None: xp.call(linear_p, dx, weight),
-                          lambda xp, dweight, y, x, weight, bias=None: xp.call(linear_p, x, dweight),
-                          lambda xp, dbias, y, x, weight, bias: dbias))
+linear_p: Primitive = Primitive(
+    "linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias,
+    jvp=(lambda xp, dx, y, x, weight, bias=None: xp.call(linear_p, dx, weight),
+         lambda xp, dweight, y, x, weight, bias=None: xp.call(linear_p, x, dweight),
+         lambda xp, dbias, y, x, weight, bias: dbias))
 
 
 def _embedding_vjp(xp, g, y, weight, indices, padding_idx):
@@ -92,7 +98,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(linear_p, inputs, {})
 
 
-def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(indices: IntIndices, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices`` of any shape."""
     index = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if index.dtype.kind not in "iu":

@@ -273,8 +273,9 @@ def _unbatched(x, target):
 
 
 # --- the functions users call ---------------------------------------------------------------
-def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100,
-                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood in one stable step (see the module docstring for the math)."""
     op = "cross_entropy"
     reduction = legacy_reduction(op, size_average, reduce, reduction)
@@ -321,8 +322,8 @@ def _cross_entropy_index(x, t, ignore_index, reduction, may_ignore):
     return apply(cross_entropy_index_p, (x,), params)
 
 
-def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """-sum_n w_{t_n} input[n, t_n] (reduced), for log-probabilities ``input`` of shape (N, C, ...)."""
     op = "nll_loss"
     reduction = legacy_reduction(op, size_average, reduce, reduction)
@@ -363,8 +364,9 @@ def _check_same_shape(op, input, target):
     return target.to(input.dtype) if target.dtype != input.dtype else target
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_average=None, reduce=None,
-                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable step; ``pos_weight`` scales the positive term.
     The target must have the input's shape (a ShapeError, a ValueError, otherwise, as PyTorch)."""
     op = "binary_cross_entropy_with_logits"
@@ -377,7 +379,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     return _reduce(per_element, reduction, per_element._data.size)
 
 
-def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, reduce=None,
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
     """-w (y log p + (1 - y) log(1 - p)) for probabilities p; each log is clamped at -100 as PyTorch.
     The target must have the input's shape and ``weight`` must broadcast to it (ShapeError, a

@@ -16,6 +16,8 @@ Built from indexing (x[index]: its gradient adds g back at index) and from matmu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
@@ -26,6 +28,9 @@ from .indexing import getitem, scatter_add
 from .operands import operands
 from .reductions import sum as sum_
 from .shape import permute, reshape
+
+if TYPE_CHECKING:
+    from .._typing import Number
 
 tril_p = Primitive(
     "tril", lambda x, diagonal: np.tril(x, diagonal),
@@ -196,21 +201,21 @@ def _scaled_sum(op: str, x, product: Tensor, beta, alpha) -> Tensor:
     return add(x if beta == 1 else mul(x, beta), product)
 
 
-def addmm(x: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addmm(x: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """beta * x + alpha * (mat1 @ mat2), x broadcasting to the product (torch.addmm)."""
     return _scaled_sum("addmm", x, mm(mat1, mat2), beta, alpha)
 
 
-def addmv(x: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addmv(x: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """beta * x + alpha * (mat @ vec) (torch.addmv)."""
     return _scaled_sum("addmv", x, mv(mat, vec), beta, alpha)
 
 
-def baddbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def baddbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """beta * x + alpha * (batch1 @ batch2), batched (torch.baddbmm)."""
     return _scaled_sum("baddbmm", x, bmm(batch1, batch2), beta, alpha)
 
 
-def addbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addbmm(x: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """beta * x + alpha * sum_b (batch1[b] @ batch2[b]) (torch.addbmm)."""
     return _scaled_sum("addbmm", x, sum_(bmm(batch1, batch2), 0), beta, alpha)

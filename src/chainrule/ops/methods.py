@@ -64,7 +64,7 @@ def _in_place(self: Tensor, result: Tensor, name: str) -> Tensor:
         result = U.to(result, self.dtype)
     if _is_view(self):
         raise GraphError(f"{name}: this tensor (shape {self.shape}) is a view of another one (made by "
-                         f"'{self._prim.name}'); PyTorch would change both, chainrule records only whole "
+                         f"'{self._prim.name}'); PyTorch would change both, chainrule records only whole "  # type: ignore[union-attr]
                          "tensors: write x[index] = x[index] op y, or x[index] op= y, instead")
     return autograd.record_in_place(self, result)
 
@@ -276,5 +276,5 @@ def bind() -> None:
         setattr(Tensor, operator_name, augmented)
     for name, function in _IN_PLACE_FUNCTIONS.items():
         setattr(Tensor, name, _function_in_place(function, name))
-    Tensor.T = property(S.T)
-    Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+    Tensor.T = property(S.T)  # type: ignore[method-assign, assignment]
+    Tensor.mT = property(lambda self: S.transpose(self, -2, -1))  # type: ignore[method-assign, assignment]

@@ -68,7 +68,7 @@ TENSORS = SimpleNamespace(
 )
 
 # --- what the VJPs of elementwise, scans, rearrange, matrices and einsum use (ops-surface) -----
-from . import einsum as _einsum  # noqa: E402 - kept beside the names they add, for merging
+from . import einsum as _einsum  # type: ignore[no-redef]  # noqa: E402 - kept beside the names they add, for merging
 from . import elementwise as _elementwise  # noqa: E402
 from . import matrices as _matrices  # noqa: E402
 from . import rearrange as _rearrange  # noqa: E402

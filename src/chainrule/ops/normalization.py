@@ -27,11 +27,16 @@ dL/dx = g gamma s. Layer norm: statistics per sample over the trailing ``normali
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def _normalize_forward(x, weight, bias, axes, eps, mean, inv_std, fixed):
@@ -145,8 +150,9 @@ def _affine(value, shape, like, what, op):
 
 
 # --- the functions users call ---------------------------------------------------------------
-def batch_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (axis 1) of ``input`` (N, C, ...) over the batch and spatial axes."""
     op = "batch_norm"
     if input.ndim < 2:
@@ -186,7 +192,8 @@ def batch_norm(input: Tensor, running_mean=None, running_var=None, weight=None, 
     return apply(normalize_p, (input, gamma, beta), params)
 
 
-def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample over its trailing ``normalized_shape`` axes."""
     op = "layer_norm"
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import backend as B
 from ..autograd import apply
 from ..backend import np
 from ..errors import DTypeError, NumberRangeError, ShapeError
 from ..tensor import Tensor
 from .unary import cast_p
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 def constant(value, like: Tensor) -> Tensor:
@@ -115,14 +121,14 @@ def normalize_dim(dim: int, ndim: int) -> int:
     return dim % max(ndim, 1)
 
 
-def kept_shape(shape: tuple, axes) -> tuple:
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
     """The shape a reduction over ``axes`` leaves with keepdims=True."""
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else size for i, size in enumerate(shape))
 
 
-def shape_args(shape) -> tuple:
+def shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
     """Accept reshape(2, 3), reshape((2, 3)) and reshape([2, 3])."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]

@@ -24,6 +24,8 @@ dy[p, q] = dx at that position; avg pooling and its adjoint are linear, dy = avg
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, overload
+
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
@@ -32,12 +34,18 @@ from .arithmetic import matmul
 from .operands import as_tensor
 from .windows import add_windows_back, as_4d, crop, output_length, pad_spatial, pair, tap_slice, to_2d
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Literal
+
+    from .._typing import Size
+
 
 def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _taps(kernel):
+def _taps(kernel) -> list[tuple[int, int]]:
     return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
 
 
@@ -164,11 +172,11 @@ avg_pool1d_p = Primitive(
     lambda xp, g, y, x, **params: _run(avg_pool_backward_p, (g,), dict(params, input_shape=x.shape)),
     jvp=LINEAR)
 avg_pool2d_p = Primitive("avg_pool2d", avg_pool_forward, avg_pool1d_p.vjps[0], jvp=LINEAR)
-avg_pool_backward_p = Primitive(
+avg_pool_backward_p: Primitive = Primitive(
     "avg_pool_backward", avg_pool_backward,
     lambda xp, h, y, g, input_shape, **params: _run(_AVG_POOL[h.ndim], (h,), params),
     jvp=LINEAR)
-_AVG_POOL = {3: avg_pool1d_p, 4: avg_pool2d_p}
+_AVG_POOL: dict[int, Primitive] = {3: avg_pool1d_p, 4: avg_pool2d_p}
 
 
 # --- geometry and the functions users call ---------------------------------------------------
@@ -212,7 +220,7 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
     if unbatched:
         y = y.reshape(y.shape[1:])
         indices = None if indices is None else indices[0]
-    return (y, Tensor._wrap(indices)) if return_indices else y
+    return (y, Tensor._wrap(indices)) if return_indices else y  # type: ignore[arg-type]
 
 
 def _indices(x, y, params, sizes):
@@ -224,15 +232,51 @@ def _indices(x, y, params, sizes):
     return flat.reshape(y.shape)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
-               return_indices=False):
+@overload
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False, *,
+               return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None, padding: Size, dilation: Size,  # noqa: A002
+               ceil_mode: bool, return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+
+
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over windows of (N, C, L); with return_indices also each maximum's position in L."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
-               return_indices=False):
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False, *,
+               return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None, padding: Size, dilation: Size,  # noqa: A002
+               ceil_mode: bool, return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+
+
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over windows of (N, C, H, W); with return_indices also each maximum's flat position in H*W."""
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
@@ -271,14 +315,15 @@ def _avg_pool(op, spatial, input, kernel_size, stride, padding, ceil_mode, count
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
-               count_include_pad=True):
+def avg_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      None)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None, padding: Size = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """Mean over windows of (N, C, H, W); see the module docstring for the divisor D."""
     return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
@@ -293,7 +338,7 @@ def _averaging_matrix(n_in: int, n_out: int, dtype):
     return Tensor._wrap(matrix)
 
 
-def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:  # noqa: A002
     """Average (N, C, H, W) (or (C, H, W)) down to output_size (an int, or a pair; None keeps a size)."""
     x = as_tensor(input)
     if x.ndim not in (3, 4) or x.dtype.kind != "f":
@@ -309,7 +354,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return matmul(matmul(rows, x), cols_t)
 
 
-def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+def adaptive_avg_pool1d(input: Tensor, output_size: int | Sequence[int]) -> Tensor:  # noqa: A002
     x = as_tensor(input)
     length = x.shape[-1]
     out = output_size if isinstance(output_size, int) else output_size[0]

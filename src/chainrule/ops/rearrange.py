@@ -24,6 +24,8 @@ No gradient: nonzero / argwhere (indices).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, overload
+
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
@@ -32,6 +34,14 @@ from .arguments import check_index_range, dim_of, dims_of, integer_array, sizes_
 from .indexing import getitem, scatter_add
 from .operands import as_tensor
 from .shape import broadcast_to, flatten, gather, permute, reshape, transpose
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Literal
+
+    from numpy.typing import NDArray
+
+    from .._typing import Dims, IntIndices, Number, Size
 
 flip_p = Primitive(
     "flip", lambda x, axes: np.flip(x, axes).copy(),
@@ -61,7 +71,7 @@ repeat_p = Primitive(
 
 
 # --- the functions users call ---------------------------------------------------------------
-def flip(x: Tensor, dims) -> Tensor:
+def flip(x: Tensor, dims: Dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (an int or a tuple; torch.flip; a copy)."""
     axes = dims_of("flip", x, dims)
     if x.ndim == 0:
@@ -83,7 +93,7 @@ def flipud(x: Tensor) -> Tensor:
     return flip(x, 0)
 
 
-def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90 degrees k times in the plane of ``dims``, from the first dim toward the second."""
     if len(dims) != 2:
         raise ShapeError(f"rot90: dims must name two dims, got {dims}")
@@ -98,7 +108,7 @@ def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     return x
 
 
-def roll(x: Tensor, shifts, dims=None) -> Tensor:
+def roll(x: Tensor, shifts: int | Sequence[int], dims: Dims | None = None) -> Tensor:
     """Shift elements along ``dims`` by ``shifts``, wrapping around (torch.roll); without dims the
     tensor is rolled as if flattened."""
     shifts = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
@@ -115,7 +125,7 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     return apply(roll_p, (x,), {"shifts": shifts, "axes": axes})
 
 
-def repeat(x: Tensor, *sizes) -> Tensor:
+def repeat(x: Tensor, *sizes: Size) -> Tensor:
     """Tile x ``sizes[d]`` times along each dim (Tensor.repeat; like np.tile, not repeat_interleave).
     ``sizes`` may have more entries than x has dims: x gets leading dims of size 1."""
     reps = sizes_arg("repeat", sizes)
@@ -127,7 +137,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     return apply(repeat_p, (x,), {"reps": reps})
 
 
-def tile(x: Tensor, dims) -> Tensor:
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
     """Tile x ``dims[d]`` times along each dim; fewer entries than dims repeat the last dims (torch.tile)."""
     reps = sizes_arg("tile", (dims,))
     return repeat(x, (1,) * (x.ndim - len(reps)) + reps)
@@ -155,13 +165,13 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
     return getitem(x, _along(dim, index))
 
 
-def unbind(x: Tensor, dim: int = 0) -> tuple:
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """All slices along ``dim`` as a tuple, the dim removed (torch.unbind)."""
     dim = dim_of("unbind", x, dim)
     return tuple(getitem(x, _along(dim, i)) for i in range(x.shape[dim]))
 
 
-def index_select(x: Tensor, dim: int, index) -> Tensor:
+def index_select(x: Tensor, dim: int, index: IntIndices) -> Tensor:
     """The entries ``index`` (1-D integers) along ``dim``; repeated indices add their gradients."""
     dim = dim_of("index_select", x, dim)
     index = integer_array("index_select", index)
@@ -174,7 +184,7 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
     return getitem(x, _along(dim, index))
 
 
-def index_add(x: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:
+def index_add(x: Tensor, dim: int, index: IntIndices, source: Tensor, *, alpha: Number = 1) -> Tensor:
     """x with ``alpha * source`` added at the entries ``index`` (1-D integers) along ``dim``;
     repeated indices add up (torch.index_add). ``source`` has x's shape with index's length at
     ``dim``."""
@@ -193,14 +203,15 @@ def index_add(x: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:
     return x + scatter_add(source, x.shape, _along(dim, index))
 
 
-def take(x: Tensor, index) -> Tensor:
+def take(x: Tensor, index: IntIndices) -> Tensor:
     """x flattened, indexed by ``index`` (any shape; the result has index's shape; torch.take)."""
     index = integer_array("take", index)
     index = check_index_range("take", index, x.numel(), x, 0)
     return getitem(flatten(x), index)
 
 
-def repeat_interleave(x, repeats=None, dim=None, *, output_size=None) -> Tensor:
+def repeat_interleave(x: Tensor, repeats: int | IntIndices | None = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times along ``dim`` (x flattened when dim is None):
     [a, b] -> [a, a, b, b]. ``repeats`` is an int or one count per element. With one integer
     tensor alone, ``repeat_interleave(counts)`` gives arange(len(counts)) repeated by counts."""
@@ -223,7 +234,7 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None) -> Tensor:
     return index_select(x, dim, index)
 
 
-def masked_select(x: Tensor, mask) -> Tensor:
+def masked_select(x: Tensor, mask: Tensor | NDArray[Any]) -> Tensor:
     """The elements of x where ``mask`` is True, as a 1-D tensor (x and mask broadcast)."""
     mask = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
     if mask.dtype != np.bool_:
@@ -236,7 +247,7 @@ def masked_select(x: Tensor, mask) -> Tensor:
     return getitem(broadcast_to(x, shape), np.broadcast_to(mask, shape))
 
 
-def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
+def take_along_dim(x: Tensor, indices: IntIndices, dim: int | None = None) -> Tensor:
     """x's values at ``indices`` along ``dim`` (torch.take_along_dim): gather, with x and indices
     broadcast in the other dims; without dim both are flattened."""
     indices = integer_array("take_along_dim", indices, "indices")
@@ -259,7 +270,13 @@ def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
     return gather(broadcast_to(x, tuple(x_shape)), dim, indices)
 
 
-def nonzero(x, *, as_tuple: bool = False):
+@overload
+def nonzero(x: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
+@overload
+def nonzero(x: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or with ``as_tuple=True`` one
     1-D tensor per dim (torch.nonzero; no gradient)."""
     data = as_tensor(x)._data
@@ -268,12 +285,12 @@ def nonzero(x, *, as_tuple: bool = False):
     return Tensor._wrap(np.argwhere(data).astype(np.int64))
 
 
-def argwhere(x) -> Tensor:
+def argwhere(x: Tensor) -> Tensor:
     """Indices of the nonzero elements as an (n, ndim) tensor (torch.argwhere)."""
     return nonzero(x)
 
 
-def movedim(x: Tensor, source, destination) -> Tensor:
+def movedim(x: Tensor, source: Dims, destination: Dims) -> Tensor:
     """Move dims ``source`` to positions ``destination``, the others keeping their order (torch.movedim)."""
     source = dims_of("movedim", x, source)
     destination = dims_of("movedim", x, destination)
@@ -289,34 +306,33 @@ moveaxis = movedim
 swapdims = transpose
 
 
-def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1; torch.unflatten)."""
     dim = dim_of("unflatten", x, dim)
     sizes = sizes_arg("unflatten", (sizes,))
     return reshape(x, tuple(x.shape[:dim]) + sizes + tuple(x.shape[dim + 1:]))
 
 
-def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str = "ij") -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors (torch.meshgrid). ``indexing='ij'``: output i varies along
     dim i; ``'xy'``: the first two dims swapped (NumPy's and MATLAB's convention)."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
+    given = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
     if indexing not in ("ij", "xy"):
         raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    tensors = [as_tensor(t) for t in tensors]
-    for i, t in enumerate(tensors):
+    grid_axes = [as_tensor(t) for t in given]
+    for i, t in enumerate(grid_axes):
         if t.ndim > 1:
             raise ShapeError(f"meshgrid: tensor {i} must be 0-d or 1-D, got shape {tuple(t.shape)}")
-    sizes = [t.numel() for t in tensors]
-    positions = list(range(len(tensors)))
-    if indexing == "xy" and len(tensors) >= 2:
+    sizes = [t.numel() for t in grid_axes]
+    positions = list(range(len(grid_axes)))
+    if indexing == "xy" and len(grid_axes) >= 2:
         positions[0], positions[1] = 1, 0
-    shape = [0] * len(tensors)
+    shape = [0] * len(grid_axes)
     for size, position in zip(sizes, positions):
         shape[position] = size
     grids = []
-    for t, position in zip(tensors, positions):
-        view = [1] * len(tensors)
+    for t, position in zip(grid_axes, positions):
+        view = [1] * len(grid_axes)
         view[position] = -1
         grids.append(broadcast_to(reshape(t, tuple(view)), tuple(shape)))
     return tuple(grids)

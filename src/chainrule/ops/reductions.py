@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
+from typing import TYPE_CHECKING, overload
 
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
@@ -27,6 +28,11 @@ from ..tensor import Tensor
 from .arithmetic import maximum, minimum
 from .operands import kept_shape, normalize_dim, outside_graph, reduce_args
 from .shape import gather, squeeze
+
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    from .._typing import Dims, DTypeLike
 
 
 def _reduced_shape(shape: tuple, axes, keepdims: bool) -> tuple:
@@ -168,19 +174,21 @@ std_p = Primitive(
 
 
 # --- the functions users call ---------------------------------------------------------------
-def sum(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None) -> Tensor:  # noqa: A001
+def sum(x: Tensor, dim: Dims | None = None, keepdim: bool = False, *, axis: Dims | None = None,  # noqa: A001
+        keepdims: bool | None = None, dtype: DTypeLike | None = None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     return apply(sum_p, (x,), {"axes": axes, "keepdims": keep})
 
 
-def mean(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def mean(x: Tensor, dim: Dims | None = None, keepdim: bool = False, *, axis: Dims | None = None,
+         keepdims: bool | None = None) -> Tensor:
     if x._data.dtype.kind != "f":
         raise ArgumentError(f"mean: needs a floating-point tensor, got {x._data.dtype} (use .float())")
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     return apply(mean_p, (x,), {"axes": axes, "keepdims": keep})
 
 
-def _nonempty(op: str, x: Tensor, axes) -> None:
+def _nonempty(op: str, x: Tensor, axes: tuple[int, ...] | None) -> None:
     """A max or min needs something to choose from (PyTorch refuses an empty reduction too)."""
     empty = [a for a in (range(x.ndim) if axes is None else axes) if x.shape[a] == 0]
     if empty or (axes is None and x._data.size == 0):
@@ -189,22 +197,32 @@ def _nonempty(op: str, x: Tensor, axes) -> None:
                          "nothing to choose from")
 
 
-def amax(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def amax(x: Tensor, dim: Dims | None = None, keepdim: bool = False, *, axis: Dims | None = None,
+         keepdims: bool | None = None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     _nonempty("amax", x, axes)
     return apply(amax_p, (x,), {"axes": axes, "keepdims": keep})
 
 
-def amin(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def amin(x: Tensor, dim: Dims | None = None, keepdim: bool = False, *, axis: Dims | None = None,
+         keepdims: bool | None = None) -> Tensor:
     axes, keep = reduce_args(dim, keepdim, axis, keepdims, x.ndim)
     _nonempty("amin", x, axes)
     return apply(amin_p, (x,), {"axes": axes, "keepdims": keep})
 
 
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class MaxResult(NamedTuple):
+        """What ``max(x, dim)`` and ``min(x, dim)`` return: the values and where they are along dim."""
+
+        values: Tensor
+        indices: Tensor
+else:
+    MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
-def _select(x, dim, keepdim, axis, keepdims, pick, whole):
+def _select(x: Tensor, dim: int | None, keepdim: bool, axis: int | None, keepdims: bool | None,
+            pick: Primitive, whole: Primitive) -> Tensor | MaxResult:
     if axis is not None:
         dim = axis
     if keepdims is not None:
@@ -221,28 +239,58 @@ def _select(x, dim, keepdim, axis, keepdims, pick, whole):
     return MaxResult(values, index)
 
 
-def max(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+@overload
+def max(x: Tensor, dim: None = None, keepdim: bool = False, *, axis: None = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor: ...
+@overload
+def max(x: Tensor, dim: Tensor, keepdim: bool = False, *, axis: None = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor: ...
+@overload
+def max(x: Tensor, dim: int, keepdim: bool = False, *, axis: None = None,  # noqa: A001
+        keepdims: bool | None = None) -> MaxResult: ...
+@overload
+def max(x: Tensor, dim: None = None, keepdim: bool = False, *, axis: int,  # noqa: A001
+        keepdims: bool | None = None) -> MaxResult: ...
+
+
+def max(x: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, axis: int | None = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor | MaxResult:
     """max(x) -> the largest value; max(x, dim) -> (values, indices); max(x, other) -> maximum."""
     if isinstance(dim, Tensor):
         return maximum(x, dim)
     return _select(x, dim, keepdim, axis, keepdims, argmax_p, max_all_p)
 
 
-def min(x: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+@overload
+def min(x: Tensor, dim: None = None, keepdim: bool = False, *, axis: None = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor: ...
+@overload
+def min(x: Tensor, dim: Tensor, keepdim: bool = False, *, axis: None = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor: ...
+@overload
+def min(x: Tensor, dim: int, keepdim: bool = False, *, axis: None = None,  # noqa: A001
+        keepdims: bool | None = None) -> MaxResult: ...
+@overload
+def min(x: Tensor, dim: None = None, keepdim: bool = False, *, axis: int,  # noqa: A001
+        keepdims: bool | None = None) -> MaxResult: ...
+
+
+def min(x: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, axis: int | None = None,  # noqa: A001
+        keepdims: bool | None = None) -> Tensor | MaxResult:
     """min(x) -> the smallest value; min(x, dim) -> (values, indices); min(x, other) -> minimum."""
     if isinstance(dim, Tensor):
         return minimum(x, dim)
     return _select(x, dim, keepdim, axis, keepdims, argmin_p, min_all_p)
 
 
-def _correction(unbiased, correction):
+def _correction(unbiased: bool | None, correction: int | None) -> int:
     if correction is not None:
         return int(correction)
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None) -> Tensor:
+def var(x: Tensor, dim: Dims | None = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None, axis: Dims | None = None, keepdims: bool | None = None) -> Tensor:
     """Variance with Bessel's correction by default (``unbiased=False`` or ``correction=0`` for 1/N)."""
     if isinstance(dim, bool):  # var(x, False): PyTorch's positional unbiased
         dim, unbiased = None, dim
@@ -251,8 +299,8 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, a
     return apply(var_p, (x,), params)
 
 
-def std(x: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None) -> Tensor:
+def std(x: Tensor, dim: Dims | None = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None, axis: Dims | None = None, keepdims: bool | None = None) -> Tensor:
     """Standard deviation, sqrt(var); its gradient is 0 (not NaN) where the std is 0."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
@@ -270,23 +318,23 @@ all_p = Primitive("all", lambda x, axis: np.asarray(np.all(x, axis=axis)))
 any_p = Primitive("any", lambda x, axis: np.asarray(np.any(x, axis=axis)))
 
 
-def argmax(x: Tensor, dim=None, keepdim=False) -> Tensor:
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
     if dim is None:
         return outside_graph(argmax_p, (x,))
     return outside_graph(argmax_p, (x,), {"axis": normalize_dim(dim, x.ndim), "keepdims": keepdim})
 
 
-def argmin(x: Tensor, dim=None, keepdim=False) -> Tensor:
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         return outside_graph(argmin_p, (x,))
     return outside_graph(argmin_p, (x,), {"axis": normalize_dim(dim, x.ndim), "keepdims": keepdim})
 
 
-def all(x: Tensor, dim=None) -> Tensor:  # noqa: A001
+def all(x: Tensor, dim: Dims | None = None) -> Tensor:  # noqa: A001
     return outside_graph(all_p, (x,), {"axis": dim})
 
 
-def any(x: Tensor, dim=None) -> Tensor:  # noqa: A001
+def any(x: Tensor, dim: Dims | None = None) -> Tensor:  # noqa: A001
     return outside_graph(any_p, (x,), {"axis": dim})
 

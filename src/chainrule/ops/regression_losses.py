@@ -193,20 +193,20 @@ def _pointwise(op, primitive, input, target, size_average, reduce, reduction, we
 
 
 # --- the functions users call ---------------------------------------------------------------
-def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
-             weight=None) -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error: reduce((input - target)^2), each term times ``weight`` if given."""
     return _pointwise("mse_loss", mse_p, input, target, size_average, reduce, reduction, weight)
 
 
-def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
-            weight=None) -> Tensor:
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error: reduce(|input - target|), each term times ``weight`` if given."""
     return _pointwise("l1_loss", l1_p, input, target, size_average, reduce, reduction, weight)
 
 
-def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Squared error below ``beta``, absolute error (less beta/2) above: reduce(l), d = input - target,
 
         l = d^2 / (2 beta)   if |d| < beta,    |d| - beta / 2   otherwise.
@@ -221,7 +221,8 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
                       beta=float(beta))
 
 
-def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
     """Squared error below ``delta``, delta-scaled absolute error above: reduce(l), d = input - target,
 
         l = d^2 / 2   if |d| < delta,    delta (|d| - delta / 2)   otherwise
@@ -233,8 +234,8 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
                       mean_of_weights=False, delta=float(delta))
 
 
-def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
-           log_target: bool = False) -> Tensor:
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence KL(p || q) = sum p (log p - log q), for ``input`` = log q
     (log-probabilities, e.g. log_softmax output) and ``target`` = p (or log p if ``log_target``).
 

@@ -35,6 +35,7 @@ Forward mode (JVPs; dx is x's tangent, y_i's tangent is dy_i = sum_{k<=i} dy_i/d
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
@@ -43,6 +44,11 @@ from ..tensor import Tensor
 from .arguments import dim_of, float_only
 from .operands import kept_shape, reduce_args
 from .shape import gather
+
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    from .._typing import DTypeLike
 
 
 def _rcumsum(xp, a, axis):
@@ -184,12 +190,12 @@ def _scan(prim, x: Tensor, dim) -> Tensor:
     return apply(prim, (x,), {"axis": axis})
 
 
-def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+def cumsum(x: Tensor, dim: int, *, dtype: DTypeLike | None = None) -> Tensor:
     """Running sum along ``dim``: y_i = x_0 + ... + x_i (torch.cumsum; ints and bools give int64)."""
     return _scan(cumsum_p, _with_dtype(x, dtype), dim)
 
 
-def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+def cumprod(x: Tensor, dim: int, *, dtype: DTypeLike | None = None) -> Tensor:
     """Running product along ``dim``: y_i = x_0 * ... * x_i (torch.cumprod); the gradient is
     exact where x has zeros."""
     return _scan(cumprod_p, _with_dtype(x, dtype), dim)
@@ -201,7 +207,14 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     return _scan(logcumsumexp_p, x, dim)
 
 
-CumResult = namedtuple("CumResult", ["values", "indices"])
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class CumResult(NamedTuple):
+        """(values, indices) of cummax and cummin."""
+
+        values: Tensor
+        indices: Tensor
+else:
+    CumResult = namedtuple("CumResult", ["values", "indices"])
 
 
 def _running_index(x: np.ndarray, axis: int, running: np.ndarray) -> np.ndarray:
@@ -226,18 +239,19 @@ def _cumulative_extreme(name, x: Tensor, dim, accumulate):
     return CumResult(gather(x, axis, indices), Tensor._wrap(indices))
 
 
-def cummax(x: Tensor, dim: int):
+def cummax(x: Tensor, dim: int) -> CumResult:
     """Running maximum along ``dim`` as (values, indices) (torch.cummax); the gradient goes to the
     element each running maximum came from."""
     return _cumulative_extreme("cummax", x, dim, np.maximum)
 
 
-def cummin(x: Tensor, dim: int):
+def cummin(x: Tensor, dim: int) -> CumResult:
     """Running minimum along ``dim`` as (values, indices) (torch.cummin)."""
     return _cumulative_extreme("cummin", x, dim, np.minimum)
 
 
-def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: DTypeLike | None = None) -> Tensor:
     """Product of all elements, or along ``dim`` (torch.prod); exact gradients where x has zeros.
     Integer and bool tensors multiply in int64."""
     x = _with_dtype(x, dtype)

@@ -12,11 +12,16 @@ Built from those: view, flatten, squeeze, unsqueeze, transpose, swapaxes, T, exp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .operands import normalize_dim, shape_args
+
+if TYPE_CHECKING:
+    from .._typing import Dims, IntIndices, Size
 
 reshape_p = Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
@@ -40,7 +45,7 @@ gather_p = Primitive(
 
 
 # --- the functions users call ---------------------------------------------------------------
-def reshape(x: Tensor, *shape) -> Tensor:
+def reshape(x: Tensor, *shape: Size) -> Tensor:
     shape = shape_args(shape)
     if shape == x._data.shape:
         return x
@@ -58,7 +63,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape)
 
 
-def squeeze(x: Tensor, dim=None) -> Tensor:
+def squeeze(x: Tensor, dim: Dims | None = None) -> Tensor:
     if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
     dims = {normalize_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
@@ -70,7 +75,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
-def permute(x: Tensor, *dims) -> Tensor:
+def permute(x: Tensor, *dims: Size) -> Tensor:
     dims = shape_args(dims)
     if len(dims) != x.ndim or sorted(normalize_dim(d, x.ndim) for d in dims) != list(range(x.ndim)):
         raise ShapeError(f"permute: {dims} is not a permutation of the {x.ndim} dims of shape {x.shape}")
@@ -92,14 +97,14 @@ def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     return apply(permute_p, (x,), {"axes": tuple(reversed(range(x.ndim)))})
 
 
-def broadcast_to(x: Tensor, *shape) -> Tensor:
+def broadcast_to(x: Tensor, *shape: Size) -> Tensor:
     shape = shape_args(shape)
     if shape == x._data.shape:
         return x
     return apply(broadcast_to_p, (x,), {"shape": shape})
 
 
-def expand(x: Tensor, *sizes) -> Tensor:
+def expand(x: Tensor, *sizes: Size) -> Tensor:
     """Broadcast to ``sizes``; -1 keeps a dim's size."""
     sizes = shape_args(sizes)
     offset = len(sizes) - x.ndim
@@ -113,7 +118,7 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
     return broadcast_to(x, other.shape)
 
 
-def gather(x: Tensor, dim: int, index) -> Tensor:
+def gather(x: Tensor, dim: int, index: IntIndices) -> Tensor:
     """``out[i][j] = x[i][index[i][j]]`` along ``dim`` (PyTorch's gather)."""
     index = np.asarray(index._data if isinstance(index, Tensor) else index)
     if index.dtype.kind not in "iu":

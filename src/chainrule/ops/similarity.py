@@ -199,8 +199,9 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return apply(pairwise_distance_p, (x1, x2), {"p": float(p), "eps": float(eps), "keepdim": bool(keepdim)})
 
 
-def cosine_embedding_loss(input1: Tensor, input2: Tensor, target, margin: float = 0.0, size_average=None,
-                          reduce=None, reduction: str = "mean") -> Tensor:
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Tensor:
     """Pull pairs with y = 1 together (1 - cos) and push pairs with y = -1 apart (max(0, cos - margin)).
 
     input1, input2: (N, D) with target (N,) of 1 / -1, or (D,) with a scalar target."""

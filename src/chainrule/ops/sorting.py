@@ -22,6 +22,7 @@ first (ascending puts NaN last), as PyTorch.
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import TYPE_CHECKING, overload
 
 from ..autograd import Primitive, apply
 from ..backend import np
@@ -30,9 +31,28 @@ from ..tensor import Tensor
 from .arguments import dim_of
 from .shape import gather, reshape, squeeze
 
-SortResult = namedtuple("SortResult", ["values", "indices"])
-TopkResult = namedtuple("TopkResult", ["values", "indices"])
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+if TYPE_CHECKING:
+    from typing import Literal, NamedTuple
+
+
+if TYPE_CHECKING:  # the fields' types, for type checkers; at run time a plain namedtuple
+    class SortResult(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class TopkResult(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class ValuesIndices(NamedTuple):
+        """(values, indices) of kthvalue, median and mode along a dim."""
+
+        values: Tensor
+        indices: Tensor
+else:
+    SortResult = namedtuple("SortResult", ["values", "indices"])
+    TopkResult = namedtuple("TopkResult", ["values", "indices"])
+    ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _order(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
@@ -147,8 +167,8 @@ def _median(op: str, x: Tensor, dim, keepdim, skip_nan):
     if dim is None:
         if x.numel() == 0:
             raise ShapeError(f"{op}: the median of an empty tensor (shape {tuple(x.shape)}) is undefined")
-        index = int(_median_index(x._data.reshape(-1), 0, skip_nan)[0])
-        return apply(median_all_p, (x,), {"index": index})
+        flat_index = int(_median_index(x._data.reshape(-1), 0, skip_nan)[0])
+        return apply(median_all_p, (x,), {"index": flat_index})
     axis = dim_of(op, x, dim)
     x, scalar = _as_vector(x)
     if x.shape[axis] == 0:
@@ -157,13 +177,25 @@ def _median(op: str, x: Tensor, dim, keepdim, skip_nan):
     return _scalar_back(ValuesIndices(*_picked(x, axis, index, keepdim or scalar)), scalar)
 
 
-def median(x: Tensor, dim=None, keepdim: bool = False):
+@overload
+def median(x: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def median(x: Tensor, dim: int, keepdim: bool = False) -> ValuesIndices: ...
+
+
+def median(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """The lower median (the smaller of the two middle values for an even count; torch.median):
     of all elements when dim is None, else (values, indices) along ``dim``. NaN propagates."""
     return _median("median", x, dim, keepdim, skip_nan=False)
 
 
-def nanmedian(x: Tensor, dim=None, keepdim: bool = False):
+@overload
+def nanmedian(x: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def nanmedian(x: Tensor, dim: int, keepdim: bool = False) -> ValuesIndices: ...
+
+
+def nanmedian(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """median ignoring NaN (NaN only when a slice is all NaN; torch.nanmedian)."""
     return _median("nanmedian", x, dim, keepdim, skip_nan=True)
 
@@ -200,8 +232,16 @@ def _unique_results(values, inverse, counts, return_inverse, return_counts):
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@overload
+def unique(x: Tensor, sorted: bool = True, return_inverse: Literal[False] = False,  # noqa: A002
+           return_counts: Literal[False] = False, dim: int | None = None) -> Tensor: ...
+@overload
+def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Tensor | tuple[Tensor, ...]: ...
+
+
 def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
-           dim=None):
+           dim: int | None = None) -> Tensor | tuple[Tensor, ...]:
     """The distinct values (or distinct slices along ``dim``), sorted (torch.unique); with
     ``return_inverse`` also where each element went, with ``return_counts`` how often each occurs."""
     data = x._data
@@ -211,7 +251,16 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False, return_
     return _unique_results(values, inverse, counts, return_inverse, return_counts)
 
 
-def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False, dim=None):
+@overload
+def unique_consecutive(x: Tensor, return_inverse: Literal[False] = False,
+                       return_counts: Literal[False] = False, dim: int | None = None) -> Tensor: ...
+@overload
+def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Tensor | tuple[Tensor, ...]: ...
+
+
+def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Tensor | tuple[Tensor, ...]:
     """Collapse each run of equal consecutive values (or slices along ``dim``) to one value
     (torch.unique_consecutive)."""
     data = x._data

@@ -19,12 +19,16 @@ mode, the JVP). An element-wise op's Jacobian is diagonal, so both multiply by t
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, overload
 
 from .. import backend as B
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..device import dtype_of_to_call
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DTypeLike
 
 exp_p = Primitive("exp", np.exp, lambda xp, g, y, x: g * y,
                   jvp=(lambda xp, dx, y, x: dx * y,))
@@ -107,8 +111,9 @@ def clone(x: Tensor) -> Tensor:
     return apply(clone_p, (x,), {})
 
 
-def to(x: Tensor, *args, dtype=None, device=None, non_blocking=False, copy=False,
-       memory_format=None) -> Tensor:
+def to(x: Tensor, *args: DTypeLike | DeviceLike | Tensor | bool | None, dtype: DTypeLike | None = None,
+       device: DeviceLike | None = None, non_blocking: bool = False, copy: bool = False,
+       memory_format: object = None) -> Tensor:
     """PyTorch's ``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``, ``t.to(other)``.
 
     Float-to-float conversions keep the gradient path; conversions to integer or bool types give
@@ -125,7 +130,14 @@ def to(x: Tensor, *args, dtype=None, device=None, non_blocking=False, copy=False
     return Tensor._wrap(x._data.astype(dtype))
 
 
-def type_(x: Tensor, dtype=None, non_blocking=False, **kwargs):
+@overload
+def type_(x: Tensor, dtype: None = None, non_blocking: bool = False, **kwargs: object) -> str: ...
+@overload
+def type_(x: Tensor, dtype: DTypeLike, non_blocking: bool = False, **kwargs: object) -> Tensor: ...
+
+
+def type_(x: Tensor, dtype: DTypeLike | None = None, non_blocking: bool = False,
+          **kwargs: object) -> str | Tensor:
     """``t.type()`` -> 'torch.FloatTensor'; ``t.type(dtype or 'torch.LongTensor')`` -> converted."""
     if dtype is None:
         return B.tensor_type_name(x.dtype)

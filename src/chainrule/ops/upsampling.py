@@ -26,12 +26,18 @@ each g back where it was read.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
 from .operands import as_tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import Size
 
 
 # --- the primitive --------------------------------------------------------------------------
@@ -148,8 +154,9 @@ def output_size_and_scales(shape, size, scale_factor, mode, recompute_scale_fact
     return sizes, ((None,) * spatial if recompute else factors)
 
 
-def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
-                recompute_scale_factor=None, antialias: bool = False) -> Tensor:
+def interpolate(input: Tensor, size: Size | None = None, scale_factor: float | Sequence[float] | None = None,
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
     """Resize the spatial dims of ``input`` (N, C, d1[, d2[, d3]]) by ``size`` or ``scale_factor``."""
     x = as_tensor(input)
     if mode not in _MODES:

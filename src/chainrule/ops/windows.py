@@ -33,7 +33,7 @@ def pair(value, name: str, op: str, spatial: int) -> tuple:
     return tuple(int(v) for v in values)
 
 
-def to_2d(values: tuple, fill: int) -> tuple:
+def to_2d(values: tuple, fill: object) -> tuple:
     """A per-axis setting of a 1-D op as the (height, width) setting of the 2-D code."""
     return values if len(values) == 2 else (fill,) + values
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..backend import np
 from ..errors import ArgumentError
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._typing import ParamsT
 
 
 class Adagrad(Optimizer):
@@ -22,8 +29,8 @@ class Adagrad(Optimizer):
     State per parameter (made when the optimizer is built, as in PyTorch): ``step``, ``sum`` (s).
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
         for option, value in dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                   initial_accumulator_value=initial_accumulator_value, eps=eps).items():
             if value < 0.0:
@@ -36,12 +43,13 @@ class Adagrad(Optimizer):
                 self._initial_state(self.state.setdefault(param, {}), param._data, group)
 
     @staticmethod
-    def _initial_state(state, param, group):
+    def _initial_state(state: dict[str, Any], param: np.ndarray, group: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
             state["sum"] = np.full_like(param, group["initial_accumulator_value"])
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         self._initial_state(state, param, group)   # a group added after construction
         state["step"] += 1
         grad = self._effective_grad(param, grad, group["weight_decay"], group["maximize"])

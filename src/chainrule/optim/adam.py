@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ArgumentError
 from .optimizer import Optimizer
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _check_adam_options(name, lr, betas, eps, weight_decay):
+    from .._typing import ParamsT
+
+
+def _check_adam_options(name: str, lr: float, betas: tuple[float, float], eps: float,
+                        weight_decay: float) -> None:
     if lr < 0.0:
         raise ArgumentError(f"{name}: invalid learning rate {lr} (must be >= 0)")
     if eps < 0.0:
@@ -37,16 +44,17 @@ class Adam(Optimizer):
 
     _decoupled_weight_decay = False
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, *,
-                 foreach: bool | None = None, fused: bool | None = None):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
+                 *, foreach: bool | None = None, fused: bool | None = None) -> None:
         _check_adam_options(type(self).__name__, lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
         self._use_flat_buffers(foreach, fused)
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay = group["weight_decay"]
         if not state:
@@ -107,8 +115,8 @@ class AdamW(Adam):
 
     _decoupled_weight_decay = True
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False, *,
-                 foreach: bool | None = None, fused: bool | None = None):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False,
+                 *, foreach: bool | None = None, fused: bool | None = None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize, foreach=foreach, fused=fused)

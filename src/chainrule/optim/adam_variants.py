@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ArgumentError
 from .adam import _check_adam_options
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._typing import ParamsT
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
@@ -19,7 +25,8 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         start[...] = end - (end - start) * (1.0 - weight)
 
 
-def _decayed_grad(optimizer, param, grad, group):
+def _decayed_grad(optimizer: Optimizer, param: np.ndarray, grad: np.ndarray,
+                  group: dict[str, Any]) -> np.ndarray:
     """g (negated if maximize) plus weight_decay * w, or w shrunk by lr * weight_decay when the
     decay is decoupled (AdamW's way)."""
     weight_decay = group["weight_decay"]
@@ -42,13 +49,14 @@ class Adamax(Optimizer):
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u).
     """
 
-    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, maximize: bool = False):
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, maximize: bool = False) -> None:
         _check_adam_options("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param), exp_inf=np.zeros_like(param))
@@ -76,9 +84,9 @@ class NAdam(Optimizer):
     State per parameter: ``step``, ``mu_product`` (P_t), ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
 
-    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, maximize: bool = False):
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
         _check_adam_options("NAdam", lr, betas, eps, weight_decay)
         if momentum_decay < 0.0:
             raise ArgumentError(f"NAdam: invalid momentum_decay {momentum_decay} (must be >= 0)")
@@ -86,7 +94,8 @@ class NAdam(Optimizer):
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         lr, (beta1, beta2), decay = group["lr"], group["betas"], group["momentum_decay"]
         if not state:
             state.update(step=0, mu_product=1.0, exp_avg=np.zeros_like(param),
@@ -126,13 +135,15 @@ class RAdam(Optimizer):
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, maximize: bool = False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
+                 maximize: bool = False) -> None:
         _check_adam_options("RAdam", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))

@@ -27,43 +27,53 @@ were one parameter: elementwise math, so the values are bitwise those of the per
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 from ..backend import np
 from ..errors import ArgumentError
 from ..grad_mode import enable_grad
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ..optim.optimizer import Optimizer
+    from ..tensor import Tensor
+
 # id(parameter) -> (a weak reference to it, its gradient slice). Keyed by id: tensors compare by
 # value (== makes a tensor), so they cannot be the keys of a WeakKeyDictionary.
-_GRAD_VIEWS: dict = {}
+_GRAD_VIEWS: dict[int, tuple[weakref.ref[Tensor], np.ndarray]] = {}
 SMALL = 1 << 16   # below this many gradient values to copy, copy them in and take the flat path
 generation = 0    # counts the flat layouts made: a compiled backward then looks for new gradient homes
 
 
-def grad_view(param):
+def grad_view(param: Tensor) -> np.ndarray | None:
     """``param``'s slice of a fused optimiser's flat gradient buffer (shaped like it), or None."""
     entry = _GRAD_VIEWS.get(id(param))
     return entry[1] if entry is not None and entry[0]() is param else None
 
 
-def _register(param, view) -> None:
+def _register(param: Tensor, view: np.ndarray) -> None:
     key = id(param)
-    _GRAD_VIEWS[key] = (weakref.ref(param, lambda _, key=key: _GRAD_VIEWS.pop(key, None)), view)
+    _GRAD_VIEWS[key] = (weakref.ref(param, lambda _, key=key: _GRAD_VIEWS.pop(key, None)), view)  # type: ignore[misc]
 
 
 class FlatGroup:
     """Some parameters of one group and one dtype, end to end: values, gradients, state."""
 
-    def __init__(self, params: list):
+    def __init__(self, params: list[Tensor]) -> None:
         dtype = params[0]._data.dtype
         sizes = [p._data.size for p in params]
         self.params = params
         self.param = np.empty(sum(sizes), dtype)
         self.grad = np.zeros(sum(sizes), dtype)
-        self.slices, offset = [], 0
+        self.slices: list[slice] = []
+        offset = 0
         for size in sizes:
             self.slices.append(slice(offset, offset + size))
             offset += size
-        self.views, self.grad_views = [], []
+        self.views: list[np.ndarray] = []
+        self.grad_views: list[np.ndarray] = []
         for p, part in zip(params, self.slices):
             view = self.param[part].reshape(p._data.shape)
             view[...] = p._data
@@ -72,8 +82,8 @@ class FlatGroup:
             grad = self.grad[part].reshape(view.shape)
             self.grad_views.append(grad)
             _register(p, grad)
-        self.state: dict | None = None   # the flat state; None until built from the per-parameter ones
-        self.owner = None                # the optimizer.state dict the flat state was shared into
+        self.state: dict[str, Any] | None = None   # the flat state; None until built from the parameters'
+        self.owner: dict[Tensor, dict[str, Any]] | None = None   # the optimizer.state it was shared into
 
     def intact(self) -> bool:
         """Whether every parameter's values are still its view (``p.data = ...`` replaces them)."""
@@ -85,7 +95,7 @@ class FlatGroup:
     def take_grads(self) -> bool:
         """Make the flat gradient buffer hold every parameter's gradient; False if one has none or
         copying in would cost more than updating one by one."""
-        outside = None
+        outside: list[tuple[np.ndarray, np.ndarray]] | None = None
         for p, view in zip(self.params, self.grad_views):
             grad = p._grad
             if grad is None:
@@ -97,12 +107,12 @@ class FlatGroup:
             return True
         if sum(view.size for view, _ in outside) > SMALL:
             return False
-        for view, grad in outside:
-            view[...] = grad
+        for view, values in outside:
+            view[...] = values
         return True
 
 
-def flatten(optimizer) -> list:
+def flatten(optimizer: Optimizer) -> list:
     """Lay each group's parameters (per dtype) into flat groups; the list, one entry per group."""
     global generation
     generation += 1
@@ -115,21 +125,21 @@ def flatten(optimizer) -> list:
     return groups
 
 
-def check_options(name: str, foreach, fused) -> bool:
+def check_options(name: str, foreach: bool | None, fused: bool | None) -> bool:
     for option, value in (("foreach", foreach), ("fused", fused)):
         if value not in (None, True, False):
             raise ArgumentError(f"{name}: {option} must be None, True or False, got {value!r}")
     return bool(foreach or fused)
 
 
-def step(optimizer, closure=None):
+def step(optimizer: Optimizer, closure: Callable[[], Any] | None = None) -> Any:
     """The fused ``optimizer.step()`` (see the module docstring)."""
     optimizer._opt_called = True
     loss = None
     if closure is not None:
         with enable_grad():
             loss = closure()
-    flat_groups = optimizer._flat
+    flat_groups: list[list[FlatGroup]] = optimizer._flat  # type: ignore[assignment]  # set when this runs
     if len(flat_groups) != len(optimizer.param_groups) or not all(
             f.intact() for fs in flat_groups for f in fs):
         flat_groups = optimizer._flat = flatten(optimizer)   # groups added, or values replaced
@@ -147,7 +157,7 @@ def step(optimizer, closure=None):
     return loss
 
 
-def _step_each(optimizer, flat, group) -> None:
+def _step_each(optimizer: Optimizer, flat: FlatGroup, group: dict[str, Any]) -> None:
     for p, view in zip(flat.params, flat.views):
         if p._grad is None:
             continue
@@ -159,7 +169,7 @@ def _step_each(optimizer, flat, group) -> None:
     flat.state = None
 
 
-def _flat_state(optimizer, flat):
+def _flat_state(optimizer: Optimizer, flat: FlatGroup) -> dict[str, Any] | None:
     """The flat state; rebuilt from the per-parameter states when they moved on alone (a step with
     missing gradients, load_state_dict). None when the parameters disagree: a buffer some have and
     others not yet, or different step counts."""
@@ -185,14 +195,14 @@ def _flat_state(optimizer, flat):
     return rebuilt
 
 
-def _share_state(optimizer, flat) -> None:
+def _share_state(optimizer: Optimizer, flat: FlatGroup) -> None:
     """Each parameter's state: views of the flat arrays, copies of the counters."""
     flat.owner = optimizer.state
     for p, part, view in zip(flat.params, flat.slices, flat.views):
         state = optimizer.state.get(p)
         if state is None:
             state = optimizer.state[p] = {}
-        for key, value in flat.state.items():
+        for key, value in flat.state.items():  # type: ignore[union-attr]  # built just before
             if isinstance(value, np.ndarray):
                 if not (isinstance(state.get(key), np.ndarray) and state[key].base is value):
                     state[key] = value[part].reshape(view.shape)

@@ -31,6 +31,7 @@ is called several times per step. Everything (the history, the last direction an
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..autograd import enable_grad
 from ..backend import np
@@ -38,8 +39,15 @@ from ..errors import ArgumentError, ChainruleError
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
-def _cubic_minimum(t1, f1, slope1, t2, f2, slope2, bounds=None):
+    from .._typing import ParamsT
+
+
+def _cubic_minimum(t1: float, f1: float, slope1: float, t2: float, f2: float, slope2: float,
+                   bounds: tuple[float, float] | None = None) -> float:
     """The minimiser of the cubic through (t1, f1) and (t2, f2) with slopes slope1 and slope2,
     clipped to ``bounds`` (default: between t1 and t2); the bounds' middle if it has none."""
     low, high = bounds if bounds is not None else (min(t1, t2), max(t1, t2))
@@ -55,13 +63,16 @@ def _cubic_minimum(t1, f1, slope1, t2, f2, slope2, bounds=None):
     return min(max(t, low), high)
 
 
-def _strong_wolfe(evaluate, t, d, f, g, gd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_evaluations=25):
+def _strong_wolfe(evaluate: Callable[[float], tuple[float, np.ndarray]], t: float, d: np.ndarray, f: float,
+                  g: np.ndarray, gd: float, c1: float = 1e-4, c2: float = 0.9, tolerance_change: float = 1e-9,
+                  max_evaluations: int = 25) -> tuple[float, np.ndarray, float, int]:
     """A step t along d satisfying the strong Wolfe conditions: returns (f, g, t, evaluations).
     ``evaluate(t)`` gives the loss and flat gradient at w + t d (and leaves w as it was)."""
     d_size = np.abs(d).max()
     f_new, g_new = evaluate(t)
     evaluations, tries = 1, 0
     gd_new = g_new.dot(d)
+    t_prev: float
     t_prev, f_prev, g_prev, gd_prev = 0, f, g, gd
     done = False
     # phase 1: grow t until [t_prev, t] brackets a point that satisfies the conditions
@@ -145,9 +156,9 @@ class LBFGS(Optimizer):
     One parameter group only; memory grows with ``history_size`` copies of all parameters.
     """
 
-    def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
+    def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
-                 line_search_fn: str | None = None):
+                 line_search_fn: str | None = None) -> None:
         if lr < 0.0:
             raise ArgumentError(f"LBFGS: invalid learning rate {lr} (must be >= 0)")
         if line_search_fn not in (None, "strong_wolfe"):
@@ -168,7 +179,7 @@ class LBFGS(Optimizer):
         return np.concatenate([np.zeros(p._data.size, p.dtype) if p.grad is None else p.grad._data.ravel()
                                for p in self._params])
 
-    def _move(self, t, direction) -> None:
+    def _move(self, t: float, direction: np.ndarray) -> None:
         """w = w + t * direction, in place."""
         offset = 0
         for p in self._params:
@@ -177,18 +188,18 @@ class LBFGS(Optimizer):
             p._version += 1
             offset += size
 
-    def _set(self, arrays) -> None:
+    def _set(self, arrays: Sequence[np.ndarray]) -> None:
         for p, array in zip(self._params, arrays):
             p._data[...] = array
             p._version += 1
 
-    def _evaluate(self, closure) -> float:
+    def _evaluate(self, closure: Callable[[], Any]) -> float:
         with enable_grad():
             loss = closure()
         return float(loss)
 
     # --- the step ------------------------------------------------------------------------------
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss from the closure's first call."""
         if closure is None:
             raise ArgumentError("LBFGS.step() needs a closure that clears the gradients, computes the loss, "
@@ -224,7 +235,7 @@ class LBFGS(Optimizer):
             if state["n_iter"] == 1:
                 d, old_dirs, old_stps, ro, h_diag = -g, [], [], [], 1
             else:
-                d, h_diag = self._direction(state, g, prev_g, d, t, old_dirs, old_stps, ro, h_diag,
+                d, h_diag = self._direction(state, g, prev_g, d, t, old_dirs, old_stps, ro, h_diag,  # type: ignore[arg-type]
                                             history_size)
             prev_g = g.copy()
             prev_loss = loss
@@ -237,7 +248,8 @@ class LBFGS(Optimizer):
             if group["line_search_fn"] == "strong_wolfe":
                 start = [p._data.copy() for p in self._params]
 
-                def evaluate(step_length, direction=d, start=start):
+                def evaluate(step_length: float, direction: np.ndarray = d,
+                             start: list[np.ndarray] = start) -> tuple[float, np.ndarray]:
                     self._move(step_length, direction)
                     value = self._evaluate(closure)
                     gradient = self._flat_grad()
@@ -269,7 +281,9 @@ class LBFGS(Optimizer):
         return first_loss
 
     @staticmethod
-    def _direction(state, g, prev_g, d, t, old_dirs, old_stps, ro, h_diag, history_size):
+    def _direction(state: dict[str, Any], g: np.ndarray, prev_g: np.ndarray, d: np.ndarray, t: float,
+                   old_dirs: list[np.ndarray], old_stps: list[np.ndarray], ro: list[float], h_diag: float,
+                   history_size: int) -> tuple[np.ndarray, float]:
         """The two-loop recursion: d = -H g with the curvature pairs kept so far (updated here)."""
         y = g - prev_g
         s = d * t
@@ -295,7 +309,7 @@ class LBFGS(Optimizer):
         return r, h_diag
 
     # --- saving ----------------------------------------------------------------------------------
-    def _restored_state(self, value, param: Tensor, key: str, index):
+    def _restored_state(self, value: Any, param: Tensor, key: str, index: Any) -> Any:
         """L-BFGS keeps flat vectors (and lists of them) of all parameters, not per-parameter buffers."""
         if isinstance(value, list):
             return [self._restored_state(item, param, key, index) for item in value]

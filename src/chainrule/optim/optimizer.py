@@ -23,17 +23,25 @@ Per-group options, as in PyTorch::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import enable_grad
 from ..backend import np
 from ..errors import ArgumentError, ChainruleError
 from ..tensor import Tensor
 from . import fused
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    from .._typing import ParamsT
+
 
 class _RequiredOption:
     """Marks an option that has no default and must be given (per group or for all)."""
 
-    def _restored_state(self, value, param: Tensor, key: str, index):
+    def _restored_state(self, value: Any, param: Tensor, key: str, index: Any) -> Any:
         """One saved state entry as this optimizer keeps it (a buffer: a fresh ndarray of the
         parameter's dtype and shape)."""
         return _restored_value(value, param, key, type(self).__name__, index)
@@ -53,9 +61,9 @@ class Optimizer:
     """
 
     _opt_called = False   # set by the first step(): a scheduler stepped before it warns, as in PyTorch
-    _flat = None          # foreach/fused: the parameters' flat groups (fused.py), else None
+    _flat: list[list[fused.FlatGroup]] | None = None   # foreach/fused: the flat groups (fused.py), else None
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params: ParamsT, defaults: dict) -> None:
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict] = {}   # per-parameter buffers, keyed by the parameter itself
         self.param_groups: list[dict] = []
@@ -63,7 +71,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise ArgumentError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
                             f"got a single Tensor of shape {params.shape} (wrap it in a list)")
-        groups = list(params)
+        groups: list[Any] = list(params)
         if not groups:
             raise ArgumentError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -106,7 +114,7 @@ class Optimizer:
             raise ArgumentError("some parameters appear in more than one parameter group (or twice in one)")
         self.param_groups.append(group)
 
-    def _parameters(self):
+    def _parameters(self) -> Iterator[Tensor]:
         for group in self.param_groups:
             yield from group["params"]
 
@@ -122,7 +130,7 @@ class Optimizer:
                 param._grad = param._grad.detach()
                 param._grad._data[...] = 0
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (re)computes and returns the loss."""
         if self._flat is not None:
             return fused.step(self, closure)
@@ -149,7 +157,7 @@ class Optimizer:
     def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
-    def _use_flat_buffers(self, foreach, fused_step) -> None:
+    def _use_flat_buffers(self, foreach: bool | None, fused_step: bool | None) -> None:
         """foreach=True / fused=True: the parameters become views of flat buffers (fused.py)."""
         if fused.check_options(type(self).__name__, foreach, fused_step):
             self._flat = fused.flatten(self)
@@ -166,7 +174,8 @@ class Optimizer:
             buffer = self._scratch[key] = np.empty(like.size, like.dtype)
         return buffer[:like.size].reshape(like.shape)
 
-    def _effective_grad(self, param, grad, weight_decay: float, maximize: bool) -> np.ndarray:
+    def _effective_grad(self, param: np.ndarray, grad: np.ndarray, weight_decay: float,
+                        maximize: bool) -> np.ndarray:
         """g = (-grad if maximize else grad) + weight_decay * param, without touching ``grad``."""
         if not weight_decay and not maximize:
             return grad
@@ -182,7 +191,7 @@ class Optimizer:
     # --- saving and restoring ---------------------------------------------------------------
     def state_dict(self) -> dict:
         """PyTorch's layout: state keyed by parameter index, groups listing their indices (copies)."""
-        index_of = {}
+        index_of: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             saved = {key: value for key, value in group.items() if key != "params"}
@@ -191,7 +200,7 @@ class Optimizer:
                 index_of[id(param)] = len(index_of)
                 saved["params"].append(index_of[id(param)])
             groups.append(saved)
-        state = {}
+        state: dict[int, dict[str, Any]] = {}
         for param in self._parameters():
             if self.state.get(param):
                 state[index_of[id(param)]] = {key: _saved_value(value)
@@ -208,13 +217,13 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ChainruleError(f"{name}.load_state_dict: the saved state has {len(saved_groups)} parameter "
                                  f"group(s), this optimizer has {len(self.param_groups)}")
-        param_of_index = {}
+        param_of_index: dict[int, Tensor] = {}
         for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ChainruleError(f"{name}.load_state_dict: group {number} has {len(saved['params'])} "
                                      f"saved parameters, this optimizer's has {len(group['params'])}")
             param_of_index.update(zip((int(i) for i in saved["params"]), group["params"]))
-        new_state = {}
+        new_state: dict[Tensor, dict[str, Any]] = {}
         for index, saved_buffers in state_dict["state"].items():
             param = param_of_index.get(int(index))
             if param is None:
@@ -226,7 +235,7 @@ class Optimizer:
         for group, saved in zip(self.param_groups, saved_groups):
             group.update({key: value for key, value in saved.items() if key != "params"})
 
-    def _restored_state(self, value, param: Tensor, key: str, index):
+    def _restored_state(self, value: Any, param: Tensor, key: str, index: Any) -> Any:
         """One saved state entry as this optimizer keeps it (a buffer: a fresh ndarray of the
         parameter's dtype and shape)."""
         return _restored_value(value, param, key, type(self).__name__, index)
@@ -239,7 +248,7 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-def _saved_value(value):
+def _saved_value(value: Any) -> Any:
     """A state entry as ``state_dict()`` hands it out: arrays (also inside lists) as Tensor copies."""
     if isinstance(value, np.ndarray):
         return Tensor._wrap(value.copy())
@@ -248,7 +257,7 @@ def _saved_value(value):
     return value
 
 
-def _restored_value(value, param: Tensor, key: str, optimizer_name: str, index):
+def _restored_value(value: Any, param: Tensor, key: str, optimizer_name: str, index: Any) -> Any:
     """A saved buffer as this optimizer keeps it: a fresh ndarray of the parameter's dtype."""
     if isinstance(value, Tensor):
         value = value._data

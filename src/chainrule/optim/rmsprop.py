@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..backend import np
 from ..errors import ArgumentError
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._typing import ParamsT
 
 
 class RMSprop(Optimizer):
@@ -22,9 +29,9 @@ class RMSprop(Optimizer):
     State per parameter: ``step``, ``square_avg`` (s), ``momentum_buffer`` (b), ``grad_avg`` (a).
     """
 
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 maximize: bool = False):
+                 maximize: bool = False) -> None:
         for option, value in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                   momentum=momentum).items():
             if value < 0.0:
@@ -33,7 +40,8 @@ class RMSprop(Optimizer):
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0

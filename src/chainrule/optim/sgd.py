@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..backend import np
 from ..errors import ArgumentError
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._typing import ParamsT
 
 
 class SGD(Optimizer):
@@ -29,9 +36,9 @@ class SGD(Optimizer):
     few whole-buffer calls (optim/fused.py); the values are the same.
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0, maximize: bool = False, *,
-                 foreach: bool | None = None, fused: bool | None = None):
+                 foreach: bool | None = None, fused: bool | None = None) -> None:
         if lr < 0.0:
             raise ArgumentError(f"SGD: invalid learning rate {lr} (must be >= 0)")
         if momentum < 0.0:
@@ -45,7 +52,8 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
         self._use_flat_buffers(foreach, fused)
 
-    def _update_parameter(self, param, grad, state, group):
+    def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
         lr, momentum = group["lr"], group["momentum"]
         direction = self._effective_grad(param, grad, group["weight_decay"], group["maximize"])
         if momentum != 0:

@@ -56,6 +56,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import DeviceError, SerializationError
 from ..tensor import Tensor
@@ -63,6 +64,13 @@ from . import safetensors_format
 from .archive import MANIFEST_ENTRY, ArchiveReader, is_array_entry_name, write_archive
 from .atomic import write_atomically
 from .manifest import FORMAT_NAME, FORMAT_VERSION, ManifestParser, encode
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from .._typing import FileLike
+
 
 __all__ = ["save", "load", "SerializationError", "SerializationFileError", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -107,7 +115,7 @@ def _file_error(err: OSError, message: str) -> SerializationFileError:
 
 
 # --- saving -----------------------------------------------------------------------------------
-def _save_state(obj, path) -> None:
+def _save_state(obj: Any, path: Any) -> None:
     """Write ``obj`` (a state dict: nested containers of tensors, arrays and plain values) to ``path``.
 
     ``path`` is a filename (written atomically) or a binary file object opened for writing.
@@ -117,7 +125,7 @@ def _save_state(obj, path) -> None:
     _write(path, lambda handle: write_archive(handle, manifest_bytes, arrays))
 
 
-def _write(path, write) -> None:
+def _write(path: Any, write: Any) -> None:
     """Call ``write(binary file)`` on ``path``: a binary file object, or a filename written atomically."""
     if hasattr(path, "write"):
         mode = getattr(path, "mode", None)
@@ -144,7 +152,7 @@ def _write(path, write) -> None:
 
 
 # --- loading ----------------------------------------------------------------------------------
-def _load_state(path):
+def _load_state(path: Any) -> Any:
     """Read what ``save`` wrote: from a filename, or from a binary file object (from its start).
 
     Raises ``SerializationError`` for anything else, running no code.
@@ -177,7 +185,7 @@ def _load_state(path):
             raise _file_error(err, f"load({name!r}): could not read the file ({err})") from err
 
 
-def _fspath(path, action: str) -> str:
+def _fspath(path: Any, action: str) -> str:
     try:
         return os.fspath(path)
     except TypeError:
@@ -185,7 +193,7 @@ def _fspath(path, action: str) -> str:
                                  f"{type(path).__name__}") from None
 
 
-def _readable(handle):
+def _readable(handle: Any) -> Any:
     """A seekable binary file object with ``handle``'s bytes (an unseekable one is read into memory)."""
     try:
         probe = handle.read(0)
@@ -200,7 +208,7 @@ def _readable(handle):
     return handle
 
 
-def _load(handle, name):
+def _load(handle: Any, name: Any) -> Any:
     size = handle.seek(0, os.SEEK_END)
     handle.seek(0)
     start = handle.read(16)
@@ -228,7 +236,7 @@ def _load(handle, name):
     return root
 
 
-def _check_kind(start: bytes, size: int, name) -> None:
+def _check_kind(start: bytes, size: int, name: Any) -> None:
     """Say what a file is when it is plainly not a chainrule save (a zip archive)."""
     if size == 0:
         raise SerializationError(f"load({name!r}): the file is empty (a save that never finished?)")
@@ -247,10 +255,11 @@ def _check_kind(start: bytes, size: int, name) -> None:
 class _ArrayLoader:
     """Reads the arrays the manifest names: each entry once, never more bytes in all than the file has."""
 
-    def __init__(self, reader: ArchiveReader, file_size: int, name):
-        self.reader, self.budget, self.name, self.seen = reader, file_size, name, set()
+    def __init__(self, reader: ArchiveReader, file_size: int, name: Any) -> None:
+        self.seen: set[str] = set()
+        self.reader, self.budget, self.name = reader, file_size, name
 
-    def __call__(self, kind: str, entry: str, dtype, shape: tuple):
+    def __call__(self, kind: str, entry: str, dtype: Any, shape: tuple) -> Any:
         fail = self.reader.fail
         if not is_array_entry_name(entry):
             raise fail(f"the manifest refers to {entry[:80]!r}; arrays are stored as arrays/<n>.npy")
@@ -277,8 +286,9 @@ class _ArrayLoader:
 
 
 # --- PyTorch's signatures: torch.save / torch.load keywords over the two functions above ------
-def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False, *, format=None, metadata=None) -> None:
+def save(obj: Any, f: FileLike, pickle_module: object = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False, *,
+         format: str | None = None, metadata: Mapping[str, str] | None = None) -> None:
     """Save ``obj`` to ``f`` (a path, written atomically, or a binary file object), as ``torch.save``.
 
         cr.save({'epoch': 3, 'model': model.state_dict(), 'optimizer': opt.state_dict(), 'loss': 0.12},
@@ -305,7 +315,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     _save_state(obj, f)
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+def load(f: FileLike, map_location: object = None, pickle_module: object = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args: Any) -> Any:
     """Read what ``cr.save`` wrote, as ``torch.load``: ``checkpoint = cr.load('checkpoint.pt')``.
 
     A safetensors file (recognised by its content, whatever its name) loads as a dict of
@@ -328,11 +339,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     return _map_tensors(loaded, map_location) if target == "function" else loaded
 
 
-def _means_cpu(place) -> bool:
+def _means_cpu(place: Any) -> bool:
     return str(place).lower().split(":")[0] == "cpu"
 
 
-def _check_map_location(map_location):
+def _check_map_location(map_location: Any) -> Any:
     if map_location is None:
         return None
     if isinstance(map_location, dict):
@@ -348,7 +359,7 @@ def _check_map_location(map_location):
     return "cpu"
 
 
-def _map_tensors(value, function):
+def _map_tensors(value: Any, function: Any) -> Any:
     """``value`` with every Tensor inside replaced by ``function(tensor, 'cpu')`` (None keeps it)."""
     if isinstance(value, Tensor):
         mapped = function(value, "cpu")

@@ -31,10 +31,14 @@ parameters its output does not depend on and marks them ready at once (they send
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING, Any
 
 from ...backend import np
 from ...distributed.process_group import DistributedError, _World, progress, require_group, wait_all
 from ...tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FIRST_BUCKET_BYTES = 2**20
 
@@ -42,7 +46,7 @@ FIRST_BUCKET_BYTES = 2**20
 class Bucket:
     """A flat buffer holding the gradients of some parameters of one dtype."""
 
-    def __init__(self, index: int, members: list, params: list, with_flags: bool):
+    def __init__(self, index: int, members: list, params: list, with_flags: bool) -> None:
         self.index, self.members = index, members       # members: parameter indices
         dtype = params[members[0]]._data.dtype
         self.slices, start = {}, 0
@@ -62,7 +66,8 @@ class Bucket:
 def assign_buckets(params: list, cap_bytes: int) -> list:
     """Parameter indices grouped into buckets: reverse order, one dtype per bucket, at most
     ``cap_bytes`` each (the first at most FIRST_BUCKET_BYTES); a bigger parameter gets its own."""
-    buckets, open_by_dtype = [], {}
+    buckets: list[list[int]] = []
+    open_by_dtype: dict[np.dtype, list[Any]] = {}
     for index in reversed(range(len(params))):
         array = params[index]._data
         current = open_by_dtype.get(array.dtype)
@@ -82,7 +87,7 @@ def assign_buckets(params: list, cap_bytes: int) -> list:
 class Reducer:
     """Averages the gradients of ``named_params`` across ranks during backward (see the module doc)."""
 
-    def __init__(self, named_params: list, bucket_cap_mb: float, find_unused_parameters: bool):
+    def __init__(self, named_params: list, bucket_cap_mb: float, find_unused_parameters: bool) -> None:
         self.names = [name for name, _ in named_params]
         self.params = [param for _, param in named_params]
         self.find_unused_parameters = find_unused_parameters
@@ -91,18 +96,19 @@ class Reducer:
                         for i, members in enumerate(groups)]
         self.bucket_of = {member: bucket for bucket in self.buckets for member in bucket.members}
         self.ready = [False] * len(self.params)
-        self.next_to_launch, self.in_flight, self.sync = 0, [], True
+        self.in_flight: list[Any] = []
+        self.next_to_launch, self.sync = 0, True
         reducer = weakref.ref(self)   # the hooks must not keep a dropped DDP's reducer alive
 
-        def hook_for(index):
-            def hook(param):
+        def hook_for(index: int) -> Callable[[Tensor], None]:
+            def hook(param: Tensor) -> None:
                 alive = reducer()
                 if alive is not None:
                     alive.mark_ready(index)
             return hook
         self.handles = [p.register_post_accumulate_grad_hook(hook_for(i)) for i, p in enumerate(self.params)]
 
-    def __del__(self):
+    def __del__(self) -> None:
         for handle in getattr(self, "handles", ()):
             handle.remove()
 
@@ -155,7 +161,7 @@ class Reducer:
         comm, MPI = require_group("DistributedDataParallel"), _World.MPI
         while self.next_to_launch < len(self.buckets) and self.buckets[self.next_to_launch].pending == 0:
             bucket = self.buckets[self.next_to_launch]
-            bucket.request = comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
+            bucket.request = comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)  # type: ignore[attr-defined]
             self.in_flight.append(bucket.request)
             self.next_to_launch += 1
         if self.next_to_launch == len(self.buckets):

@@ -27,6 +27,7 @@ accumulation: gradients add up locally, and the next synchronised backward avera
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from ...distributed import collectives
 from ...distributed import process_group as groups
@@ -35,6 +36,13 @@ from ...grad_mode import is_grad_enabled
 from ...tensor import Tensor
 from ..module import Module
 from .buckets import Reducer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+    from typing import Any
+
+    from ...tensor import Tensor
+
 
 DEFAULT_BUCKET_CAP_MB = 25
 
@@ -47,7 +55,7 @@ def _signature(module: Module) -> list:
     return entries
 
 
-def _describe(entry) -> str:
+def _describe(entry: Sequence[Any]) -> str:
     return f"{entry[0]} {entry[1]!r} {tuple(entry[2])} {entry[3]}"
 
 
@@ -68,14 +76,14 @@ def verify_same_model(module: Module) -> None:
             f"parameters and buffers, rank {rank} has {len(theirs)}")
 
 
-def broadcast_from_rank0(tensors) -> None:
+def broadcast_from_rank0(tensors: Iterable[Tensor]) -> None:
     """Every rank's tensors become rank 0's (non-blocking broadcasts, one wait)."""
     works = [collectives.broadcast(t, 0, async_op=True) for t in tensors]
     for work in works:
         work.wait()
 
 
-def _tensors_in(value):
+def _tensors_in(value: object) -> Iterator[Tensor]:
     """The tensors inside a forward's output (a tensor, or tuples, lists and dicts of them)."""
     if isinstance(value, Tensor):
         yield value
@@ -87,9 +95,10 @@ def _tensors_in(value):
             yield from _tensors_in(item)
 
 
-def _reachable_leaves(outputs) -> set:
+def _reachable_leaves(outputs: object) -> set[Tensor]:
     """The leaf tensors the outputs' graph reaches (find_unused_parameters)."""
-    seen, leaves = set(), set()
+    seen: set[Tensor] = set()
+    leaves: set[Tensor] = set()
     stack = list(_tensors_in(outputs))
     while stack:
         tensor = stack.pop()
@@ -115,10 +124,11 @@ class DistributedDataParallel(Module):
     static_graph            accepted as PyTorch's; chainrule runs on the CPU with one group
     """
 
-    def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
-                 broadcast_buffers: bool = True, process_group=None, bucket_cap_mb=None,
+    def __init__(self, module: Module, device_ids: Sequence[int | str] | None = None,
+                 output_device: object = None, dim: int = 0, broadcast_buffers: bool = True,
+                 process_group: Any = None, bucket_cap_mb: float | None = None,
                  find_unused_parameters: bool = False, check_reduction: bool = False,
-                 gradient_as_bucket_view: bool = False, static_graph: bool = False, **unused):
+                 gradient_as_bucket_view: bool = False, static_graph: bool = False, **unused: object) -> None:
         super().__init__()
         groups.require_group("DistributedDataParallel")
         groups.check_group(process_group, "DistributedDataParallel")
@@ -145,7 +155,7 @@ class DistributedDataParallel(Module):
         broadcast_from_rank0(list(module.parameters()) + [b for b in module.buffers() if b is not None])
         self.reducer = Reducer(named, cap, find_unused_parameters)
 
-    def forward(self, *inputs, **kwargs):
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:   # the wrapped module's output
         training_step = is_grad_enabled() and self.module.training
         if training_step:
             self.reducer.prepare(sync=self.require_backward_grad_sync)
@@ -158,7 +168,7 @@ class DistributedDataParallel(Module):
         return outputs
 
     @contextlib.contextmanager
-    def no_sync(self):
+    def no_sync(self) -> Iterator[None]:
         """Forward and backward inside the block accumulate gradients locally, without averaging."""
         previous = self.require_backward_grad_sync
         self.require_backward_grad_sync = False

@@ -10,14 +10,18 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ...backend import np
 from ...errors import ChainruleError, ShapeError
 from ...tensor import Tensor
 from . import rnn  # noqa: F401 - nn.utils.rnn, PyTorch's module path
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-def _with_grads(parameters) -> list:
+
+def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p for p in parameters if p.grad is not None]
@@ -31,8 +35,8 @@ def _power_sum(grad: np.ndarray, p: float) -> float:
     return float(np.sum(np.abs(flat) ** p))
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                    foreach=None) -> Tensor:
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale the gradients in place so that their joint ``norm_type``-norm is at most ``max_norm``."""
     params = _with_grads(parameters)
     norm_type = float(norm_type)
@@ -53,20 +57,21 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     return Tensor(np.array(total, dtype=grads[0].dtype))
 
 
-def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for p in _with_grads(parameters):
         np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
-def parameters_to_vector(parameters) -> Tensor:
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one 1-D tensor (a copy, outside the graph)."""
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return Tensor(np.concatenate([p._data.reshape(-1) for p in parameters]))
 
 
-def vector_to_parameters(vec: Tensor, parameters) -> None:
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place."""
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     data = vec._data if isinstance(vec, Tensor) else np.asarray(vec)

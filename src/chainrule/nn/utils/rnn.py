@@ -20,12 +20,15 @@ the padded or packed values back to the sequences, in time linear in their total
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...backend import np
 from ...errors import ShapeError
 from ...ops.indexing import cat
 from ...tensor import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class PackedSequence(NamedTuple):
@@ -36,7 +39,7 @@ class PackedSequence(NamedTuple):
     sorted_indices: Tensor | None = None
     unsorted_indices: Tensor | None = None
 
-    def to(self, *args, **kwargs) -> PackedSequence:
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
         """The same sequences with ``data.to(...)`` (batch sizes and indices stay int64)."""
         return self._replace(data=self.data.to(*args, **kwargs))
 
@@ -49,13 +52,15 @@ class PackedSequence(NamedTuple):
     def float(self) -> PackedSequence:
         return self.to("float32")
 
-    is_cuda = False
+    @property
+    def is_cuda(self) -> bool:   # a property, as in PyTorch (a NamedTuple's class body holds only fields)
+        return False
 
     def is_pinned(self) -> bool:
         return False
 
 
-def _int_array(values, what: str) -> np.ndarray:
+def _int_array(values: object, what: str) -> np.ndarray:
     array = np.asarray(values._data if isinstance(values, Tensor) else values)
     if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
         raise ShapeError(f"{what}: expected a 1-D sequence of integers, got {array.dtype} with shape "
@@ -63,7 +68,7 @@ def _int_array(values, what: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def invert_permutation(permutation):
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     """The permutation that undoes ``permutation`` (None stays None)."""
     if permutation is None:
         return None
@@ -78,7 +83,7 @@ def _batch_sizes(lengths: np.ndarray, steps: int) -> np.ndarray:
     return (lengths[None, :] > np.arange(steps)[:, None]).sum(axis=1).astype(np.int64)
 
 
-def packed_positions(batch_sizes) -> tuple:
+def packed_positions(batch_sizes: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(time step, sorted batch row) of every row of a PackedSequence's data, in order."""
     sizes = _int_array(batch_sizes, "PackedSequence.batch_sizes")
     times = np.repeat(np.arange(sizes.size), sizes)
@@ -86,7 +91,7 @@ def packed_positions(batch_sizes) -> tuple:
     return times, rows
 
 
-def packed_to_padded_index(batch_sizes, batch: int) -> np.ndarray:
+def packed_to_padded_index(batch_sizes: Tensor | np.ndarray, batch: int) -> np.ndarray:
     """(T, batch) array: which data row holds step t of sorted row b, or -1 where it has none."""
     sizes = _int_array(batch_sizes, "PackedSequence.batch_sizes")
     index = np.full((sizes.size, batch), -1, dtype=np.int64)
@@ -95,13 +100,13 @@ def packed_to_padded_index(batch_sizes, batch: int) -> np.ndarray:
     return index
 
 
-def _rows_with_padding(data: Tensor, index: np.ndarray, padding_value) -> Tensor:
+def _rows_with_padding(data: Tensor, index: np.ndarray, padding_value: float) -> Tensor:
     """data[index] where index -1 picks a row full of ``padding_value`` (one cat, one index)."""
     filler = Tensor._wrap(np.full((1,) + data.shape[1:], padding_value, dtype=data.dtype))
     return cat([data, filler])[np.where(index < 0, data.shape[0], index)]
 
 
-def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
+def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:
     """Stack sequences of shape (L_i, *) into (L_max, B, *) ((B, L_max, *) with batch_first),
     filling the missing steps with ``padding_value`` after each sequence (before, with
@@ -127,7 +132,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     return padded.transpose(0, 1) if batch_first else padded
 
 
-def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,  # noqa: A002 - PyTorch's name
+def pack_padded_sequence(input: Tensor,  # noqa: A002 - PyTorch's name
+                         lengths: Tensor | Sequence[int] | np.ndarray, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch (T, B, *) ((B, T, *) with batch_first) whose sequence b has
     ``lengths[b]`` steps. With enforce_sorted, lengths must already be non-increasing."""
@@ -161,7 +167,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,  # n
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
-                        total_length: int | None = None) -> tuple:
+                        total_length: int | None = None) -> tuple[Tensor, Tensor]:
     """The inverse of pack_padded_sequence: (padded (T, B, *), lengths as int64), in the original
     batch order; ``total_length`` pads to that many steps."""
     data, batch_sizes, _, unsorted_indices = sequence
@@ -183,19 +189,19 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     return _rows_with_padding(data, index, padding_value), Tensor._wrap(lengths.astype(np.int64))
 
 
-def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
+def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
     """Pack a list of sequences (L_i, *) directly (pad_sequence, then pack_padded_sequence)."""
-    sequences = list(sequences)
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
-def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
+def unpad_sequence(padded_sequences: Tensor, lengths: Tensor | Sequence[int],
+                   batch_first: bool = False) -> list[Tensor]:
     """The list of sequences (L_i, *) inside a padded batch."""
-    lengths = _int_array(lengths, "unpad_sequence: lengths")
+    counts = _int_array(lengths, "unpad_sequence: lengths")
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
-    return [padded_sequences[b, :int(length)] for b, length in enumerate(lengths)]
+    return [padded_sequences[b, :int(length)] for b, length in enumerate(counts)]
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list:

@@ -10,10 +10,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer, per_group
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -25,13 +30,14 @@ class CosineAnnealingLR(LRScheduler):
     (past T_max the curve climbs back up, a cosine with period 2 T_max).
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):  # noqa: N803
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
+                 last_epoch: int = -1) -> None:
         if T_max <= 0:
             raise ArgumentError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         epoch, period, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
@@ -43,7 +49,7 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * epoch / period)) / (1 + math.cos(math.pi * (epoch - 1) / period))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         cosine = math.cos(math.pi * self.last_epoch / self.T_max)
         return [self.eta_min + (base_lr - self.eta_min) * (1 + cosine) / 2 for base_lr in self.base_lrs]
 
@@ -58,7 +64,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,  # noqa: N803
-                 last_epoch: int = -1):
+                 last_epoch: int = -1) -> None:
         if not isinstance(T_0, int) or T_0 <= 0:
             raise ArgumentError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}")
         if not isinstance(T_mult, int) or T_mult < 1:
@@ -70,11 +76,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base_lr in self.base_lrs]
 
-    def step(self, epoch=None) -> None:
+    def step(self, epoch: int | None = None) -> None:
         """Advance one epoch, or jump to ``epoch`` (which may be fractional)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
@@ -120,11 +126,12 @@ class OneCycleLR(LRScheduler):
     (Adam's ``betas[0]``) is cycled too.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = True, base_momentum=0.85,
-                 max_momentum=0.95, div_factor: float = 25.0, final_div_factor: float = 1e4,
-                 three_phase: bool = False, last_epoch: int = -1):
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85, max_momentum: float | Sequence[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
         check_optimizer(self, optimizer)
         self.optimizer = optimizer
         self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
@@ -164,18 +171,18 @@ class OneCycleLR(LRScheduler):
                     group["max_momentum"], group["base_momentum"] = top, bottom
         super().__init__(optimizer, last_epoch)
 
-    def _set_momentum(self, group, value) -> None:
+    def _set_momentum(self, group: dict[str, Any], value: Any) -> None:
         if self.use_beta1:
             group["betas"] = (value, *group["betas"][1:])
         else:
             group["momentum"] = value
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ArgumentError(f"OneCycleLR: tried to step {step} times; the specified number of total "
@@ -197,12 +204,12 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
+def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end_momentum: str) -> dict:
     return {"end_step": end_step, "start_lr": start_lr, "end_lr": end_lr, "start_momentum": start_momentum,
             "end_momentum": end_momentum}
 
 
-def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
+def _total_steps(total_steps: int | None, epochs: int | None, steps_per_epoch: int | None) -> int:
     if total_steps is not None:
         if not isinstance(total_steps, int) or total_steps <= 0:
             raise ArgumentError(f"OneCycleLR: expected a positive integer total_steps, got {total_steps!r}")

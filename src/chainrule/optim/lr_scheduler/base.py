@@ -11,9 +11,14 @@ they compute the new lr from the group's current one (lr * gamma, ...), so a cha
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 from ...errors import ArgumentError
 from ..optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
@@ -21,13 +26,13 @@ EPOCH_DEPRECATION_WARNING = (
     "from None, the closed form is used instead of the new chainable form, where available.")
 
 
-def check_optimizer(scheduler, optimizer) -> None:
+def check_optimizer(scheduler: object, optimizer: Optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise ArgumentError(f"{type(scheduler).__name__} needs a chainrule Optimizer, "
                         f"got {type(optimizer).__name__}")
 
 
-def per_group(name: str, optimizer: Optimizer, value) -> list:
+def per_group(name: str, optimizer: Optimizer, value: Any) -> list:
     """One value per parameter group: a list or tuple as given (its length checked), else repeated."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
@@ -47,7 +52,7 @@ class LRScheduler:
     _is_initial = False     # True during the first step, made by the constructor
     _in_step = False        # True while step() asks get_lr()
 
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         check_optimizer(self, optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -123,7 +128,7 @@ class LRScheduler:
             self._in_step = False
         self._write(values)
 
-    def _write(self, values) -> None:
+    def _write(self, values: Sequence[float]) -> None:
         groups = self.optimizer.param_groups
         if len(values) != len(groups):
             raise ArgumentError(f"{type(self).__name__}: {len(values)} learning rates for {len(groups)} "

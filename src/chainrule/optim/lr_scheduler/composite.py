@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import TYPE_CHECKING
 
 from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler
 from .plateau import ReduceLROnPlateau
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def _check_members(owner: str, optimizer, schedulers) -> None:
+
+def _check_members(owner: str, optimizer: Optimizer | None, schedulers: Sequence[LRScheduler]) -> None:
     if len(schedulers) < 1:
         raise ArgumentError(f"{owner} expects at least one scheduler, but got none")
     for number, scheduler in enumerate(schedulers):
@@ -26,6 +30,8 @@ def _check_members(owner: str, optimizer, schedulers) -> None:
 
 
 class _Composite(LRScheduler):
+    _schedulers: list[LRScheduler]
+
     def state_dict(self) -> dict:
         state = {key: value for key, value in self.__dict__.items()
                  if key not in ("optimizer", "_schedulers")}
@@ -49,7 +55,8 @@ class SequentialLR(_Composite):
 
     At a milestone the next schedule starts from its epoch 0 (its closed form)."""
 
-    def __init__(self, optimizer: Optimizer, schedulers, milestones, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
+                 last_epoch: int = -1) -> None:
         _check_members(type(self).__name__, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ArgumentError(f"SequentialLR expects one milestone fewer than schedulers, got "
@@ -65,14 +72,14 @@ class SequentialLR(_Composite):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def _undo_initial_step(self, scheduler) -> None:
+    def _undo_initial_step(self, scheduler: LRScheduler) -> None:
         if hasattr(scheduler, "_schedulers"):
             for inner in scheduler._schedulers:
                 self._undo_initial_step(inner)
         elif hasattr(scheduler, "last_epoch"):
             scheduler.last_epoch -= 1
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]  # PyTorch's: no epoch argument
         self.last_epoch += 1
         number = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[number]
@@ -86,13 +93,13 @@ class SequentialLR(_Composite):
 class ChainedScheduler(_Composite):
     """Step several schedules together: each one's change multiplies into the same lr."""
 
-    def __init__(self, schedulers, optimizer: Optimizer | None = None):
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
         optimizer = optimizer or (schedulers[0].optimizer if schedulers else None)
         _check_members(type(self).__name__, optimizer, schedulers)
-        self._schedulers, self.optimizer = list(schedulers), optimizer
+        self._schedulers, self.optimizer = list(schedulers), optimizer  # type: ignore[assignment]  # checked
         self._last_lr = self._current_lrs()
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]  # PyTorch's: no epoch argument
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current_lrs()

@@ -4,10 +4,16 @@ by the epoch count)."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ...tensor import Tensor
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -29,8 +35,8 @@ class ReduceLROnPlateau(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
-                 eps: float = 1e-8):
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | Sequence[float] = 0, eps: float = 1e-8) -> None:
         if factor >= 1.0:
             raise ArgumentError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
         check_optimizer(self, optimizer)
@@ -48,7 +54,7 @@ class ReduceLROnPlateau(LRScheduler):
         self._check_mode(mode, threshold, threshold_mode)
         self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0
 
-    def _check_mode(self, mode, threshold, threshold_mode) -> None:
+    def _check_mode(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
             raise ArgumentError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -68,7 +74,7 @@ class ReduceLROnPlateau(LRScheduler):
             return a < (best * (1.0 - self.threshold) if relative else best - self.threshold)
         return a > (best * (self.threshold + 1.0) if relative else best + self.threshold)
 
-    def step(self, metrics, epoch=None) -> None:
+    def step(self, metrics: float | Tensor, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record one epoch's metric (a number or a one-element tensor) and cut the lr if it stalled."""
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch

@@ -18,16 +18,22 @@ from __future__ import annotations
 import types
 from bisect import bisect_right
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ...errors import ArgumentError
 from ..optimizer import Optimizer
 from .base import LRScheduler
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
 
 class _LambdaScheduler(LRScheduler):
     """Holds one function per group; saves the state of callable objects (not of functions)."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
@@ -60,7 +66,7 @@ class _LambdaScheduler(LRScheduler):
 class LambdaLR(_LambdaScheduler):
     """lr = base_lr * lr_lambda(epoch), one function (or one per group)."""
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         return [base_lr * function(self.last_epoch)
                 for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
@@ -68,7 +74,7 @@ class LambdaLR(_LambdaScheduler):
 class MultiplicativeLR(_LambdaScheduler):
     """lr = lr * lr_lambda(epoch) at every step after the first."""
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self._is_initial:
             return self._current_lrs()
         return [lr * function(self.last_epoch) for function, lr in zip(self.lr_lambdas, self._current_lrs())]
@@ -77,35 +83,37 @@ class MultiplicativeLR(_LambdaScheduler):
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs: base_lr * gamma^(epoch // step_size)."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         if int(step_size) != step_size or step_size < 1:
             raise ArgumentError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each milestone epoch (a milestone listed twice counts twice)."""
 
-    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.milestones = Counter(int(m) for m in milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
         return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
 
@@ -117,16 +125,16 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch: base_lr * gamma^epoch."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
@@ -134,20 +142,20 @@ class ConstantLR(LRScheduler):
     """base_lr * ``factor`` for the first ``total_iters`` epochs, then base_lr (a warm-up)."""
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
-                 last_epoch: int = -1):
+                 last_epoch: int = -1) -> None:
         if not 0 <= factor <= 1.0:
             raise ArgumentError(f"ConstantLR: factor must be between 0 and 1, got {factor}")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._current_lrs()]
         if self.last_epoch != self.total_iters:
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
                 for base_lr in self.base_lrs]
 
@@ -157,7 +165,7 @@ class LinearLR(LRScheduler):
     ``total_iters`` epochs (a linear warm-up or decay), then hold it."""
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-                 total_iters: int = 5, last_epoch: int = -1):
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1.0:
             raise ArgumentError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
         if not 0 <= end_factor <= 1.0:
@@ -165,7 +173,7 @@ class LinearLR(LRScheduler):
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._current_lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -174,7 +182,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         done = min(self.total_iters, self.last_epoch) / self.total_iters
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
                 for base_lr in self.base_lrs]
@@ -183,17 +191,18 @@ class LinearLR(LRScheduler):
 class PolynomialLR(LRScheduler):
     """base_lr * (1 - epoch / total_iters)^power, reaching 0 at ``total_iters``."""
 
-    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
-    def _compute_lr(self):
+    def _compute_lr(self) -> list[float]:
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current_lrs()
         decay = ((1.0 - self.last_epoch / self.total_iters)
                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
         return [lr * decay for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _closed_form_lr(self) -> list[float]:
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
                 for base_lr in self.base_lrs]
