@@ -20,11 +20,15 @@ class RMSprop(Optimizer):
         w   = w - lr * g / rms                            otherwise
 
     State per parameter: ``step``, ``square_avg`` (s), ``momentum_buffer`` (b), ``grad_avg`` (a).
+
+    ``foreach=True``: the parameters live in one flat buffer and the update rule runs once on
+    it (optim/fused.py); the values are bitwise those of the per-parameter loop (``None`` and
+    ``False``: the loop).
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 maximize: bool = False):
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False):
         for option, value in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                   momentum=momentum).items():
             if value < 0.0:
@@ -32,6 +36,7 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)
+        self._use_flat_buffers(foreach, None)
 
     def _update_parameter(self, param, grad, state, group):
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
