@@ -118,6 +118,11 @@ def test_mkdocs_build_strict_passes(tmp_path):
         assert f'id="{anchor}"' in html, anchor
     # helpers a package does not re-export stay out of the reference (docs/prose_docstrings.py)
     assert 'id="chainrule.creation.finish"' not in tensor
+    # an annotation shows as written: `bool` is not resolved to chainrule.bool (the dtype, bool_)
+    optim_page = (site / "reference" / "optim" / "index.html").read_text(encoding="utf-8")
+    assert '<span class="n">set_to_none</span>' in optim_page
+    for page in (site / "reference").glob("*/index.html"):
+        assert '<span class="n">bool_</span>' not in page.read_text(encoding="utf-8"), page
     # the notebooks are in the site, as they are in the repository
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         assert (site / "notebooks" / notebook.name).read_bytes() == notebook.read_bytes()

@@ -449,6 +449,9 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     _move_record(target, earlier)
     if target._extra is not None:   # hooks and retain_grad belong to the values they were set on
         earlier._hooks, earlier._retained = target._hooks, target._retained
+        node = target._view() if target._view is not None else None
+        if node is not None:        # a grad_fn taken before keeps showing the op it showed (PyTorch's)
+            node._tensor, earlier._view = earlier, target._view
         target._hooks = target._retained = target._view = None
     if target._prim is not None and not keep_values:
         earlier._overwritten = True

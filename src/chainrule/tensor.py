@@ -120,7 +120,7 @@ class Tensor(TensorMethods):
     _post_hooks = _extra_field("post_hooks", "Hooks run after a leaf's .grad is accumulated, or None.")
     _retained = _extra_field("retained", "True when retain_grad() asked to keep a non-leaf's grad.")
     _trace = _extra_field("trace", "Where the op was called (recorded in detect_anomaly mode).")
-    _view = _extra_field("view", "The Node view that grad_fn returns, once asked for.")
+    _view = _extra_field("view", "A weak reference to the Node that grad_fn returned (see _node).")
     _history = _extra_field("history", "{version: node}: this tensor's records before in-place ops.")
     _overwritten = _extra_field("overwritten", "True for a history node whose values an in-place op "
                                 "wrote over (its backward may not read them).")
@@ -188,12 +188,18 @@ class Tensor(TensorMethods):
 
     @property
     def _node(self) -> Node | None:
-        """The record of the op that made this tensor, as a Node (None for a leaf)."""
+        """The record of the op that made this tensor, as a Node (None for a leaf).
+
+        The Node holds the tensor and the tensor holds the Node weakly, so ``f(x).grad_fn`` of a
+        temporary keeps what it shows, no cycle forms, and ``t.grad_fn is t.grad_fn`` while
+        someone holds it."""
         if self._prim is None:
             return None
-        if self._view is None:
-            self._view = Node(self)
-        return self._view
+        node = self._view() if self._view is not None else None
+        if node is None:
+            node = Node(self)
+            self._view = weakref.ref(node)
+        return node
 
     @property
     def requires_grad(self) -> bool:
@@ -373,27 +379,29 @@ class Node:
     output  the tensor's values, or None once freed
     """
 
-    __slots__ = ("_tensor",)
+    __slots__ = ("_tensor", "__weakref__")
 
     def __init__(self, tensor: Tensor) -> None:
-        self._tensor = weakref.ref(tensor)  # a weak link: the view never keeps a graph alive
+        # Held strongly, as PyTorch's grad_fn holds its graph: `f(x).grad_fn` outlives the temporary
+        # f(x). The tensor keeps only a weak reference back (Tensor._node), so there is no cycle.
+        self._tensor = tensor
 
     @property
     def prim(self) -> Primitive:
-        return self._tensor()._prim  # type: ignore[union-attr, return-value]  # a view of a live op's record
+        return self._tensor._prim  # type: ignore[return-value]  # a Node is made only for an op's result
 
     @property
     def params(self) -> dict[str, Any] | None:
-        return self._tensor()._params  # type: ignore[union-attr]
+        return self._tensor._params
 
     @property
     def inputs(self) -> tuple[Tensor, ...] | None:
-        return self._tensor()._inputs()  # type: ignore[union-attr]
+        return self._tensor._inputs()
 
     @property
     def output(self) -> np.ndarray | None:
-        tensor = self._tensor()
-        return None if tensor is None or tensor._inputs() is None else tensor._data
+        tensor = self._tensor
+        return None if tensor._inputs() is None else tensor._data
 
     @property
     def name(self) -> str:

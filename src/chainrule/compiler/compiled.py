@@ -14,6 +14,8 @@ checked against eager (check.py); ``mode="check"`` checks every call, gradients 
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 from ..errors import ChainruleError
@@ -27,6 +29,7 @@ from .tree import LEAF, Unkeyable, flatten, key_of, unflatten
 from .watch import data_of
 
 _SINGLE = "single"   # the structure of a result that is one leaf (no unflatten needed)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep   # .../chainrule/
 
 
 class CompileWarning(UserWarning):
@@ -109,9 +112,10 @@ class CompiledFunction:
                     return unflatten(entry.structure, iter(results))
         if key in self._eager:
             return self._run_eagerly(key, self._eager[key], args, kwargs)
-        if sum(len(e) for e in self._entries.values()) >= self.cache_limit:
-            return self._run_eagerly(key, f"more than {self.cache_limit} signatures recorded (cache_limit); "
-                                     "shapes, dtypes or modes keep changing", args, kwargs)
+        recorded = sum(len(e) for e in self._entries.values())
+        if recorded >= self.cache_limit:
+            return self._run_eagerly(key, f"cache_limit={self.cache_limit} reached ({recorded} signatures "
+                                     "recorded already): shapes, dtypes or modes keep changing", args, kwargs)
         return self._record(key, args, kwargs, list(leaves))
 
     # --- recording ------------------------------------------------------------------------------
@@ -143,7 +147,7 @@ class CompiledFunction:
         if reason not in self._warned:
             self._warned.add(reason)
             warnings.warn(f"cr.compile: {self.__name__} runs eagerly for this signature: {reason}",
-                          CompileWarning, stacklevel=4)
+                          CompileWarning, stacklevel=_callers_level())
 
     def _run_eagerly(self, key, reason, args, kwargs):
         if key is None or key not in self._eager:
@@ -196,6 +200,16 @@ class CompiledFunction:
     def plans(self) -> list:
         """The recorded plans (``plan.source`` shows each one's generated code)."""
         return [entry.plan for entries in self._entries.values() for entry in entries]
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` at which a warning raised by our caller names the user's line: the first
+    frame outside the chainrule package (the call of the compiled function or module, however many
+    of chainrule's frames -- CompiledModule, Module.__call__, a Sequential -- lie between)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _guard(tracer, plan):

@@ -17,9 +17,21 @@ from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError, ShapeError
 from ..forward_ad import dual_level, make_dual, unpack_dual
+from ..grad_mode import _mode
 from ..tensor import Tensor
 from . import trees
-from .reverse import assemble, check_argnums, check_float, jacrev, one_hot, split_aux, with_args, zeros_like
+from .reverse import (
+    assemble,
+    check_argnums,
+    check_float,
+    collect_handles,
+    jacrev,
+    one_hot,
+    reaches_other_leaves,
+    split_aux,
+    with_args,
+    zeros_like,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,7 +53,8 @@ def jvp(func: Callable[..., Any], primals: tuple, tangents: tuple, *, strict: bo
     for i, (p, t) in enumerate(zip(leaves, tangent_leaves)):
         if p.shape != t.shape:
             raise ShapeError(f"jvp: tangent {i} has shape {t.shape}, its primal {p.shape}")
-    with dual_level():
+    outer_grad = _mode.grad_enabled
+    with collect_handles() as inner, dual_level():
         duals = [make_dual(p, t) for p, t in zip(leaves, tangent_leaves)]
         output, aux = split_aux("jvp", func(*trees.unflatten(duals, spec)), has_aux)
         outputs, out_spec = trees.flatten(output)
@@ -49,6 +62,8 @@ def jvp(func: Callable[..., Any], primals: tuple, tangents: tuple, *, strict: bo
     primals_out = trees.unflatten([u.primal for u in unpacked], out_spec)
     tangents_out = trees.unflatten([zeros_like(u.primal) if u.tangent is None else u.tangent
                                     for u in unpacked], out_spec)
+    primals_out, tangents_out = _lifted((primals_out, tangents_out), outer_grad, leaves + tangent_leaves,
+                                        inner)
     return (primals_out, tangents_out, aux) if has_aux else (primals_out, tangents_out)
 
 
@@ -65,17 +80,19 @@ def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
         check_float("jacfwd", leaves, "input")
         columns: dict[Any, list[Any]] = {}
         outputs, out_spec, aux = None, None, None
-        for j, x in enumerate(leaves):
-            for element in range(x._data.size):
-                with dual_level():
-                    inputs = list(leaves)
-                    inputs[j] = make_dual(x, one_hot(x, element))
-                    output, aux = split_aux("jacfwd", partial(*trees.unflatten(inputs, spec)), has_aux)
-                    outputs, out_spec = trees.flatten(output)
-                    unpacked = [unpack_dual(o) for o in outputs]
-                for k, u in enumerate(unpacked):
-                    tangent = zeros_like(u.primal) if u.tangent is None else u.tangent
-                    columns.setdefault((k, j), []).append(tangent)
+        outer_grad = _mode.grad_enabled
+        with collect_handles() as inner:
+            for j, x in enumerate(leaves):
+                for element in range(x._data.size):
+                    with dual_level():
+                        inputs = list(leaves)
+                        inputs[j] = make_dual(x, one_hot(x, element))
+                        output, aux = split_aux("jacfwd", partial(*trees.unflatten(inputs, spec)), has_aux)
+                        outputs, out_spec = trees.flatten(output)
+                        unpacked = [unpack_dual(o) for o in outputs]
+                    for k, u in enumerate(unpacked):
+                        tangent = zeros_like(u.primal) if u.tangent is None else u.tangent
+                        columns.setdefault((k, j), []).append(tangent)
         if outputs is None:   # every input is empty: one plain call for the outputs' shapes
             output, aux = split_aux("jacfwd", partial(*trees.unflatten(leaves, spec)), has_aux)
             outputs, out_spec = trees.flatten(output)
@@ -86,10 +103,25 @@ def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
                       for j, x in enumerate(leaves)]
             per_argument = trees.unflatten(blocks, spec)
             per_output.append(per_argument[0] if isinstance(argnums, int) else per_argument)
-        jacobian = trees.unflatten(per_output, out_spec)
+        jacobian = _lifted(trees.unflatten(per_output, out_spec), outer_grad, leaves, inner)
         return (jacobian, aux) if has_aux else jacobian
 
     return wrapper
+
+
+def _lifted(tree: Any, outer_grad: bool, arguments: list[Tensor], inner: list[Any]) -> Any:
+    """``tree`` as the caller gets it. A reverse transform inside a forward one (jacfwd(jacrev(f)),
+    the hessian; jvp of a grad) records its backward pass so that the tangents can flow through it,
+    which leaves the results with a grad_fn. As in torch.func, that graph is kept only when
+    something outside the call differentiates the results -- an outer dual level, or grad mode on
+    and an argument, or a tensor ``func`` closes over, requiring grad (a leaf other than the
+    ``inner`` handles); otherwise the results are cut from it."""
+    results, spec = trees.flatten(tree)
+    if _mode.dual_levels or not any(t._requires_grad for t in results):
+        return tree
+    if outer_grad and (any(t._requires_grad for t in arguments) or reaches_other_leaves(results, inner)):
+        return tree
+    return trees.unflatten([t.detach() if t._requires_grad else t for t in results], spec)
 
 
 def _check_outputs(outputs: Any) -> None:
@@ -100,5 +132,6 @@ def _check_outputs(outputs: Any) -> None:
 def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The matrix of second derivatives of ``func`` (one number) with respect to ``argnums``:
     jacfwd(jacrev(func)) -- forward mode over reverse mode, as torch.func.hessian. For an input of
-    shape T the result has shape T + T."""
+    shape T the result has shape T + T. It has a grad_fn only when something outside the call
+    requires grad (an argument, or a tensor ``func`` closes over), as torch.func's."""
     return jacfwd(jacrev(func, argnums), argnums)

@@ -15,7 +15,9 @@ argument sees that argument, not the inner one (no "perturbation confusion").
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from typing import TYPE_CHECKING
 
 from .. import autograd
@@ -29,7 +31,7 @@ from ..tensor import Tensor
 from . import trees
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any
 
     from .._typing import DTypeLike
@@ -115,7 +117,7 @@ class Traced:
             raise ArgumentError(f"{op}: f must return a Tensor (or a tuple/list/dict of Tensors), got "
                                 f"{type(output).__name__}")
         self.record = bool(_mode.dual_levels) or (outer_grad and (
-            any(t._requires_grad for t in self.leaves) or _reaches_other_leaves(self.outputs, self.handles)))
+            any(t._requires_grad for t in self.leaves) or reaches_other_leaves(self.outputs, self.handles)))
 
     def pull(self, cotangents: list) -> list:
         """vᵀJ for the cotangents v (one per output; None for 0), one gradient per input leaf."""
@@ -136,6 +138,9 @@ class Traced:
         return trees.unflatten([t.detach() for t in leaves], spec)
 
 
+_collectors = threading.local()   # .lists: the open collect_handles() blocks of this thread
+
+
 def _handle(t: Tensor, outer_grad: bool) -> Tensor:
     """A new tensor for ``t`` that requires grad: a view in t's place in the graph (so outer
     transforms see through it) and with t's forward-mode tangents."""
@@ -143,10 +148,25 @@ def _handle(t: Tensor, outer_grad: bool) -> Tensor:
         view = apply(alias_p, (t,), {})
     if not view._requires_grad:
         view.requires_grad_()
+    for found in getattr(_collectors, "lists", ()):
+        found.append(view)
     return view
 
 
-def _reaches_other_leaves(outputs: list, handles: list) -> bool:
+@contextlib.contextmanager
+def collect_handles() -> Iterator[list[Tensor]]:
+    """A list of every handle the reverse transforms make inside the block: the forward-mode
+    transforms use it to tell the leaves their inner transforms made from tensors outside the call."""
+    lists = _collectors.__dict__.setdefault("lists", [])
+    found: list = []
+    lists.append(found)
+    try:
+        yield found
+    finally:
+        del lists[next(i for i, each in enumerate(lists) if each is found)]   # by identity: [] == []
+
+
+def reaches_other_leaves(outputs: list, handles: list) -> bool:
     """Whether the outputs depend on a tensor requiring grad other than the handles (a parameter
     the function closes over), so that the gradient must stay differentiable for it."""
     mine = {id(h) for h in handles}

@@ -27,10 +27,15 @@ class Adagrad(Optimizer):
     Coordinates with large past gradients take small steps, rare ones large steps. The sum only
     grows, so the steps keep shrinking (RMSprop and Adam forget old gradients instead).
     State per parameter (made when the optimizer is built, as in PyTorch): ``step``, ``sum`` (s).
+
+    ``foreach=True`` or ``fused=True``: the parameters live in one flat buffer and the update rule
+    runs once on it (optim/fused.py); the values are bitwise those of the per-parameter loop
+    (``None`` and ``False``: the loop).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, fused: bool | None = None) -> None:
         for option, value in dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                   initial_accumulator_value=initial_accumulator_value, eps=eps).items():
             if value < 0.0:
@@ -41,6 +46,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for param in group["params"]:
                 self._initial_state(self.state.setdefault(param, {}), param._data, group)
+        self._use_flat_buffers(foreach, fused)
 
     @staticmethod
     def _initial_state(state: dict[str, Any], param: np.ndarray, group: dict[str, Any]) -> None:

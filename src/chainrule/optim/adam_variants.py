@@ -47,13 +47,19 @@ class Adamax(Optimizer):
         w = w - lr / (1 - beta1^t) * m / u
 
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u).
+
+    ``foreach=True``: the parameters live in one flat buffer and the update rule runs once on
+    it (optim/fused.py); the values are bitwise those of the per-parameter loop (``None`` and
+    ``False``: the loop).
     """
 
     def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, maximize: bool = False) -> None:
+                 eps: float = 1e-8,
+                 weight_decay: float = 0.0, foreach: bool | None = None, *, maximize: bool = False) -> None:
         _check_adam_options("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
+        self._use_flat_buffers(foreach, None)
 
     def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                           group: dict[str, Any]) -> None:
@@ -82,17 +88,23 @@ class NAdam(Optimizer):
         w = w - lr (1 - mu_t) / (1 - P_t) * g / den - lr mu_{t+1} / (1 - P_t mu_{t+1}) * m / den
 
     State per parameter: ``step``, ``mu_product`` (P_t), ``exp_avg`` (m), ``exp_avg_sq`` (v).
+
+    ``foreach=True``: the parameters live in one flat buffer and the update rule runs once on
+    it (optim/fused.py); the values are bitwise those of the per-parameter loop (``None`` and
+    ``False``: the loop).
     """
 
     def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False) -> None:
         _check_adam_options("NAdam", lr, betas, eps, weight_decay)
         if momentum_decay < 0.0:
             raise ArgumentError(f"NAdam: invalid momentum_decay {momentum_decay} (must be >= 0)")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+        self._use_flat_buffers(foreach, None)
 
     def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                           group: dict[str, Any]) -> None:
@@ -133,14 +145,19 @@ class RAdam(Optimizer):
             w = w - lr * m / (1 - beta1^t)           (plain momentum SGD in the first steps)
 
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
+
+    ``foreach=True``: the parameters live in one flat buffer and the update rule runs once on
+    it (optim/fused.py); the values are bitwise those of the per-parameter loop (``None`` and
+    ``False``: the loop).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
-                 maximize: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False) -> None:
         _check_adam_options("RAdam", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+        self._use_flat_buffers(foreach, None)
 
     def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                           group: dict[str, Any]) -> None:

@@ -27,11 +27,15 @@ class RMSprop(Optimizer):
         w   = w - lr * g / rms                            otherwise
 
     State per parameter: ``step``, ``square_avg`` (s), ``momentum_buffer`` (b), ``grad_avg`` (a).
+
+    ``foreach=True``: the parameters live in one flat buffer and the update rule runs once on
+    it (optim/fused.py); the values are bitwise those of the per-parameter loop (``None`` and
+    ``False``: the loop).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False) -> None:
         for option, value in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                   momentum=momentum).items():
             if value < 0.0:
@@ -39,6 +43,7 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)
+        self._use_flat_buffers(foreach, None)
 
     def _update_parameter(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                           group: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0, maximize: bool = False, *,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, fused: bool | None = None) -> None:
         if lr < 0.0:
             raise ArgumentError(f"SGD: invalid learning rate {lr} (must be >= 0)")

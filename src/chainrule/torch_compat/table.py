@@ -40,7 +40,8 @@ MODULES = {
     "torch.nn.modules": "chainrule.nn",
     **{f"torch.nn.modules.{name}": "chainrule.nn" for name in NN_MODULE_FILES},
     "torch.nn.attention": None,
-    "torch.nn.parallel": None,
+    "torch.nn.parallel": "chainrule.nn.parallel",
+    "torch.nn.parallel.distributed": "chainrule.nn.parallel",   # torch's file for the class
     "torch.optim": "chainrule.optim",
     "torch.optim.lr_scheduler": "chainrule.optim.lr_scheduler",
     **{f"torch.optim.{name}": "chainrule.optim" for name in OPTIM_FILES},
@@ -52,13 +53,14 @@ MODULES = {
     "torch.utils.data.sampler": "chainrule.utils.data.sampler",
     "torch.utils.data._utils": "chainrule.utils.data._utils",
     "torch.utils.data._utils.collate": "chainrule.utils.data._utils.collate",
-    "torch.utils.data.distributed": None,
+    "torch.utils.data.distributed": "chainrule.utils.data.distributed",
     "torch.utils.tensorboard": "chainrule.utils.tensorboard",
     "torch.utils.tensorboard.writer": "chainrule.utils.tensorboard.writer",
     "torch.utils.tensorboard.summary": "chainrule.utils.tensorboard.summary",
     "torch.utils.checkpoint": None,
     "torch.autograd": None,            # names from ALLOWED only
-    "torch.autograd.functional": None,
+    "torch.autograd.forward_ad": "chainrule.forward_ad",   # names from ALLOWED only
+    "torch.autograd.functional": None,   # chainrule.func has torch.func's signatures, not these
     "torch.autograd.graph": None,
     "torch.cuda": "chainrule.cuda",
     "torch.cuda.amp": None,
@@ -97,6 +99,11 @@ ALLOWED = {
         "enable_grad": "chainrule:enable_grad",
         "set_grad_enabled": "chainrule:set_grad_enabled",
         "inference_mode": "chainrule:inference_mode",
+    },
+    "torch.autograd.forward_ad": {
+        name: f"chainrule.forward_ad:{name}"
+        for name in ("dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
+                     "UnpackedDualTensor")
     },
 }
 
