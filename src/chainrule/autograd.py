@@ -239,13 +239,15 @@ def _topological_order(roots) -> list:
             raise _freed_error(tensor)
         stack.append(tensor)
         stack.append(None)
+        pushed = len(stack)
         version_sum = 0
         for child in reversed(inputs):
             version_sum += child._version
             if child._prim is not None and child not in visited:
                 stack.append(child)
         if version_sum != tensor._version_sum:   # changed in place since: follow the earlier versions
-            for child in _earlier_versions(tensor, inputs):
+            del stack[pushed:]   # (not the tensors as they are now, which may even use this one)
+            for child in reversed(_versions_seen(tensor, inputs)):
                 if child._prim is not None and child not in visited:
                     stack.append(child)
     post_order.reverse()
@@ -327,8 +329,10 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
         sources = inputs   # where each input's gradient goes: the input, or its earlier version
         if version_sum != tensor._version_sum:
             sources = _sources_after_in_place(tensor, inputs, prim)
-        if create_graph:
-            values, output = inputs, apply(prim, inputs, params)
+        if create_graph:   # the output again, recorded: from the inputs as the op saw them
+            values, output = inputs, apply(prim, tuple(sources), params)
+            if prim.reads_output and (sources is not inputs or any(t._overwritten for t in inputs)):
+                _check_recomputed(tensor, output, prim)
         else:
             values, output = [t._data for t in inputs], tensor._data
         vjps, input_grads = prim.vjps, None
@@ -364,14 +368,15 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture, on_leaf_done):
     return grads
 
 
-def _earlier_versions(tensor, inputs) -> list:
-    """The nodes an op's inputs were when it ran, for those changed in place since (the walk's order
-    must put them after this op, which sends them gradient)."""
+def _versions_seen(tensor, inputs) -> list:
+    """The nodes the op's inputs were when it ran: for one changed in place since, the node its
+    version history kept (the walk's order must put that after this op, which sends it gradient,
+    and need not put the input as it is now anywhere near: y.add_(y + 1) makes it a user of this
+    op), or the input itself when it has no history."""
     found = []
     for t, seen in zip(inputs, tensor._input_versions()):
         earlier = (t._history or {}).get(seen) if t._version != seen else None
-        if earlier is not None:
-            found.append(earlier)
+        found.append(t if earlier is None else earlier)
     return found
 
 
@@ -391,6 +396,19 @@ def _sources_after_in_place(tensor, inputs, prim) -> list:
         earlier = (t._history or {}).get(seen)
         sources[i] = t if earlier is None else earlier
     return sources
+
+
+def _check_recomputed(tensor, output, prim) -> None:
+    """A recorded backward (create_graph) recomputes an op's output from its inputs as the op saw
+    them. When an in-place op has written over one of them since (``x.clone().exp_()`` overwrites
+    exp's input; only a copy under forward mode keeps it), the recomputed output differs from the
+    op's own, and a backward from it would be wrong: refuse (relu_, idempotent, recomputes the same)."""
+    if not np.array_equal(output._data, tensor._data, equal_nan=output._data.dtype.kind in "fc"):
+        raise GraphError(
+            f"the recorded backward (create_graph) of '{prim.name}' (shape {tensor.shape}) recomputes its "
+            "output from its inputs, and an in-place operation wrote over one of them after the forward "
+            "pass (x.clone().exp_() overwrites exp's input); use the out-of-place op (y = y.exp()) or "
+            "clone before the in-place one")
 
 
 def _overwritten_error(tensor) -> GraphError:
@@ -427,7 +445,7 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     if target._extra is not None:   # hooks and retain_grad belong to the values they were set on
         earlier._hooks, earlier._retained = target._hooks, target._retained
         target._hooks = target._retained = target._view = None
-    if target._prim is not None and not keep_values:
+    if not keep_values:   # (a leaf's too: a recorded backward recomputing from it must know)
         earlier._overwritten = True
     if result._first is target:
         result._first = earlier
