@@ -154,13 +154,54 @@ _tracer = None
 
 
 class _ForwardMode:
-    """Forward mode's one hook into ``apply``: while a dual level is active in this thread
+    """Forward mode's hooks into the engine: while a dual level is active in this thread
     (``_mode.dual_levels``), ``apply`` hands each op to ``propagate``, which runs it here and adds
-    the output's tangents from the op's JVP. ``open`` counts the levels open in every thread, so
-    that with none the hot path pays one class-attribute check. chainrule.forward_ad keeps both."""
+    the output's tangents from the op's JVP; an in-place change asks ``carries`` whether a tangent
+    is involved and hands its result to ``written``, which moves the tangents onto the changed
+    tensor (see ``follows_in_place``). ``open`` counts the levels open in every thread, so that with
+    none the hot path pays one class-attribute check. chainrule.forward_ad sets the functions."""
 
     open = 0
     propagate = None
+    carries = None
+    written = None
+
+
+def carries_tangent(*tensors) -> bool:
+    """True when a dual level is active in this thread and one of ``tensors`` (non-Tensors are
+    skipped) has a tangent at it."""
+    return bool(_ForwardMode.open and _mode.dual_levels) and _ForwardMode.carries(tensors)
+
+
+def viewed_base(tensor: Tensor):
+    """A live tensor whose values ``tensor`` views (x[0], x.T, x.reshape made under forward mode,
+    which notes it), or None."""
+    for ref in tensor._viewed or ():
+        base = ref()
+        if base is not None:
+            return base
+    return None
+
+
+def follows_in_place(op: str, target: Tensor, *operands) -> bool:
+    """True when forward mode must follow an in-place change of ``target`` (``op``): a dual level is
+    active in this thread and ``target`` or a Tensor among ``operands`` carries a tangent at it. The
+    change is then made out of place -- the op's JVP gives the new value's tangent -- and written
+    back with it (``_ForwardMode.written``). A view of another live tensor is refused: the write
+    would change that tensor's values too, but not its tangent; so is a view forward mode did not
+    see made (before the level was entered), whose base it cannot know."""
+    if not carries_tangent(target, *operands):
+        return False
+    base = viewed_base(target)
+    if base is not None:
+        whose = f"of another one (shape {base.shape})"
+    elif target._viewed is None and target._data.base is not None:
+        whose = "of other values, made where forward mode could not see (before the dual level was entered)"
+    else:
+        return True
+    raise GraphError(f"{op}: under forward mode this tensor (shape {target.shape}) is a view {whose}; an "
+                     "in-place write would change those values too but not their tangent: write through the "
+                     "tensor viewed (x[index] = v, x[index] += v) or clone the view first")
 
 
 def apply(prim: Primitive, inputs: tuple, params: dict) -> Tensor:
@@ -437,8 +478,11 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     node through ``target``'s version history, so their gradients go where they belong."""
     version = target._version
     inputs = result._inputs() or ()
-    # the new op's backward reads target's old values (clamp_, mul_ by another tensor): keep a copy
-    keep_values = any(t is target and result._prim.reads_input(i) for i, t in enumerate(inputs))
+    # the new op's backward reads target's old values (clamp_, mul_ by another tensor): keep a copy.
+    # Under forward mode always: the backward is then recorded (hessian: forward over reverse), and a
+    # recorded backward recomputes the outputs of the ops that used the old values from them
+    forward = _ForwardMode.open and _mode.dual_levels
+    keep_values = forward or any(t is target and result._prim.reads_input(i) for i, t in enumerate(inputs))
     earlier = Tensor._wrap(target._data.copy() if keep_values else target._data, target._requires_grad)
     earlier._version = version
     _move_record(target, earlier)
@@ -460,6 +504,8 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     history[version] = earlier
     target._history = history
     target._version = version + 1
+    if forward:   # the tangents follow the values (forward_ad.py)
+        _ForwardMode.written(target, result, earlier)
     return target
 
 
