@@ -166,13 +166,54 @@ _tracer: Callable[[Primitive, tuple[Tensor, ...], dict[str, Any]], Tensor] | Non
 
 
 class _ForwardMode:
-    """Forward mode's one hook into ``apply``: while a dual level is active in this thread
+    """Forward mode's hooks into the engine: while a dual level is active in this thread
     (``_mode.dual_levels``), ``apply`` hands each op to ``propagate``, which runs it here and adds
-    the output's tangents from the op's JVP. ``open`` counts the levels open in every thread, so
-    that with none the hot path pays one class-attribute check. chainrule.forward_ad keeps both."""
+    the output's tangents from the op's JVP; an in-place change asks ``carries`` whether a tangent
+    is involved and hands its result to ``written``, which moves the tangents onto the changed
+    tensor (see ``follows_in_place``). ``open`` counts the levels open in every thread, so that with
+    none the hot path pays one class-attribute check. chainrule.forward_ad sets the functions."""
 
     open = 0
     propagate: Callable[[Primitive, tuple[Tensor, ...], dict[str, Any]], Tensor] | None = None
+    carries: Callable[[tuple[Any, ...]], bool] = None  # type: ignore[assignment]  # set by forward_ad
+    written: Callable[..., None] = None  # type: ignore[assignment]  # set by forward_ad
+
+
+def carries_tangent(*tensors: Any) -> bool:
+    """True when a dual level is active in this thread and one of ``tensors`` (non-Tensors are
+    skipped) has a tangent at it."""
+    return bool(_ForwardMode.open and _mode.dual_levels) and _ForwardMode.carries(tensors)
+
+
+def viewed_base(tensor: Tensor) -> Tensor | None:
+    """A live tensor whose values ``tensor`` views (x[0], x.T, x.reshape made under forward mode,
+    which notes it), or None."""
+    for ref in tensor._viewed or ():
+        base = ref()
+        if base is not None:
+            return base
+    return None
+
+
+def follows_in_place(op: str, target: Tensor, *operands: Any) -> bool:
+    """True when forward mode must follow an in-place change of ``target`` (``op``): a dual level is
+    active in this thread and ``target`` or a Tensor among ``operands`` carries a tangent at it. The
+    change is then made out of place -- the op's JVP gives the new value's tangent -- and written
+    back with it (``_ForwardMode.written``). A view of another live tensor is refused: the write
+    would change that tensor's values too, but not its tangent; so is a view forward mode did not
+    see made (before the level was entered), whose base it cannot know."""
+    if not carries_tangent(target, *operands):
+        return False
+    base = viewed_base(target)
+    if base is not None:
+        whose = f"of another one (shape {base.shape})"
+    elif target._viewed is None and target._data.base is not None:
+        whose = "of other values, made where forward mode could not see (before the dual level was entered)"
+    else:
+        return True
+    raise GraphError(f"{op}: under forward mode this tensor (shape {target.shape}) is a view {whose}; an "
+                     "in-place write would change those values too but not their tangent: write through the "
+                     "tensor viewed (x[index] = v, x[index] += v) or clone the view first")
 
 
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
@@ -252,13 +293,15 @@ def _topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
             raise _freed_error(tensor)
         stack.append(tensor)
         stack.append(None)
+        pushed = len(stack)
         version_sum = 0
         for child in reversed(inputs):
             version_sum += child._version
             if child._prim is not None and child not in visited:
                 stack.append(child)
         if version_sum != tensor._version_sum:   # changed in place since: follow the earlier versions
-            for child in _earlier_versions(tensor, inputs):
+            del stack[pushed:]   # (not the tensors as they are now, which may even use this one)
+            for child in reversed(_versions_seen(tensor, inputs)):
                 if child._prim is not None and child not in visited:
                     stack.append(child)
     post_order.reverse()
@@ -349,8 +392,10 @@ def _walk(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool
         sources = inputs   # where each input's gradient goes: the input, or its earlier version
         if version_sum != tensor._version_sum:
             sources = _sources_after_in_place(tensor, inputs, prim)
-        if create_graph:
-            values, output = inputs, apply(prim, inputs, params)
+        if create_graph:   # the output again, recorded: from the inputs as the op saw them
+            values, output = inputs, apply(prim, tuple(sources), params)
+            if prim.reads_output and (sources is not inputs or any(t._overwritten for t in inputs)):
+                _check_recomputed(tensor, output, prim)
         else:
             values, output = [t._data for t in inputs], tensor._data
         vjps, input_grads = prim.vjps, None
@@ -386,14 +431,15 @@ def _walk(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool
     return grads
 
 
-def _earlier_versions(tensor: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
-    """The nodes an op's inputs were when it ran, for those changed in place since (the walk's order
-    must put them after this op, which sends them gradient)."""
+def _versions_seen(tensor: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
+    """The nodes the op's inputs were when it ran: for one changed in place since, the node its
+    version history kept (the walk's order must put that after this op, which sends it gradient,
+    and need not put the input as it is now anywhere near: y.add_(y + 1) makes it a user of this
+    op), or the input itself when it has no history."""
     found = []
     for t, seen in zip(inputs, tensor._input_versions()):
         earlier = (t._history or {}).get(seen) if t._version != seen else None
-        if earlier is not None:
-            found.append(earlier)
+        found.append(t if earlier is None else earlier)
     return found
 
 
@@ -413,6 +459,19 @@ def _sources_after_in_place(tensor: Tensor, inputs: Sequence[Tensor], prim: Prim
         earlier = (t._history or {}).get(seen)
         sources[i] = t if earlier is None else earlier
     return sources
+
+
+def _check_recomputed(tensor: Tensor, output: Tensor, prim: Primitive) -> None:
+    """A recorded backward (create_graph) recomputes an op's output from its inputs as the op saw
+    them. When an in-place op has written over one of them since (``x.clone().exp_()`` overwrites
+    exp's input; only a copy under forward mode keeps it), the recomputed output differs from the
+    op's own, and a backward from it would be wrong: refuse (relu_, idempotent, recomputes the same)."""
+    if not np.array_equal(output._data, tensor._data, equal_nan=output._data.dtype.kind in "fc"):
+        raise GraphError(
+            f"the recorded backward (create_graph) of '{prim.name}' (shape {tensor.shape}) recomputes its "
+            "output from its inputs, and an in-place operation wrote over one of them after the forward "
+            "pass (x.clone().exp_() overwrites exp's input); use the out-of-place op (y = y.exp()) or "
+            "clone before the in-place one")
 
 
 def _overwritten_error(tensor: Tensor) -> GraphError:
@@ -441,9 +500,12 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     node through ``target``'s version history, so their gradients go where they belong."""
     version = target._version
     inputs = result._inputs() or ()
-    # the new op's backward reads target's old values (clamp_, mul_ by another tensor): keep a copy
-    keep_values = any(t is target and result._prim.reads_input(i)  # type: ignore[union-attr]
-                      for i, t in enumerate(inputs))
+    # the new op's backward reads target's old values (clamp_, mul_ by another tensor): keep a copy.
+    # Under forward mode always: the backward is then recorded (hessian: forward over reverse), and a
+    # recorded backward recomputes the outputs of the ops that used the old values from them
+    forward = _ForwardMode.open and _mode.dual_levels
+    keep_values = forward or any(t is target and result._prim.reads_input(i)  # type: ignore[union-attr]
+                                  for i, t in enumerate(inputs))
     earlier = Tensor._wrap(target._data.copy() if keep_values else target._data, target._requires_grad)
     earlier._version = version
     _move_record(target, earlier)
@@ -453,7 +515,7 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
         if node is not None:        # a grad_fn taken before keeps showing the op it showed (PyTorch's)
             node._tensor, earlier._view = earlier, target._view
         target._hooks = target._retained = target._view = None
-    if target._prim is not None and not keep_values:
+    if not keep_values:   # (a leaf's too: a recorded backward recomputing from it must know)
         earlier._overwritten = True
     if result._first is target:
         result._first = earlier
@@ -468,6 +530,8 @@ def record_in_place(target: Tensor, result: Tensor) -> Tensor:
     history[version] = earlier
     target._history = history
     target._version = version + 1
+    if forward:   # the tangents follow the values (forward_ad.py)
+        _ForwardMode.written(target, result, earlier)
     return target
 
 

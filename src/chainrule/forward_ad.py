@@ -20,6 +20,16 @@ which an input has a tangent, the op's JVP (``Primitive.jvp``, beside its VJPs i
 ``chainrule.ops``) gives the output's tangent. Tensors keep their tangents in their ``_extra``
 field, one per level; leaving a level takes that level's tangents off every tensor it tagged.
 
+In-place changes (``y.mul_(x)``, ``y[i] = v``, ``y.copy_(v)``, ``y.zero_()`` ...) are followed as
+torch.func follows them: when ``y`` or an operand carries a tangent, the op runs out of place on a
+clone of ``y`` (through ``propagate``), and ``written`` below makes the result's tangent ``y``'s own:
+
+    dy after = JVP of the op at (y before, operands), applied to (dy before, d operands)
+
+so ``y[i] = v`` gives ``y`` the tangent dy with dy[i] replaced by dv (zeros where v has none), and a
+tensor with no tangent before (``buf = zeros(3); buf[1] = dual``) gets one. A write into a view
+of another live tensor (``y[0].mul_(2)``) is refused: that tensor's tangent could not follow.
+
 Levels nest, so transforms compose (jacfwd(jacfwd(f)), a jvp inside a grad, a grad inside a
 jvp): the JVP of an op for level k runs with only the levels outside k active, so those levels
 differentiate it (tangents of tangents) and level k never sees its own tangent rule. The JVP
@@ -152,6 +162,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
     dual = apply(alias_p, (tensor,), {})
+    dual._viewed = ()   # no view to refuse a write into (see _note_view): the dual stands for the tensor
     _attach(dual, at, tangent)
     return dual
 
@@ -196,6 +207,8 @@ def propagate(prim: Primitive, inputs: tuple[Tensor, ...], params: dict[str, Any
     _mode.dual_levels = ()
     try:
         out = apply(prim, inputs, params)
+        if out._data.base is not None:   # perhaps a view of an input (x[0], x.T): see _note_view
+            _note_view(out, inputs)
         if out._data.dtype.kind == "f" and not prim.gradient_free:
             for depth, level in enumerate(levels):
                 tangents = [tangent_of(t, level) for t in inputs]
@@ -276,4 +289,48 @@ def _fitted(tangent: Any, out: Tensor, recorded: bool) -> Tensor:
     return Tensor._wrap(tangent)
 
 
+# --- in-place changes (see the module's docstring; chainrule.ops.methods runs them) ------------
+def carries(tensors: tuple[Any, ...]) -> bool:
+    """True when a Tensor among ``tensors`` has a tangent at a level active in this thread."""
+    levels = _mode.dual_levels
+    for t in tensors:
+        tangents = t._tangents if isinstance(t, Tensor) else None
+        if tangents and any(level in tangents for level in levels):
+            return True
+    return False
+
+
+def written(target: Tensor, result: Tensor, earlier: Tensor | None = None) -> None:
+    """``target``'s values were just replaced by ``result``'s (an in-place change): at every active
+    level its tangent becomes ``result``'s, or none where ``result`` has none (an op without a
+    derivative). ``earlier`` -- the node that keeps ``target``'s old values for the reverse graph
+    (``autograd.record_in_place``) -- takes the old tangents, so that a backward pass that reads the
+    old values differentiates them (forward over reverse: hessian)."""
+    for level in _mode.dual_levels:
+        old, new = tangent_of(target, level), tangent_of(result, level)
+        if old is not None and earlier is not None:
+            _attach(earlier, level, old)
+        if new is not None:
+            if old is None:
+                _attach(target, level, new)
+            else:
+                target._tangents[level] = new
+        elif old is not None:
+            del target._tangents[level]
+
+
+def _note_view(out: Tensor, inputs: tuple) -> None:
+    """Remember whether ``out``, whose array is a view, shares an input's values (made by x[0],
+    x.reshape, x.T ...): a write into it would change that input too, whose tangent forward mode
+    cannot update, so ``autograd.follows_in_place`` refuses such a write while the input lives.
+    () when it shares none (a view of the op's own scratch array)."""
+    for t in inputs:
+        if np.may_share_memory(out._data, t._data):   # the input, and what it views in turn
+            out._viewed = (weakref.ref(t),) + (t._viewed or ())
+            return
+    out._viewed = ()
+
+
 _ForwardMode.propagate = propagate
+_ForwardMode.carries = carries
+_ForwardMode.written = written

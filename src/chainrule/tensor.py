@@ -125,6 +125,8 @@ class Tensor(TensorMethods):
     _overwritten = _extra_field("overwritten", "True for a history node whose values an in-place op "
                                 "wrote over (its backward may not read them).")
     _tangents = _extra_field("tangents", "Forward mode's tangents, {dual level: tangent} (forward_ad.py).")
+    _viewed = _extra_field("viewed", "Forward mode: a weak reference to the tensor whose values this one "
+                           "views (an in-place write into it is refused, see forward_ad.py).")
 
     # --- values and gradient as PyTorch shows them ------------------------------------------------
     @property

@@ -38,6 +38,15 @@ def _set(t, index, value):
     return t
 
 
+def _feeds_the_new_value(L, x, b):
+    """A user of y's old value is an input of its new one: the walk must not take y as it is now
+    for an input of that user (it reached the user first and lost y's gradient to it)."""
+    y = x.clone()
+    a = y + 1
+    y.add_(a)
+    return a * b + y * y
+
+
 def _used_then_changed(h):
     before = h + 1                # uses h's old value (add: its backward needs no values)
     h.mul_(2)
@@ -62,6 +71,7 @@ CASES = {
     "constant += a graph tensor": lambda L, x, b: _iadd(L.ones(3, dtype=L.float64), x * b),
     "mul_ by a graph tensor": lambda L, x, b: (x + 0).mul_(b),
     "fill_ one element's row": lambda L, x, b: _set(L.stack([x, b]), 0, 1.0).sum(0),
+    "a user of the old value feeds the new one": _feeds_the_new_value,
 }
 
 
@@ -139,3 +149,31 @@ def test_in_place_results_have_the_right_dtype_and_shape():
     i = cr.tensor([1, 2, 3])
     with pytest.raises(cr.DTypeError, match="can't be cast"):
         i.add_(cr.ones(3, requires_grad=True))
+
+
+def test_a_recorded_backward_from_an_overwritten_input_refuses():
+    """create_graph recomputes exp's output from its input, which exp_ wrote over (no copy is kept
+    for an op whose backward reads only its output): a clear error, not a wrong gradient."""
+    x = cr.tensor(X, dtype=cr.float64, requires_grad=True)
+    with pytest.raises(cr.GraphError, match="recomputes its output"):
+        cr.autograd.grad(x.clone().exp_().sum(), [x], create_graph=True)
+    z = x * cr.tensor([1.0, -1.0, 1.0], dtype=cr.float64)
+    s = z.sigmoid()
+    z.relu_()                     # sigmoid's input, where negative, is now 0
+    with pytest.raises(cr.GraphError, match="'sigmoid'.*recomputes its output"):
+        cr.autograd.grad((s * z).sum(), [x], create_graph=True)
+
+
+def test_relu_in_place_recomputes_the_same_under_create_graph():
+    """relu_ overwrites its input too, but relu(relu(h)) = relu(h): second derivatives as torch's."""
+    def f(L, x):
+        h = x * L.tensor([1.0, -1.0, 2.0], dtype=L.float64)
+        return (h.relu_() ** 3).sum()
+    grads = []
+    for L in (cr, torch):
+        x = L.tensor(X, dtype=L.float64, requires_grad=True)
+        (g,) = (cr.autograd.grad if L is cr else torch.autograd.grad)(f(L, x), [x], create_graph=True)
+        (gg,) = (cr.autograd.grad if L is cr else torch.autograd.grad)(g.sum(), [x])
+        grads.append((g.detach().numpy(), gg.detach().numpy()))
+    for mine, theirs in zip(*grads):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)

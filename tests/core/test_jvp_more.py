@@ -103,8 +103,6 @@ def test_setitem_as_an_op_against_a_write_into_a_clone(index):
     assert_same(*jvp_both(lambda x, v: setitem(x, index, v), theirs, [(3, 4), shape]))
 
 
-@pytest.mark.xfail(strict=True, reason="forward mode does not yet follow in-place writes (x[i] = v, "
-                   "add_, ...) of tensors that require no grad: the write keeps the old tangent")
 def test_an_in_place_write_under_forward_mode():
     def write(x, v):   # the same code for both libraries
         y = x.clone()

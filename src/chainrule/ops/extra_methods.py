@@ -75,8 +75,13 @@ def _index_add_(self, dim, index, source, *, alpha=1):
     if autograd.is_grad_enabled() and (self.requires_grad or getattr(source, "requires_grad", False)):
         raise GraphError("index_add_: in-place ops are not recorded in the graph; use the out-of-place "
                          "form (x = x.index_add(dim, index, source)) for tensors that need gradients")
-    self._data[...] = R.index_add(self, dim, index, source, alpha=alpha)._data
+    follows = autograd.follows_in_place("index_add_", self, source)   # forward mode: tangents too
+    old = self.clone() if follows else self   # (computed from a clone: see methods.py)
+    result = R.index_add(old, dim, index, old if source is self else source, alpha=alpha)
+    self._data[...] = result._data
     self._version += 1
+    if follows:
+        autograd._ForwardMode.written(self, result if result.dtype == self.dtype else result.to(self.dtype))
     return self
 
 

@@ -10,6 +10,12 @@ are recorded too, as PyTorch records them: the out-of-place op computes the new 
 old value's node). On a view of another tensor (``x[0].add_(y)``), where PyTorch would also
 change the viewed tensor, a recorded in-place method refuses with a clear error; ``x[0] += y``
 works (Python rebinds and assigns it back through ``x[0] = ...``).
+
+Under forward mode, when the tensor or an operand carries a tangent (``autograd.follows_in_place``),
+an in-place method also goes out of place, recorded or not: the op's JVP gives the new value's
+tangent, which the tensor takes with the values (torch.func's semantics; see forward_ad.py). The new
+value is computed from a clone of the old one (``_before``), so that nothing recorded -- the op,
+the graph of its tangent -- refers to the tensor whose values are about to change.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from . import shape as S
 from . import unary as U
 from .extra_methods import METHODS as SURFACE_METHODS
 from .operands import constant
+
+_FORWARD = autograd._ForwardMode   # .open (dual levels open): all an in-place method checks otherwise
 
 
 def _reflected(function):
@@ -52,8 +60,10 @@ def _is_view(t: Tensor) -> bool:
         np.may_share_memory(t._data, i._data) for i in (t._inputs() or ()))
 
 
-def _in_place(self: Tensor, result: Tensor, name: str) -> Tensor:
-    """``result`` (computed out of place, recorded) becomes the new value of ``self`` itself."""
+def _in_place(self: Tensor, result: Tensor, name: str, recorded: bool = True) -> Tensor:
+    """``result`` (computed out of place) becomes the new value of ``self`` itself: recorded in the
+    graph, or (``recorded=False``: forward mode follows an unrecorded change) written together with
+    its tangents."""
     if result.shape != self.shape:
         raise ShapeError(f"{name}: the result has shape {result.shape} but an in-place op keeps the "
                          f"tensor's shape {self.shape}")
@@ -66,7 +76,18 @@ def _in_place(self: Tensor, result: Tensor, name: str) -> Tensor:
         raise GraphError(f"{name}: this tensor (shape {self.shape}) is a view of another one (made by "
                          f"'{self._prim.name}'); PyTorch would change both, chainrule records only whole "  # type: ignore[union-attr]
                          "tensors: write x[index] = x[index] op y, or x[index] op= y, instead")
-    return autograd.record_in_place(self, result)
+    if recorded:
+        return autograd.record_in_place(self, result)   # moves the tangents too under forward mode
+    _write(self, result._data, name)
+    autograd._ForwardMode.written(self, result)
+    return self
+
+
+def _before(self: Tensor, operands: list) -> tuple:
+    """Forward mode follows a change of ``self``: (a clone of its old value, with its place in the
+    graph and its tangents by clone's rules, and ``operands`` with ``self`` replaced by the clone)."""
+    old = U.clone(self)
+    return old, [old if o is self else o for o in operands]
 
 
 def _write(self: Tensor, values: np.ndarray, name: str) -> Tensor:
@@ -84,7 +105,11 @@ def _inplace(ufunc, function, name):
     """An in-place method (``add_``) and the matching augmented operator (``__iadd__``)."""
 
     def method(self, other):
-        if _records(self, other):
+        recorded = _records(self, other)
+        if _FORWARD.open and autograd.follows_in_place(name, self, other):
+            old, (other,) = _before(self, [other])
+            return _in_place(self, function(old, other), name, recorded)
+        if recorded:
             return _in_place(self, function(self, other), name)
         value = other._data if isinstance(other, Tensor) else other
         try:
@@ -97,7 +122,8 @@ def _inplace(ufunc, function, name):
         return self
 
     def augmented(self, other):
-        if _records(self, other) and _is_view(self):
+        if (_records(self, other) and _is_view(self)) or (_FORWARD.open and autograd.carries_tangent(
+                self, other) and autograd.viewed_base(self) is not None):
             return function(self, other)  # x[i] += y: Python assigns the result back through x[i] = ...
         return method(self, other)
 
@@ -111,11 +137,14 @@ def _as_values(self: Tensor, value) -> Tensor:
 
 def _setitem(self, index, value):
     value = _as_values(self, value)
-    if _records(self, value):
+    recorded = _records(self, value)
+    follows = bool(_FORWARD.open) and autograd.follows_in_place("__setitem__", self, value)
+    if recorded or follows:
+        old, (value,) = _before(self, [value]) if follows else (self, [value])
         if value.dtype != self.dtype:
             value = U.to(value, self.dtype) if value.dtype.kind == "f" and self.dtype.kind == "f" else \
                 Tensor._wrap(value._data.astype(self.dtype))
-        _in_place(self, I.setitem(self, index, value), "__setitem__")
+        _in_place(self, I.setitem(old, index, value), "__setitem__", recorded)
         return
     _write_at(self, I.normalize_index(index), value._data)
 
@@ -149,7 +178,12 @@ def _function_in_place(function, name):
 
     def method(self, *args, **kwargs):
         tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
-        if _records(self, *tensors):
+        recorded = _records(self, *tensors)
+        if _FORWARD.open and autograd.follows_in_place(name, self, *tensors):
+            old, args = _before(self, list(args))
+            kwargs = {key: old if value is self else value for key, value in kwargs.items()}
+            return _in_place(self, function(old, *args, **kwargs), name, recorded)
+        if recorded:
             return _in_place(self, function(self, *args, **kwargs), name)
         with autograd.no_grad():
             return _write(self, function(self, *args, **kwargs)._data, name)
