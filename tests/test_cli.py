@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
 from chainrule import cli
+from chainrule.cli import demo, gradient_flow, parser
 from chainrule.insight import figures, graph, plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -155,7 +157,7 @@ def test_demo_writes_the_report(tmp_path):
 def test_demo_without_the_extras_skips_files_with_one_line_notes(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(figures, "Figure", None)
     monkeypatch.setattr(graph, "graphviz", None)
-    monkeypatch.setattr(cli, "tqdm", None)
+    monkeypatch.setattr(demo, "tqdm", None)
     out = tmp_path / "bare"
     assert cli.main(["demo", "--epochs", "3", "--samples", "80", "--dataset", "xor", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -196,10 +198,34 @@ def test_gradient_flow_names_the_uneven_layer_and_the_coinciding_curves(tmp_path
     assert cli.main(["gradient-flow", "--steps", "5", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     verdicts = {line.split()[0]: line.split()[1] for line in out.splitlines()
-                if line.split()[:1] and line.split()[0] in cli.VARIANTS}
+                if line.split()[:1] and line.split()[0] in gradient_flow.VARIANTS}
     assert verdicts["sigmoid+residual"] == "uneven" and verdicts["sigmoid"] == "vanishing"
     assert "layer 19 (output) gets" in out and "× the median of the other layers" in out
     assert "the same numbers as sigmoid: clipping at norm 1 never acted" in out
     assert drawn["reasons"]["sigmoid+clipped"].startswith("clipping at norm 1 never acted")
     assert drawn["flags"]["sigmoid+residual"].startswith("uneven: layer 19 (output)")
     assert drawn["norms"]["sigmoid"] == drawn["norms"]["sigmoid+clipped"]
+
+
+def test_the_help_loads_none_of_what_the_commands_need():
+    """`chainrule --help` (and a bad flag) imports only the parser: no matplotlib, dataset, server
+    or torch import hook, each loaded by its command's module when that command runs."""
+    code = textwrap.dedent("""
+        import sys
+        from chainrule import cli
+        try:
+            cli.main(["--help"])
+        except SystemExit:
+            pass
+        heavy = ("matplotlib", "starlette", "uvicorn", "tqdm", "chainrule.data", "chainrule.torch_compat",
+                 "chainrule.insight", "chainrule.cli.")
+        print(sorted(m for m in sys.modules if m.startswith(heavy)))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "usage: chainrule" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "['chainrule.cli.parser']"
+
+
+def test_the_demo_knows_every_dataset_the_parser_offers():
+    assert sorted(demo.GENERATORS) == sorted(parser.DATASETS)

@@ -14,7 +14,7 @@ outputs, the whole Jacobian costs n forward-mode passes or m reverse-mode ones: 
 wins for a loss (m = 1: the lesson's case, which is why backpropagation is reverse mode),
 forward mode when there are few inputs and many outputs.
 
-How it runs: while a level is active, ``apply`` (autograd.py) hands each op to ``propagate``
+How it runs: while a level is active, ``apply`` (primitive.py) hands each op to ``propagate``
 here. The op runs as always (recording the reverse graph when asked); then, for each level at
 which an input has a tangent, the op's JVP (``Primitive.jvp``, beside its VJPs in
 ``chainrule.ops``) gives the output's tangent. Tensors keep their tangents in their ``_extra``
@@ -44,18 +44,18 @@ import weakref
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
-from .autograd import LINEAR, _ForwardMode, _Namespaces, apply
 from .backend import np
 from .errors import ArgumentError, DTypeError, GraphError, ShapeError
 from .grad_mode import _mode
 from .ops.unary import alias_p
+from .primitive import LINEAR, _ForwardMode, _Namespaces, apply
 from .tensor import Tensor
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Literal, NamedTuple
 
-    from .autograd import Primitive
+    from .primitive import Primitive
 
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual",
@@ -304,7 +304,7 @@ def written(target: Tensor, result: Tensor, earlier: Tensor | None = None) -> No
     """``target``'s values were just replaced by ``result``'s (an in-place change): at every active
     level its tangent becomes ``result``'s, or none where ``result`` has none (an op without a
     derivative). ``earlier`` -- the node that keeps ``target``'s old values for the reverse graph
-    (``autograd.record_in_place``) -- takes the old tangents, so that a backward pass that reads the
+    (``in_place.record_in_place``) -- takes the old tangents, so that a backward pass that reads the
     old values differentiates them (forward over reverse: hessian)."""
     for level in _mode.dual_levels:
         old, new = tangent_of(target, level), tangent_of(result, level)
@@ -322,7 +322,7 @@ def written(target: Tensor, result: Tensor, earlier: Tensor | None = None) -> No
 def _note_view(out: Tensor, inputs: tuple) -> None:
     """Remember whether ``out``, whose array is a view, shares an input's values (made by x[0],
     x.reshape, x.T ...): a write into it would change that input too, whose tangent forward mode
-    cannot update, so ``autograd.follows_in_place`` refuses such a write while the input lives.
+    cannot update, so ``in_place.follows_in_place`` refuses such a write while the input lives.
     () when it shares none (a view of the op's own scratch array)."""
     for t in inputs:
         if np.may_share_memory(out._data, t._data):   # the input, and what it views in turn

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .autograd import Primitive, apply
 from .backend import np
 from .errors import ArgumentError, GraphError, ShapeError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .primitive import Primitive, apply
 from .tensor import Tensor
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ._tensor_methods import TensorMethods
     from ._typing import ArrayLike, DeviceLike, DTypeLike
-    from .autograd import Primitive
+    from .primitive import Primitive
 else:
     TensorMethods = object   # what ops/methods.py attaches, declared for type checkers (_tensor_methods.pyi)
 
@@ -56,7 +56,7 @@ class Tensor(TensorMethods):
     more in a tuple (``_many``) -- plus the inputs' version counters at forward time
     (``_first_version``, ``_second_version``, or a tuple in ``_many_versions``) and their sum
     ``_version_sum`` (versions only grow, so an equal sum later means no input was changed in
-    place; a different one sends the walk to the input's version history, see autograd.py).
+    place; a different one sends the walk to the input's version history, see in_place.py).
     One object per op instead of a tensor, a node and a tuple: every object kept is one more
     for Python's cycle collector to scan, and on deep graphs those scans cost more than the
     arithmetic. ``grad_fn`` shows the record as a ``Node``. For the same reason the fields

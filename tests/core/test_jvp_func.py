@@ -225,7 +225,7 @@ def test_argument_errors_name_the_transform():
 def test_levels_belong_to_their_thread_and_close_on_errors():
     import threading
 
-    from chainrule.autograd import _ForwardMode
+    from chainrule.primitive import _ForwardMode
 
     seen = []
     with fwAD.dual_level():

@@ -21,10 +21,11 @@ import chainrule as cr
 import chainrule.ops as ops
 from chainrule import forward_ad as fwAD
 from chainrule import func
-from chainrule.autograd import Primitive, _topological_order, apply
+from chainrule.engine import _topological_order
 from chainrule.errors import GraphError
 from chainrule.ops.attention import attention_p, attention_probs
 from chainrule.ops.normalization import normalize_p
+from chainrule.primitive import Primitive, apply
 
 
 def _all_primitives() -> dict:

@@ -5,7 +5,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import data, nn, optim
-from chainrule.cli import deep_variant
+from chainrule.cli.gradient_flow import deep_variant
 from chainrule.insight.flow import GradientFlow
 
 

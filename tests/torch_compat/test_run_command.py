@@ -11,7 +11,7 @@ import pytest
 
 import chainrule
 from chainrule.cli import main
-from chainrule.torch_compat import split_run_arguments
+from chainrule.cli.parser import split_run_arguments
 
 SOURCE = str(Path(chainrule.__file__).resolve().parents[1])
 

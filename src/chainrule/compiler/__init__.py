@@ -14,7 +14,7 @@ leaf hooks, ``explain``) works as before.
 
 How (one file each):
 
-    trace.py     the recording: the engine's tracer seam (autograd._tracer) routes every op through
+    trace.py     the recording: the engine's tracer seam (primitive._tracer) routes every op through
                  a recorder; what makes a replay unsound is detected and named
     watch.py     what the recorder watches: tensor values read or written by Python (Tensor._data
                  swapped for a watching descriptor), modules called, random draws

@@ -1,6 +1,6 @@
 """A replayed call as one node of the graph: the compiled block.
 
-``call(plan, leaves)`` runs the plan's generated forward inside ``autograd.apply`` with a primitive
+``call(plan, leaves)`` runs the plan's generated forward inside ``primitive.apply`` with a primitive
 made for the plan -- ``CompiledFunction`` -- whose inputs are the tensors that receive a gradient
 (the arguments and parameters the plan found). So the result is an ordinary tensor whose
 ``grad_fn`` is ``<CompiledFunctionBackward>``: the loss built on it, ``backward()``, ``cr.grad``,
@@ -22,11 +22,12 @@ random are taken from the forward) and differentiates that with ``cr.grad(create
 from __future__ import annotations
 
 from .. import autograd
-from ..autograd import IntoGrad, Primitive, apply
+from ..autograd import IntoGrad
 from ..backend import np
 from ..errors import GraphError
 from ..function import _PICK
 from ..grad_mode import _mode, enable_grad
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .check import compare_grads
 from .leaves import LeafGradients

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import linecache
 
-from ..autograd import _sum_to_shape
 from ..backend import np
+from ..engine import _sum_to_shape
 from ..ops.namespaces import ARRAYS
 from .forms import NAMESPACE, Context, forward_form, vjp_form
 
@@ -160,7 +160,7 @@ class _Gradients:
 
 
 def _fixes(lines, pad, shape_name, dtype_name) -> None:
-    """What the engine's walk does to every gradient an op hands back (autograd._walk)."""
+    """What the engine's walk does to every gradient an op hands back (engine._walk)."""
     lines.append(f"{pad}if c.__class__ is not _nd: c = _asarray(c)")
     lines.append(f"{pad}if c.shape != {shape_name}: c = _sum_to_shape(c, {shape_name})")
     lines.append(f"{pad}if c.dtype != {dtype_name}: c = c.astype({dtype_name})")
@@ -213,7 +213,7 @@ def _target(plan, binding) -> str:
 
 def _operand(plan, op, position, binding, emitter) -> str:
     """What the VJP gets for an input: the value if its VJP reads it, else a stand-in with the
-    value's shape and dtype (the VJP reads only those: autograd._reads)."""
+    value's shape and dtype (the VJP reads only those: primitive._reads)."""
     if op.prim.reads_input(position):
         return value_expression(binding, emitter)
     return emitter.constant(plan.stand_in(binding), "m")

@@ -3,7 +3,7 @@
 From the recorded ops and the forward's results the plan works out, once:
 
 - the backward order: the ops the gradient reaches from the outputs, in the order the engine's
-  walk (autograd._topological_order) would visit their nodes -- the same depth-first search, run
+  walk (engine._topological_order) would visit their nodes -- the same depth-first search, run
   on the recording -- so gradients add up in the same order as in eager mode;
 - the block's inputs: the arguments and parameters that receive a gradient. The compiled call is
   one graph node (block.py) whose inputs are these tensors, so a leaf's ``.grad`` accumulates, its
@@ -113,7 +113,7 @@ class ShapeChanged(Exception):
 
 
 def backward_order(ops, roots) -> list:
-    """Slots in the order the engine's walk visits their nodes: autograd._topological_order's
+    """Slots in the order the engine's walk visits their nodes: engine._topological_order's
     depth-first search, on the recording (an input is a node when it is an op's value that
     requires grad where it is used)."""
     post_order, visited = [], set()

@@ -1,6 +1,6 @@
 """Recording one forward pass: which ops ran on which values, and whether replaying them is sound.
 
-While a compiled function runs for a new signature, the engine's tracer seam (``autograd._tracer``)
+While a compiled function runs for a new signature, the engine's tracer seam (``primitive._tracer``)
 routes every op through ``Tracer.record``: the op runs as usual -- so the recording call is an
 ordinary eager call with a real graph -- and is written down as
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import threading
 import types
 
-from .. import autograd
+from .. import primitive
 from ..backend import default_generator, np
 from ..function import _forward as _custom_function_forward
 from ..tensor import Tensor
@@ -85,8 +85,8 @@ class Tracer:
         self._rng_state = _rng_state()
         # apply with the seam cleared in its own globals: what other threads' ops run meanwhile
         # (clearing the module's seam for them would let this thread's ops pass unrecorded)
-        untraced = dict(vars(autograd), _tracer=None)
-        self._apply_elsewhere = types.FunctionType(autograd.apply.__code__, untraced, "apply")
+        untraced = dict(vars(primitive), _tracer=None)
+        self._apply_elsewhere = types.FunctionType(primitive.apply.__code__, untraced, "apply")
 
     # --- the recording --------------------------------------------------------------------------
     def __enter__(self):
@@ -94,11 +94,11 @@ class Tracer:
             raise RuntimeError("chainrule.compiler: a trace is already running")
         Tracer.active = self
         watch.install(self)
-        autograd._tracer = self.record
+        primitive._tracer = self.record
         return self
 
     def __exit__(self, *exc):
-        autograd._tracer = None
+        primitive._tracer = None
         watch.uninstall()
         Tracer.active = None
 
@@ -128,13 +128,13 @@ class Tracer:
 
     def _run(self, prim, inputs, params):
         """The op itself, with the seam cleared (so that it records nothing twice)."""
-        autograd._tracer = None
+        primitive._tracer = None
         self._in_op += 1
         try:
-            return autograd.apply(prim, inputs, params)
+            return primitive.apply(prim, inputs, params)
         finally:
             self._in_op -= 1
-            autograd._tracer = self.record
+            primitive._tracer = self.record
 
     def refuse(self, reason: str) -> None:
         """Replaying this pass would not be sound: keep the first reason (the call goes on eagerly)."""

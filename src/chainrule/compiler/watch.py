@@ -21,7 +21,7 @@ import dis
 import os
 import sys
 
-from ..autograd import record_in_place
+from ..in_place import record_in_place
 from ..nn.module import Module
 from ..ops import methods
 from ..tensor import Tensor

@@ -12,6 +12,9 @@ identical on every rank (they must be: that is what data-parallel training promi
 
 When it starts the ranks itself it gives each rank cores / N BLAS threads (unless
 OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set), so N ranks do not fight over the cores.
+
+The command's flags are defined with the others in chainrule/cli/parser.py (so that ``chainrule
+--help`` loads no dataset); ``run(args)`` is where the command starts.
 """
 
 from __future__ import annotations
@@ -25,36 +28,12 @@ import chainrule as cr
 from chainrule import nn, optim
 from chainrule.data import DataLoader, TensorDataset, load_digits, train_test_split
 from chainrule.locale import _
-from chainrule.locale.commandline import add_lang_argument
 
 from . import collectives, process_group
 from .launch import find_mpirun, launched_by_mpirun, mpirun_command
 
-MAX_RANKS, MAX_EPOCHS, MAX_BATCH = 64, 1000, 1024
 WIDTHS = (64, 256, 128, 10)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def add_command(commands, number, seed) -> None:
-    """The subcommand, on cli.py's subparsers (``number``/``seed``: its checked argparse types)."""
-    parser = commands.add_parser(
-        "distributed-demo", help=_("train the digits MLP on N MPI ranks and print each rank's throughput"),
-        description=_("Train an MLP on scikit-learn's digits with data-parallel training over MPI: N ranks, "
-                      "each on its share of every batch, gradients averaged during backward. Prints each "
-                      "rank's throughput. Starts mpirun itself, or runs as the ranks mpirun started."))
-    parser.add_argument("--ranks", type=number(int, maximum=MAX_RANKS), default=2,
-                        help=_("processes to start with mpirun (2; under mpirun, mpirun -n decides)"))
-    parser.add_argument("--epochs", type=number(int, maximum=MAX_EPOCHS), default=10,
-                        help=_("passes over the data (10)"))
-    parser.add_argument("--batch-size", type=number(int, maximum=MAX_BATCH), default=32,
-                        help=_("mini-batch size per rank (32; the global batch is ranks × this)"))
-    parser.add_argument("--lr", type=number(float, maximum=10.0), default=0.003,
-                        help=_("Adam learning rate (0.003)"))
-    parser.add_argument("--bucket-cap-mb", type=number(float, maximum=1024.0), default=25.0,
-                        help=_("largest gradient bucket sent as one all-reduce, in MB (25)"))
-    parser.add_argument("--seed", type=seed, default=0, help=_("random seed (0)"))
-    add_lang_argument(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args) -> int:

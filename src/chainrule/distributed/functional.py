@@ -16,8 +16,8 @@ all-reduces their gradients without any code of its own.
 
 from __future__ import annotations
 
-from ..autograd import Primitive
 from ..backend import np
+from ..primitive import Primitive
 from ..tensor import Tensor
 from .process_group import _World, require_group, wait_all
 

@@ -21,12 +21,13 @@ import threading
 from typing import TYPE_CHECKING
 
 from .. import autograd
-from ..autograd import _topological_order, apply
 from ..backend import np
+from ..engine import _topological_order
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..grad_mode import _mode, enable_grad, set_grad_enabled
 from ..ops.indexing import stack
 from ..ops.unary import alias_p
+from ..primitive import apply
 from ..tensor import Tensor
 from . import trees
 

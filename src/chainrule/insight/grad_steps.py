@@ -19,9 +19,9 @@ The local derivative of a step whose ops are element-wise is written out as one 
 
 from __future__ import annotations
 
-from ..autograd import apply
 from ..backend import np
 from ..ops.namespaces import ARRAYS
+from ..primitive import apply
 from ..tensor import Tensor
 from .naming import _backward_walk
 from .notation import ELEMENTWISE, TextNotation, forward_formula, local_formula

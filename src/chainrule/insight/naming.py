@@ -9,8 +9,8 @@ unnamed scalar constant is written as its value; the output is L.
 
 from __future__ import annotations
 
-from ..autograd import _sum_to_shape, _topological_order
 from ..backend import np
+from ..engine import _sum_to_shape, _topological_order
 from ..errors import GraphError
 from ..ops.namespaces import ARRAYS
 from ..tensor import Tensor

@@ -16,7 +16,7 @@ without Babel (the runtime needs only Python's gettext):
 
 Where messages come from:
 
-    Python   insight/, cli.py, display.py, distributed/demo.py,   _("..."), N_("..."), _n("...", "...", n)
+    Python   insight/, cli/, display.py, distributed/demo.py,     _("..."), N_("..."), _n("...", "...", n)
              playground/, locale/, torch_compat/
     JS       playground/static/*.js                    t("..."), tn("...", "...", n)
     HTML     playground/static/index.html              every text with a Latin letter, and the
@@ -49,7 +49,7 @@ from . import DOMAIN, LOCALE_DIR
 PACKAGE = LOCALE_DIR.parent
 STATIC = PACKAGE / "playground" / "static"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-PYTHON_SOURCES = ("insight/**/*.py", "cli.py", "display.py", "distributed/demo.py", "playground/**/*.py",
+PYTHON_SOURCES = ("insight/**/*.py", "cli/*.py", "display.py", "distributed/demo.py", "playground/**/*.py",
                   "locale/*.py", "torch_compat/*.py")
 PYTHON_KEYWORDS = {"_": None, "N_": None, "_n": (1, 2), "N_n": (1, 2)}
 JS_KEYWORDS = {"t": None, "tn": (1, 2)}

@@ -13,10 +13,10 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.linear import linear_p
+from ..primitive import apply
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter

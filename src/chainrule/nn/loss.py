@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ChainruleError
 from ..grad_mode import no_grad
 from ..ops.losses import REDUCTIONS, legacy_reduction
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module

@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functional as F
 from . import init

@@ -17,7 +17,7 @@ backward) and its Jacobian-vector product (forward mode, chainrule.forward_ad), 
     normalization.py  batch_norm, layer_norm (normalise, scale, shift: one node)
 """
 
-from .. import autograd
+from .. import primitive
 from .activations import gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import (
     add,
@@ -94,7 +94,7 @@ from .unary import (
 )
 
 bind()
-autograd.register_namespaces(ARRAYS, TENSORS)
+primitive.register_namespaces(ARRAYS, TENSORS)
 
 clip = clamp
 true_divide = div

@@ -28,9 +28,9 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .operands import kept_shape, normalize_dim, reduce_args
 from .unary import as_float

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import IndexOutOfRange
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..primitive import IndexOutOfRange
 from ..tensor import Tensor
 
 if TYPE_CHECKING:

@@ -30,9 +30,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, GraphError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .operands import constant, operands
 from .unary import as_float

@@ -44,10 +44,10 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
 from ..grad_mode import no_grad
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .operands import as_tensor
 from .rearrange import repeat_interleave

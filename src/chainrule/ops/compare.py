@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import Primitive
 from ..backend import np
 from ..errors import ShapeError
+from ..primitive import Primitive
 from ..tensor import Tensor
 from .operands import operands, outside_graph
 

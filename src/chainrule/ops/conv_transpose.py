@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import Primitive, apply
 from ..errors import DTypeError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .convolution import conv_input_grad, conv_input_grad_p
 from .operands import as_tensor

@@ -37,9 +37,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .operands import as_tensor
 from .windows import add_windows_back, as_4d, output_length, pad_spatial, pair, to_2d, window_view

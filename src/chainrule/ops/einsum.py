@@ -26,9 +26,9 @@ from __future__ import annotations
 import string
 from typing import TYPE_CHECKING, Any
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 
 if TYPE_CHECKING:

@@ -48,9 +48,9 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .arithmetic import add, clamp, div, mul
 from .operands import operands

@@ -7,10 +7,11 @@ together with its own; the derivatives live with the functions, never here.
 
 from __future__ import annotations
 
-from .. import autograd
+from .. import autograd, in_place
 from .. import backend as B
 from ..backend import np
 from ..errors import GraphError, ShapeError
+from ..primitive import _ForwardMode
 from ..tensor import Tensor
 from . import compare as C
 from . import elementwise as E
@@ -75,13 +76,13 @@ def _index_add_(self, dim, index, source, *, alpha=1):
     if autograd.is_grad_enabled() and (self.requires_grad or getattr(source, "requires_grad", False)):
         raise GraphError("index_add_: in-place ops are not recorded in the graph; use the out-of-place "
                          "form (x = x.index_add(dim, index, source)) for tensors that need gradients")
-    follows = autograd.follows_in_place("index_add_", self, source)   # forward mode: tangents too
+    follows = in_place.follows_in_place("index_add_", self, source)   # forward mode: tangents too
     old = self.clone() if follows else self   # (computed from a clone: see methods.py)
     result = R.index_add(old, dim, index, old if source is self else source, alpha=alpha)
     self._data[...] = result._data
     self._version += 1
     if follows:
-        autograd._ForwardMode.written(self, result if result.dtype == self.dtype else result.to(self.dtype))
+        _ForwardMode.written(self, result if result.dtype == self.dtype else result.to(self.dtype))
     return self
 
 

@@ -19,9 +19,9 @@ norm over (C, *) with per-channel affine; G = C is instance norm.
 
 from __future__ import annotations
 
-from ..autograd import apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
+from ..primitive import apply
 from ..tensor import Tensor
 from .normalization import _statistics, normalize_p
 from .operands import as_tensor

@@ -18,8 +18,8 @@ tangent of x, dy that of y) multiply dx by the same slopes: the Jacobians are di
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
 from ..backend import np
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .unary import as_float
 

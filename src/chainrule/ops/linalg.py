@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .arguments import dims_of, float_only
 from .arithmetic import matmul, mul

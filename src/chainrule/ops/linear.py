@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 
 if TYPE_CHECKING:

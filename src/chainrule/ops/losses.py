@@ -47,9 +47,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .activations import _softmax_forward
 from .arithmetic import where

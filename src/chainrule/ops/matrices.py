@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .arguments import dim_of
 from .arithmetic import add, matmul, mul

@@ -6,12 +6,12 @@ function, never again here.
 In-place methods (``add_``, ``mul_``, ``x[i] = v``, ``masked_fill_``, ``relu_``, ``copy_``...)
 write into the tensor's own buffer and bump its version. When a gradient is being recorded they
 are recorded too, as PyTorch records them: the out-of-place op computes the new value and
-``autograd.record_in_place`` makes the tensor its output (earlier users of the tensor keep the
+``in_place.record_in_place`` makes the tensor its output (earlier users of the tensor keep the
 old value's node). On a view of another tensor (``x[0].add_(y)``), where PyTorch would also
 change the viewed tensor, a recorded in-place method refuses with a clear error; ``x[0] += y``
 works (Python rebinds and assigns it back through ``x[0] = ...``).
 
-Under forward mode, when the tensor or an operand carries a tangent (``autograd.follows_in_place``),
+Under forward mode, when the tensor or an operand carries a tangent (``in_place.follows_in_place``),
 an in-place method also goes out of place, recorded or not: the op's JVP gives the new value's
 tangent, which the tensor takes with the values (torch.func's semantics; see forward_ad.py). The new
 value is computed from a clone of the old one (``_before``), so that nothing recorded -- the op,
@@ -20,9 +20,10 @@ the graph of its tangent -- refers to the tensor whose values are about to chang
 
 from __future__ import annotations
 
-from .. import autograd
+from .. import autograd, in_place
 from ..backend import np, rng
 from ..errors import ArgumentError, DTypeError, GraphError, ShapeError
+from ..primitive import _ForwardMode  # .open (dual levels open): all an in-place method checks otherwise
 from ..tensor import Tensor
 from . import activations as A
 from . import arithmetic as M
@@ -33,8 +34,6 @@ from . import shape as S
 from . import unary as U
 from .extra_methods import METHODS as SURFACE_METHODS
 from .operands import constant
-
-_FORWARD = autograd._ForwardMode   # .open (dual levels open): all an in-place method checks otherwise
 
 
 def _reflected(function):
@@ -77,9 +76,9 @@ def _in_place(self: Tensor, result: Tensor, name: str, recorded: bool = True) ->
                          f"'{self._prim.name}'); PyTorch would change both, chainrule records only whole "  # type: ignore[union-attr]
                          "tensors: write x[index] = x[index] op y, or x[index] op= y, instead")
     if recorded:
-        return autograd.record_in_place(self, result)   # moves the tangents too under forward mode
+        return in_place.record_in_place(self, result)   # moves the tangents too under forward mode
     _write(self, result._data, name)
-    autograd._ForwardMode.written(self, result)
+    _ForwardMode.written(self, result)
     return self
 
 
@@ -106,7 +105,7 @@ def _inplace(ufunc, function, name):
 
     def method(self, other):
         recorded = _records(self, other)
-        if _FORWARD.open and autograd.follows_in_place(name, self, other):
+        if _ForwardMode.open and in_place.follows_in_place(name, self, other):
             old, (other,) = _before(self, [other])
             return _in_place(self, function(old, other), name, recorded)
         if recorded:
@@ -122,8 +121,8 @@ def _inplace(ufunc, function, name):
         return self
 
     def augmented(self, other):
-        if (_records(self, other) and _is_view(self)) or (_FORWARD.open and autograd.carries_tangent(
-                self, other) and autograd.viewed_base(self) is not None):
+        if (_records(self, other) and _is_view(self)) or (_ForwardMode.open and in_place.carries_tangent(
+                self, other) and in_place.viewed_base(self) is not None):
             return function(self, other)  # x[i] += y: Python assigns the result back through x[i] = ...
         return method(self, other)
 
@@ -138,7 +137,7 @@ def _as_values(self: Tensor, value) -> Tensor:
 def _setitem(self, index, value):
     value = _as_values(self, value)
     recorded = _records(self, value)
-    follows = bool(_FORWARD.open) and autograd.follows_in_place("__setitem__", self, value)
+    follows = bool(_ForwardMode.open) and in_place.follows_in_place("__setitem__", self, value)
     if recorded or follows:
         old, (value,) = _before(self, [value]) if follows else (self, [value])
         if value.dtype != self.dtype:
@@ -179,7 +178,7 @@ def _function_in_place(function, name):
     def method(self, *args, **kwargs):
         tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
         recorded = _records(self, *tensors)
-        if _FORWARD.open and autograd.follows_in_place(name, self, *tensors):
+        if _ForwardMode.open and in_place.follows_in_place(name, self, *tensors):
             old, args = _before(self, list(args))
             kwargs = {key: old if value is self else value for key, value in kwargs.items()}
             return _in_place(self, function(old, *args, **kwargs), name, recorded)

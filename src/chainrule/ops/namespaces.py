@@ -14,8 +14,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from .. import backend as B
-from ..autograd import apply
 from ..backend import np
+from ..primitive import apply
 from ..tensor import Tensor
 from . import activations, arithmetic, indexing, shape, unary
 

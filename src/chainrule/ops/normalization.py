@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
 from ..grad_mode import no_grad
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 
 if TYPE_CHECKING:

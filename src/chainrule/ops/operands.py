@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import apply
 from ..backend import np
 from ..errors import DTypeError, NumberRangeError, ShapeError
+from ..primitive import apply
 from ..tensor import Tensor
 from .unary import cast_p
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, overload
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .arithmetic import matmul
 from .operands import as_tensor

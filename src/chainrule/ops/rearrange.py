@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, overload
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .arguments import check_index_range, dim_of, dims_of, integer_array, sizes_arg
 from .indexing import getitem, scatter_add

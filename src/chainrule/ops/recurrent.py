@@ -73,8 +73,8 @@ nodes again (fine for the small problems second derivatives are taken of).
 
 from __future__ import annotations
 
-from ..autograd import Primitive, apply
 from ..backend import np
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .recurrent_steps import (
     _carried,

@@ -21,9 +21,9 @@ import math
 from collections import namedtuple
 from typing import TYPE_CHECKING, overload
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .arithmetic import maximum, minimum
 from .operands import kept_shape, normalize_dim, outside_graph, reduce_args

@@ -38,9 +38,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .losses import REDUCTIONS, _check_reduction, _reduce, legacy_reduction, reduce_tangent
 

@@ -37,9 +37,9 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .arguments import dim_of, float_only
 from .operands import kept_shape, reduce_args

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import ArgumentError, ShapeError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .operands import normalize_dim, shape_args
 

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import IndexOutOfRange, Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
+from ..primitive import IndexOutOfRange, Primitive, apply
 from ..tensor import Tensor
 from .arithmetic import clamp, where
 from .losses import _check_reduction, _reduce, legacy_reduction

@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import TYPE_CHECKING, overload
 
-from ..autograd import Primitive, apply
 from ..backend import np
 from ..errors import ShapeError
+from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from .arguments import dim_of
 from .shape import gather, reshape, squeeze

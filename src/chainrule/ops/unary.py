@@ -22,9 +22,9 @@ import math
 from typing import TYPE_CHECKING, overload
 
 from .. import backend as B
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..device import dtype_of_to_call
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..autograd import LINEAR, Primitive, apply
 from ..backend import np
 from ..errors import DTypeError, ShapeError
+from ..primitive import LINEAR, Primitive, apply
 from ..tensor import Tensor
 from .operands import as_tensor
 

@@ -15,7 +15,7 @@ from .hook import (
     UnsupportedTorchModule,
     torch_as_chainrule,
 )
-from .runner import run_script, split_run_arguments
+from .runner import run_script
 
 __all__ = ["TorchModule", "UnsupportedTorchAPI", "UnsupportedTorchAttribute", "UnsupportedTorchModule",
-           "run_script", "split_run_arguments", "torch_as_chainrule"]
+           "run_script", "torch_as_chainrule"]

@@ -28,32 +28,6 @@ TORCH_PACKAGES = {  # where a chainrule class lives -> the torch spelling of its
 }
 
 
-TAKES_A_VALUE = ("--lang",)   # the options before a command or a script that take the next word
-
-
-def split_run_arguments(argv) -> tuple:
-    """(chainrule's own arguments, the script's arguments or None) for a command line: what
-    follows ``chainrule [options] run [options] script.py`` belongs to the script, word for word
-    (``--``, ``--lang`` and ``--help`` included), as ``python script.py ...`` would pass it."""
-    argv = list(argv)
-    i, seen_run = 0, False
-    while i < len(argv):
-        word = argv[i]
-        if word == "--" and seen_run:
-            return argv[:i + 2], argv[i + 2:]
-        if word in TAKES_A_VALUE:
-            i += 2
-            continue
-        if not word.startswith("-"):
-            if seen_run:
-                return argv[:i + 1], argv[i + 1:]
-            if word != "run":
-                return argv, None
-            seen_run = True
-        i += 1
-    return argv, None
-
-
 def torch_name_of_missing_attribute(err: AttributeError) -> str | None:
     """``torch.Tensor.stft`` for an AttributeError raised by a chainrule object of a chainrule
     class (not a script's own subclass, whose missing attribute is the script's bug)."""
