@@ -32,14 +32,15 @@ import report  # noqa: E402
 from peers import PEERS  # noqa: E402
 
 # (workload, W3 depth) in the order they run
-CASES = [("W1", None), ("W2", None), ("W3", 5000), ("W3", 50000), ("W4", None), ("LSTM", None),
+CASES = [("W1", None), ("W2", None), ("W3", 5000), ("W3", 50000), ("W4", None), ("M1D", None), ("LSTM", None),
          ("W6", None), ("GPT", None)]
 
 # timed steps, untimed warm-up steps, seconds of timed steps at most (a step stops the clock
 # early for slow peers, after 3 steps at least)
 FULL = {"W1": (50, 3, 10.0), "W2": (500, 20, 5.0), "W3": (10, 1, 10.0), "W4": (50, 3, 10.0),
-        "LSTM": (50, 3, 10.0), "W6": (30, 3, 10.0), "GPT": (30, 3, 10.0)}
-QUICK = {"W1": (10, 1, 2.0), "W2": (50, 2, 1.0), "W3": (2, 1, 2.0), "W4": (10, 1, 2.0), "LSTM": (10, 1, 2.0),
+        "M1D": (300, 20, 5.0), "LSTM": (50, 3, 10.0), "W6": (30, 3, 10.0), "GPT": (30, 3, 10.0)}
+QUICK = {"W1": (10, 1, 2.0), "W2": (50, 2, 1.0), "W3": (2, 1, 2.0), "W4": (10, 1, 2.0), "M1D": (30, 2, 1.0),
+         "LSTM": (10, 1, 2.0),
          "W6": (5, 1, 2.0), "GPT": (5, 1, 2.0)}
 
 # the module each peer needs, to skip missing ones without starting a process
@@ -173,7 +174,7 @@ def measure_training_memory(args, peers: list[str], notes: dict) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description="chainrule vs its peers, each library in its own process")
     parser.add_argument("--quick", action="store_true", help="few steps, 2 rounds: a look, not a result")
-    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,LSTM,W6,GPT",
+    parser.add_argument("--workloads", default="W1,W2,W3,W4,M1D,W5,LSTM,W6,GPT",
                         help="comma-separated subset of W1..W6, LSTM, GPT")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of the peers")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, quick 2)")

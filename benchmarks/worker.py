@@ -100,7 +100,8 @@ def run(args) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", required=True, choices=sorted(MODULES))
-    parser.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "LSTM", "W6", "GPT"])
+    parser.add_argument("--workload", required=True,
+                        choices=["W1", "W2", "W3", "W4", "M1D", "LSTM", "W6", "GPT"])
     parser.add_argument("--depth", type=int, default=None, help="W3 chain length")
     parser.add_argument("--steps", type=int, default=20, help="timed steps (at most)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (one at least)")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gpt_model  # benchmarks/gpt_model.py: the worker runs from benchmarks/, as for problems.py
+import problems
 
 import chainrule as cr
 import chainrule.nn.functional as F
@@ -158,8 +159,25 @@ def _w6(problem):
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(tokens).reshape(-1, vocab), targets))
 
 
+def _m1d(problem):
+    """MNIST-1D's CNN (problems.M1D_CONVS): three Conv1d + ReLU, a linear layer, AdamW."""
+    layers = []
+    for (cin, cout, k, stride, padding), (weight, bias) in zip(problems.M1D_CONVS, problem["convs"]):
+        conv = nn.Conv1d(cin, cout, k, stride=stride, padding=padding)
+        _load(conv.weight, weight)
+        _load(conv.bias, bias)
+        layers += [conv, nn.ReLU()]
+    fc = nn.Linear(problems.M1D_FLAT, 10)
+    _load(fc.weight, problem["fc"][0])
+    _load(fc.bias, problem["fc"][1])
+    model = nn.Sequential(*layers, nn.Flatten(), fc)
+    x, labels = cr.from_numpy(problem["x"]), cr.from_numpy(problem["labels"])
+    optimizer = _SETUP["optimizers"].adamw(model.parameters(), problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
+
+
 def build(workload, problem, step=None, optimizers=_Plain):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6,
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "M1D": _m1d, "LSTM": _lstm, "W6": _w6,
                 "GPT": lambda problem: gpt_model.training_step(cr, problem)}
     if workload not in builders:
         raise Infeasible(f"no chainrule version of {workload}")

@@ -6,6 +6,7 @@ Threads: PyTorch's default (torch.get_num_threads(), one per core here); the cou
 from __future__ import annotations
 
 import gpt_model  # benchmarks/gpt_model.py: the worker runs from benchmarks/, as for problems.py
+import problems
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -155,8 +156,25 @@ def _w6(problem):
     return _training_step(model, optimizer, lambda m: F.cross_entropy(m(tokens).reshape(-1, vocab), targets))
 
 
+def _m1d(problem):
+    """MNIST-1D's CNN (problems.M1D_CONVS): three Conv1d + ReLU, a linear layer, AdamW."""
+    layers = []
+    for (cin, cout, k, stride, padding), (weight, bias) in zip(problems.M1D_CONVS, problem["convs"]):
+        conv = nn.Conv1d(cin, cout, k, stride=stride, padding=padding)
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(weight))
+            conv.bias.copy_(torch.from_numpy(bias))
+        layers += [conv, nn.ReLU()]
+    fc = nn.Linear(problems.M1D_FLAT, 10)
+    _load_linear(fc, *problem["fc"])
+    model = nn.Sequential(*layers, nn.Flatten(), fc)
+    x, labels = torch.from_numpy(problem["x"]), torch.from_numpy(problem["labels"])
+    optimizer = _SETUP["optimizers"].adamw(model.parameters(), problem["lr"])
+    return _training_step(model, optimizer, lambda m: F.cross_entropy(m(x), labels))
+
+
 def build(workload, problem, step=None, optimizers=_Plain):
-    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "LSTM": _lstm, "W6": _w6,
+    builders = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "M1D": _m1d, "LSTM": _lstm, "W6": _w6,
                 "GPT": lambda problem: gpt_model.training_step(torch, problem)}
     if workload not in builders:
         raise Infeasible(f"no PyTorch version of {workload}")
