@@ -73,6 +73,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .ops import *  # noqa: F401,F403 - every op is a top-level function, as in PyTorch
+from .printing import set_printoptions
 from .random import (
     bernoulli,
     fork_rng,

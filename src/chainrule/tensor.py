@@ -11,7 +11,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, overload
 
 from . import backend as B
-from . import display
+from . import display, printing
 from .backend import np
 from .device import CPU, check_device, device
 from .errors import ArgumentError, DTypeError, GraphError, ShapeError
@@ -354,18 +354,21 @@ class Tensor(TensorMethods):
         return repr(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", threshold=1000,
-                               formatter=_float_formatter(self._data))
-        extras = []
-        if self._data.dtype not in (B.float32, B.int64, B.bool_):
-            extras.append(f"dtype={self._data.dtype}")
+        """PyTorch's layout (printing.py): ``tensor([[ 1.5000, -2.2500],\n        [ 3.0000,  4.0000]])``."""
+        kind = type(self)   # chainrule's own (Parameter) print as tensor(...), a user's subclass by name
+        prefix = "tensor(" if kind.__module__.startswith("chainrule.") else kind.__name__ + "("
+        indent = len(prefix)
+        suffixes = printing.size_and_dtype(self._data, B.DEFAULT_FLOAT)
         if self._prim is not None:
-            extras.append(f"grad_fn=<{self._node.name}>")  # type: ignore[union-attr]
+            suffixes.append(f"grad_fn=<{self._node.name}>")  # type: ignore[union-attr]
         elif self.requires_grad:
-            extras.append("requires_grad=True")
+            suffixes.append("requires_grad=True")
+        tangents = self._tangents
+        if tangents:
+            suffixes.append(f"tangent={tangents[max(tangents, key=lambda level: level.depth)]!r}")
         if self.name:
-            extras.append(f"name={self.name!r}")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+            suffixes.append(f"name={self.name!r}")
+        return printing.with_suffixes(prefix + printing.values_text(self._data, indent), suffixes, indent)
 
     def _repr_html_(self) -> str:
         """What a notebook shows: shape, dtype, grad_fn and grad above the values (display.py)."""
@@ -416,16 +419,3 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
-
-
-def _float_formatter(data: np.ndarray) -> Any:  # array2string's formatter dict, or None
-    """PyTorch's style: '1.' for whole numbers, else 4 decimals, scientific for tiny/huge values."""
-    if data.dtype.kind != "f":
-        return None
-    finite = np.abs(data[np.isfinite(data)])
-    if finite.size == 0 or np.all(finite == np.round(finite)) and finite.max() < 1e8:
-        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
-    nonzero = finite[finite > 0]
-    if finite.max() >= 1e8 or (nonzero.size and nonzero.min() < 1e-4):
-        return {"float_kind": lambda v: f"{v:.4e}"}
-    return {"float_kind": lambda v: f"{v:.4f}"}
