@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
+from ..device import check_device
 from ..errors import ShapeError
 from ..ops import shape
 from . import init
 from .functional_attention import _same_way, attend
-from .linear import Linear, _check_device
+from .linear import Linear
 from .module import Module, Parameter
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class MultiheadAttention(Module):
                  vdim: int | None = None, batch_first: bool = False, device: DeviceLike | None = None,
                  dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        _check_device("MultiheadAttention", device)
+        check_device(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads}")

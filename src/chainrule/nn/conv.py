@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
+from ..device import check_device
 from ..errors import ArgumentError, ShapeError
 from ..ops.convolution import conv1d, conv2d
 from ..ops.windows import pair
@@ -39,8 +40,7 @@ class _ConvNd(Module):
                              f"both be divisible by groups ({groups})")
         if padding_mode != "zeros":
             raise ArgumentError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        if device not in (None, "cpu"):
-            raise ArgumentError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
+        check_device(device, name)
         spatial = self._spatial
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = pair(kernel_size, "kernel_size", name, spatial)

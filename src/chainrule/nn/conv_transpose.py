@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
+from ..device import check_device
 from ..errors import ShapeError
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.conv_transpose import output_length as _length
 from ..ops.windows import pair
 from . import init
-from .linear import _check_device
 from .module import Module, Parameter
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class _ConvTransposeNd(Module):
                  dtype: DTypeLike | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        _check_device(name, device)
+        check_device(device, name)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
                              f"both be divisible by groups ({groups})")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
+from ..device import check_device
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import functional as F
@@ -31,6 +32,7 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False,
                  device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
+        check_device(device, "Embedding")
         if scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: scale_grad_by_freq and sparse gradients are not supported")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
+from ..device import check_device
 from ..errors import ShapeError
 from ..ops.group_norm import group_norm
 from . import init
-from .linear import _check_device
 from .module import Module, Parameter
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class GroupNorm(Module):
                  device: DeviceLike | None = None, dtype: DTypeLike | None = None, *,
                  bias: bool = True) -> None:
         super().__init__()
-        _check_device("GroupNorm", device)
+        check_device(device, "GroupNorm")
         if num_groups < 1 or num_channels % num_groups:
             raise ShapeError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")

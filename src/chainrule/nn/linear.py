@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
+from ..device import check_device
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.linear import linear_p
 from ..primitive import apply
@@ -25,11 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .._typing import DeviceLike, DTypeLike
-
-
-def _check_device(name: str, device: DeviceLike | None) -> None:
-    if device not in (None, "cpu"):
-        raise ArgumentError(f"{name}: chainrule runs on the CPU; device={device!r} is not available")
 
 
 class Identity(Module):
@@ -48,7 +44,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: DeviceLike | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        _check_device("Linear", device)
+        check_device(device, "Linear")
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..backend import np
-from ..errors import ArgumentError, ShapeError
+from ..device import check_device
+from ..errors import ShapeError
 from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functional as F
@@ -45,9 +46,7 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: DeviceLike | None = None,
                  dtype: DTypeLike | None = None, *, bias: bool = True) -> None:
         super().__init__()
-        if device not in (None, "cpu"):
-            raise ArgumentError(f"{type(self).__name__}: chainrule runs on the CPU; device={device!r} is "
-                             "not available")
+        check_device(device, type(self).__name__)
         dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -136,8 +135,7 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True, device: DeviceLike | None = None,
                  dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        if device not in (None, "cpu"):
-            raise ArgumentError(f"LayerNorm: chainrule runs on the CPU; device={device!r} is not available")
+        check_device(device, "LayerNorm")
         dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape = tuple(int(s) for s in shape)
