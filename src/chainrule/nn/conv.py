@@ -73,17 +73,7 @@ class _ConvNd(Module):
                               self.groups)
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0,) * self._spatial:
-            text += f", padding={self.padding}"
-        if self.dilation != (1,) * self._spatial:
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
+        return conv_extra_repr(self)
 
 
 class Conv1d(_ConvNd):
@@ -98,3 +88,21 @@ class Conv2d(_ConvNd):
 
     _spatial = 2
     _function = staticmethod(conv2d)
+
+
+def conv_extra_repr(layer: Module, extra: tuple[str, ...] = ()) -> str:
+    """A convolution layer's settings as PyTorch prints them: channels, kernel and stride, then each
+    option that differs from its default (``extra``: more options whose default is 0, printed after
+    dilation, as ConvTranspose's output_padding)."""
+    n = layer._spatial
+    text = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+            f"stride={layer.stride}")
+    defaults = [("padding", (0,) * n), ("dilation", (1,) * n), *[(name, (0,) * n) for name in extra],
+                ("groups", 1)]
+    for name, default in defaults:
+        value = getattr(layer, name)
+        if value != default:
+            text += f", {name}={value}"
+    if layer.bias is None:
+        text += ", bias=False"
+    return text

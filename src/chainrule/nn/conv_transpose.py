@@ -22,6 +22,7 @@ from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.conv_transpose import output_length as _length
 from ..ops.windows import pair
 from . import init
+from .conv import conv_extra_repr
 from .module import Module, Parameter
 
 if TYPE_CHECKING:
@@ -102,19 +103,7 @@ class _ConvTransposeNd(Module):
                               self._output_padding(input, output_size), self.groups, self.dilation)
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0,) * self._spatial:
-            text += f", padding={self.padding}"
-        if self.dilation != (1,) * self._spatial:
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * self._spatial:
-            text += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
+        return conv_extra_repr(self, ("output_padding",))
 
 
 class ConvTranspose1d(_ConvTransposeNd):
