@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..backend import np
 from ..device import check_device
 from ..errors import ShapeError
 from ..ops.group_norm import group_norm
-from . import init
-from .module import Module, Parameter
+from .module import Module
+from .normalization import add_affine_parameters, reset_affine_parameters
 
 if TYPE_CHECKING:
     from .._typing import DeviceLike, DTypeLike
@@ -36,22 +35,10 @@ class GroupNorm(Module):
         dtype = B.DEFAULT_FLOAT if dtype is None else B.to_dtype(dtype)
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine = eps, affine
-        if affine:
-            self.weight = Parameter(np.empty(self.num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.empty(self.num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_affine_parameters(self, (self.num_channels,), dtype, affine, bias)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:

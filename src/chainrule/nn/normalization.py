@@ -39,6 +39,22 @@ def _count_batch(*, counter: int) -> int:
 _count_batch_p = Primitive("count_batch", _count_batch)
 
 
+def add_affine_parameters(layer: Module, shape: tuple[int, ...], dtype: DTypeLike, affine: bool,
+                          bias: bool) -> None:
+    """The learnable scale and shift of a normalisation layer, PyTorch's initialisation: ``weight``
+    ones and ``bias`` zeros of ``shape`` (each registered as None when ``affine`` or ``bias`` is off)."""
+    layer.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
+    layer.register_parameter("bias", Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None)
+
+
+def reset_affine_parameters(layer: Module) -> None:
+    """weight back to ones and bias to zeros, where the layer has them."""
+    if layer.weight is not None:
+        init.ones_(layer.weight)
+    if layer.bias is not None:
+        init.zeros_(layer.bias)
+
+
 class _BatchNorm(Module):
     _dims: tuple = ()
 
@@ -51,15 +67,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.use_bias = affine and bias
-        if affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            if self.use_bias:
-                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, (self.num_features,), dtype, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype=dtype)))
@@ -77,10 +85,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def _check_input(self, input: Tensor) -> None:
         if input.ndim not in self._dims:
@@ -141,21 +146,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.use_bias = elementwise_affine and bias
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def forward(self, input: Tensor) -> Tensor:
         k = len(self.normalized_shape)
