@@ -46,22 +46,33 @@ def _normalize_forward(x, weight, bias, axes, eps, mean, inv_std, fixed):
     return y
 
 
-def _normalize_vjp(xp, g, y, inputs, needs, axes, eps, mean, inv_std, fixed):
-    x, weight, _ = inputs
+def _count(x, axes) -> int:
+    """How many values each statistic is taken over."""
     count = 1
     for axis in axes:
         count *= x.shape[axis]
+    return count
+
+
+def _normalized(x, axes, eps, mean, inv_std, count):
+    """(x_hat, inv_std) with batch statistics. On arrays the ones the forward kept; when the
+    derivative is being recorded (x a Tensor) recomputed from x, since they depend on x too:
+    mean = sum x / n, inv_std = (sum (x - mean)^2 / n + eps)^(-1/2), x_hat = (x - mean) inv_std."""
+    if isinstance(x, np.ndarray):
+        return (x - mean) * inv_std, inv_std
+    centred = x - x.sum(axis=axes, keepdims=True) / count
+    inv_std = ((centred * centred).sum(axis=axes, keepdims=True) / count + eps) ** -0.5
+    return centred * inv_std, inv_std
+
+
+def _normalize_vjp(xp, g, y, inputs, needs, axes, eps, mean, inv_std, fixed):
+    x, weight, _ = inputs
+    count = _count(x, axes)
     if fixed:  # evaluation with running statistics: y is an affine map of x
         x_hat = (x - mean) * inv_std if needs[1] else None
         return [g * weight * inv_std if needs[0] else None, g * x_hat if needs[1] else None,
                 g if needs[2] else None]
-    if not isinstance(x, np.ndarray):  # recording the backward: the statistics depend on x too
-        mean = x.sum(axis=axes, keepdims=True) / count
-        centred = x - mean
-        inv_std = ((centred * centred).sum(axis=axes, keepdims=True) / count + eps) ** -0.5
-        x_hat = centred * inv_std
-    else:
-        x_hat = (x - mean) * inv_std
+    x_hat, inv_std = _normalized(x, axes, eps, mean, inv_std, count)
     grad_x = None
     if needs[0]:
         h = g * weight
@@ -75,16 +86,11 @@ def _normalize_vjp(xp, g, y, inputs, needs, axes, eps, mean, inv_std, fixed):
 
 def _normalize_jvp(xp, tangents, y, x, weight, bias, axes, eps, mean, inv_std, fixed):
     dx, dweight, dbias = tangents
-    count = 1
-    for axis in axes:
-        count *= x.shape[axis]
-    if not fixed and not isinstance(x, np.ndarray):  # recorded: the statistics depend on x too
-        mean = x.sum(axis=axes, keepdims=True) / count
-        centred = x - mean
-        inv_std = ((centred * centred).sum(axis=axes, keepdims=True) / count + eps) ** -0.5
-        x_hat = centred * inv_std
-    else:
+    count = _count(x, axes)
+    if fixed:
         x_hat = (x - mean) * inv_std
+    else:
+        x_hat, inv_std = _normalized(x, axes, eps, mean, inv_std, count)
     total = None
     if dx is not None:
         if fixed:
