@@ -32,7 +32,6 @@ touched.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..backend import np
@@ -143,13 +142,7 @@ def _explain(graph: _Walked, N: Any, max_nodes: int) -> str:
         out = Writer(N)
         context = _Context(N, graph.namer, tensor, graph.tensor_of, graph.walk, graph.names)
         shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
-        if len(shown) < len(order):
-            counts = Counter(node.prim.name for node in order)
-            summary = ", ".join(f"{op} ×{n}" for op, n in counts.most_common())
-            out.heading(_("Summary"))
-            out.note(_("The graph has {ops} ops ({summary}) and {leaves} leaves; the {shown} ops nearest "
-                       "the output are written out below.").format(ops=len(order), summary=summary,
-                                                                   leaves=len(leaves), shown=len(shown)))
+        out.summary_of_long_graph(order, leaves, shown)
         if tensor._data.size != 1:
             out.note(_("{name} has shape {shape}: this explains the gradient of the sum of its elements "
                        "(every upstream gradient starts at 1).").format(name=context.root_name,

@@ -22,8 +22,6 @@ ends with when each mode is the cheaper one.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ..backend import np
 from ..forward_ad import tangent_of_op
 from ..locale import _, _n
@@ -41,13 +39,7 @@ def explain_forward(tensor: Tensor, N, max_nodes: int, names) -> str:
     shown = order[-max_nodes:] if max_nodes and len(order) > max_nodes else order
     out = Writer(N)
     with np.errstate(all="ignore"):   # NaN/Inf are reported in words, node by node
-        if len(shown) < len(order):
-            counts = Counter(node.prim.name for node in order)
-            summary = ", ".join(f"{op} ×{n}" for op, n in counts.most_common())
-            out.heading(_("Summary"))
-            out.note(_("The graph has {ops} ops ({summary}) and {leaves} leaves; the {shown} ops nearest "
-                       "the output are written out below.").format(ops=len(order), summary=summary,
-                                                                   leaves=len(leaves), shown=len(shown)))
+        out.summary_of_long_graph(order, leaves, shown)
         out.heading(_("Forward mode (values and tangents together, input to output)"))
         out.prose(_(N.forward_legend))
         named = [f"{N.name(namer(t))} = {show_value(N, t._data)}" for t in leaves if namer(t) is not None]

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..backend import np
-from ..locale import pad
+from ..locale import _, pad
 
 
 class Writer:
@@ -40,6 +42,18 @@ class Writer:
             prefix = pad(label, 9) if label else ""
             text = ("  " * (level - 1) + "- " if style == "markdown" else "  " * level) + prefix + body
         self.lines.append(text)
+
+    def summary_of_long_graph(self, order: list, leaves: list, shown: list) -> None:
+        """When only the ``shown`` ops nearest the output are written out, first a Summary counting
+        every op of the graph by name."""
+        if len(shown) == len(order):
+            return
+        counts = Counter(node.prim.name for node in order)
+        summary = ", ".join(f"{op} ×{n}" for op, n in counts.most_common())
+        self.heading(_("Summary"))
+        self.note(_("The graph has {ops} ops ({summary}) and {leaves} leaves; the {shown} ops nearest "
+                    "the output are written out below.").format(ops=len(order), summary=summary,
+                                                                leaves=len(leaves), shown=len(shown)))
 
     def note(self, text: str, level: int = 1) -> None:
         """A remark (a comment in LaTeX)."""
