@@ -60,3 +60,15 @@ def pytest_terminal_summary(terminalreporter):
                  for wanted, n in counts.items()]
         terminalreporter.write_line(f"chainrule: {sum(counts.values())} tests skipped for system programs: "
                                     + "; ".join(parts) + ". Everything else ran.")
+
+
+@pytest.fixture(scope="module")
+def torch_on_one_thread():
+    """PyTorch on one thread for a module of tiny comparisons: on a busy 2-core machine its thread
+    pool only adds waiting. Used by modules that import torch (pytest.importorskip) themselves."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

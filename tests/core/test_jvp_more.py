@@ -16,13 +16,7 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-@pytest.fixture(autouse=True)
-def _torch_on_one_thread():
-    """Tiny float64 problems: on a busy 2-core machine PyTorch's thread pool only adds waiting."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 
 
 def jvp_both(ours, theirs, shapes, seed=0, scale=1.0, pick=None):

@@ -15,13 +15,7 @@ from chainrule.errors import DTypeError, ShapeError
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: PyTorch's thread pool only adds overhead (a lot of it on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 TF = torch.nn.functional
 
 

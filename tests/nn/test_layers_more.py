@@ -15,12 +15,7 @@ torch = pytest.importorskip("torch")
 TNN = torch.nn
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 
 
 def copy_weights(ours, theirs):

@@ -13,14 +13,7 @@ from chainrule.nn.utils import rnn as rnn_utils
 torch = pytest.importorskip("torch")
 from torch.nn.utils import rnn as torch_rnn_utils  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _torch_on_one_thread():
-    """Tiny float64 problems: on a busy 2-core machine PyTorch's thread pool only adds waiting."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 
 LENGTHS = [3, 5, 1, 4]
 

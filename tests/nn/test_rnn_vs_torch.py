@@ -13,13 +13,7 @@ from chainrule import nn
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def _torch_on_one_thread():
-    """Tiny float64 problems: on a busy 2-core machine PyTorch's thread pool only adds waiting."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 
 KINDS = ["RNN", "LSTM", "GRU"]
 

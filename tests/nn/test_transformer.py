@@ -17,13 +17,7 @@ from chainrule.errors import ShapeError
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors: PyTorch's thread pool only adds overhead (a lot of it on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 TNN = torch.nn
 D, HEADS, FF = 8, 2, 16
 

@@ -16,13 +16,7 @@ from chainrule.errors import ChainruleError
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """PyTorch's thread pool only slows these tiny problems down (badly on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")   # tests/conftest.py
 
 RNG = np.random.default_rng(11)
 INPUTS = RNG.normal(size=(40, 3))
